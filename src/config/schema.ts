@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+const login = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, 'a login: letters, digits, dot, dash, underscore');
+
+/**
+ * The one configuration schema. Every setting says why it exists; cross-field checks live in superRefine.
+ * Values may reference environment variables as `${NAME}` (resolved before validation, see load.ts).
+ */
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        /** Overridden by PORT. */
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Loopback by default: put a reverse proxy with TLS in front for anything public. */
+        host: z.string().default('127.0.0.1'),
+        /** Largest request body accepted (bytes); larger ones get 413 before they are read. */
+        bodyLimitBytes: z.number().int().positive().default(1_048_576),
+        /** Base URL of the web UI, used in links sent to people (alerts). */
+        publicUrl: z.url().default('http://127.0.0.1:8080'),
+      })
+      .prefault({}),
+    api: z
+      .object({
+        /** Bearer tokens for /api/v1. The name appears in the audit trail as the actor. */
+        tokens: z
+          .array(z.object({ name: login, token: z.string().min(16, 'at least 16 characters') }))
+          .default([]),
+      })
+      .prefault({}),
+    company: z
+      .object({
+        /** Our own numbers: never a client's identity (PBX lines, managers' mobiles). */
+        phones: z.array(z.string()).default([]),
+        /** Our own addresses and domains: mail from them never identifies a client. */
+        emails: z.array(z.string()).default([]),
+        domains: z.array(z.string()).default([]),
+        /** Region assumed for numbers written without a country code. */
+        defaultCountry: z
+          .string()
+          .regex(/^[A-Z]{2}$/)
+          .default('RU'),
+      })
+      .prefault({}),
+    managers: z
+      .array(
+        z.object({
+          login,
+          name: z.string().min(1),
+          email: z.email().optional(),
+          /** The manager's login on the PBX, for call routing. */
+          pbxLogin: z.string().optional(),
+          telegramChatId: z.union([z.string(), z.number()]).optional(),
+          active: z.boolean().default(true),
+        }),
+      )
+      .default([]),
+    teams: z
+      .array(
+        z.object({
+          id: login,
+          name: z.string().min(1),
+          supervisor: login.optional(),
+          members: z.array(login).default([]),
+        }),
+      )
+      .min(1, 'at least one team'),
+    routing: z.object({
+      /** Where a lead goes when no rule matches. Must name a team. */
+      fallbackTeam: login,
+    }),
+    ingest: z
+      .object({
+        /** A failing event is retried this many times with exponential backoff, then marked dead. */
+        maxAttempts: z.number().int().min(1).default(8),
+        retryBaseDelayMs: z.number().int().positive().default(5_000),
+        /** How often the background worker looks for events a crash or a failure left pending. */
+        replayIntervalMs: z.number().int().positive().default(10_000),
+        /** Events younger than this are left to the request that stored them. */
+        replayGraceMs: z.number().int().nonnegative().default(30_000),
+      })
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    const managers = new Set<string>();
+    cfg.managers.forEach((m, i) => {
+      if (managers.has(m.login))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['managers', i, 'login'],
+          message: `duplicate manager "${m.login}"`,
+        });
+      managers.add(m.login);
+    });
+    const teams = new Set<string>();
+    cfg.teams.forEach((t, i) => {
+      if (teams.has(t.id))
+        ctx.addIssue({ code: 'custom', path: ['teams', i, 'id'], message: `duplicate team "${t.id}"` });
+      teams.add(t.id);
+      t.members.forEach((m, j) => {
+        if (!managers.has(m))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['teams', i, 'members', j],
+            message: `unknown manager "${m}"`,
+          });
+      });
+      if (t.supervisor && !managers.has(t.supervisor))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['teams', i, 'supervisor'],
+          message: `unknown manager "${t.supervisor}"`,
+        });
+    });
+    if (!teams.has(cfg.routing.fallbackTeam))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routing', 'fallbackTeam'],
+        message: `unknown team "${cfg.routing.fallbackTeam}"`,
+      });
+    const tokens = new Set<string>();
+    cfg.api.tokens.forEach((t, i) => {
+      if (tokens.has(t.token))
+        ctx.addIssue({ code: 'custom', path: ['api', 'tokens', i, 'token'], message: 'duplicate token' });
+      tokens.add(t.token);
+    });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

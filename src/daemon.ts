@@ -1,0 +1,116 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { RuntimeSettings } from './config/load.js';
+import { type Clock, systemClock } from './core/clock.js';
+import { openDatabase } from './db/connect.js';
+import { migrate } from './db/migrate.js';
+import { createApp } from './http/app.js';
+import type { ApiToken } from './http/auth.js';
+import { createIdentityPolicy } from './identity/identity.js';
+import { createProcessor } from './ingest/processor.js';
+import { createReplayer } from './ingest/replayer.js';
+import type { Logger } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+import { createStickyRouter } from './routing/sticky-router.js';
+
+export interface Daemon {
+  /** The port the HTTP server listens on (resolved when 0 was asked). */
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds every dependency and starts the daemon: database (migrated), HTTP intake, the replay worker.
+ * `stop()` reverses it: stop intake, let in-flight work finish, stop workers, close the database.
+ */
+export async function startDaemon(
+  settings: RuntimeSettings,
+  log: Logger,
+  clock: Clock = systemClock,
+): Promise<Daemon> {
+  const { config } = settings;
+  const db = await openDatabase({
+    ...(settings.databaseUrl ? { url: settings.databaseUrl } : { dataDir: settings.dataDir }),
+  });
+  log.info({ database: db.kind, location: db.location }, 'database opened');
+  try {
+    const applied = await migrate(db.sql);
+    if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+
+  const metrics = createMetrics({ defaultMetrics: true });
+  const policy = createIdentityPolicy({
+    defaultCountry: config.company.defaultCountry as never,
+    ownPhones: config.company.phones,
+    ownEmails: config.company.emails,
+    ownDomains: config.company.domains,
+  });
+  const processor = createProcessor({
+    sql: db.sql,
+    clock,
+    log,
+    metrics,
+    policy,
+    router: createStickyRouter(config),
+    maxAttempts: config.ingest.maxAttempts,
+    retryBaseDelayMs: config.ingest.retryBaseDelayMs,
+  });
+  const replayer = createReplayer({
+    sql: db.sql,
+    processor,
+    clock,
+    log,
+    metrics,
+    intervalMs: config.ingest.replayIntervalMs,
+    graceMs: config.ingest.replayGraceMs,
+  });
+  const tokens: ApiToken[] = [...config.api.tokens];
+  if (settings.envApiToken) tokens.push({ name: 'env', token: settings.envApiToken });
+  if (tokens.length === 0) log.warn('no API tokens configured: every /api/v1 request will be refused');
+
+  let accepting = false;
+  const app = createApp({
+    sql: db.sql,
+    config,
+    policy,
+    processor,
+    metrics,
+    log,
+    clock,
+    tokens,
+    isAccepting: () => accepting,
+    readinessDetails: () => ({ databaseKind: db.kind }),
+  });
+
+  // Whatever a crash left pending is processed before new intake opens.
+  await replayer.start();
+  const server = serve({ fetch: app.fetch, port: settings.port, hostname: config.server.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  accepting = true;
+  log.info({ host: config.server.host, port, config: settings.configPath }, 'switchboard listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    stop() {
+      stopping ??= (async () => {
+        accepting = false;
+        log.info('stopping: intake closed, finishing in-flight work');
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await processor.drain();
+        await replayer.stop();
+        await processor.drain();
+        await db.close();
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { IdentityKind } from '../../core/communication.js';
+import type { Identity } from '../../identity/identity.js';
+import type { Queryable as Sql } from '../queryable.js';
+
+export interface IdentityRow {
+  kind: IdentityKind;
+  value: string;
+  contactId: string;
+  verified: boolean;
+  source: string;
+}
+
+/** Every stored identity among `identities`, in one query (the hot path's lookup). */
+export async function findIdentities(sql: Sql, identities: readonly Identity[]): Promise<IdentityRow[]> {
+  if (identities.length === 0) return [];
+  return sql<IdentityRow[]>`
+    SELECT i.kind, i.value, i.contact_id, i.verified, i.source
+    FROM identities i
+    JOIN unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS q(kind, value)
+      ON i.kind = q.kind AND i.value = q.value`;
+}
+
+/** Adds an identity to a contact; an identity already owned (by anyone) is left as it is. */
+export async function addIdentity(
+  sql: Sql,
+  contactId: string,
+  identity: Identity,
+  opts: { verified: boolean; source: string },
+): Promise<boolean> {
+  const rows = await sql`
+    INSERT INTO identities (contact_id, kind, value, verified, source)
+    VALUES (${contactId}, ${identity.kind}, ${identity.value}, ${opts.verified}, ${opts.source})
+    ON CONFLICT (kind, value) DO NOTHING
+    RETURNING id`;
+  return rows.length > 0;
+}
+
+export async function markVerified(sql: Sql, identity: Identity): Promise<void> {
+  await sql`UPDATE identities SET verified = true WHERE kind = ${identity.kind} AND value = ${identity.value}`;
+}
+
+export async function identitiesOf(sql: Sql, contactId: string): Promise<IdentityRow[]> {
+  return sql<IdentityRow[]>`
+    SELECT kind, value, contact_id, verified, source FROM identities
+    WHERE contact_id = ${contactId} ORDER BY created_at, kind, value`;
+}

@@ -1,0 +1,103 @@
+import type { Identity } from '../../identity/identity.js';
+import type { Queryable as Sql } from '../queryable.js';
+import { LEAD_COLUMNS, type LeadRow, type LeadStatus } from './leads.js';
+
+export interface ContactSummary {
+  id: string;
+  externalId: string | null;
+  name: string | null;
+  status: 'prospect' | 'client';
+  companyId: string | null;
+  clientType: string | null;
+  region: string | null;
+  responsible: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const CONTACT_COLUMNS = [
+  'id',
+  'external_id',
+  'name',
+  'status',
+  'company_id',
+  'client_type',
+  'region',
+  'responsible',
+  'created_at',
+  'updated_at',
+];
+
+/** Contacts owning any of the identities (one query; the "who is this number" lookup). */
+export async function contactsByIdentities(
+  sql: Sql,
+  identities: readonly Identity[],
+): Promise<ContactSummary[]> {
+  if (identities.length === 0) return [];
+  return sql<ContactSummary[]>`
+    SELECT ${sql(CONTACT_COLUMNS.map((c) => `c.${c}`))} FROM contacts c
+    WHERE c.id IN (
+      SELECT i.contact_id FROM identities i
+      JOIN unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS q(kind, value)
+        ON i.kind = q.kind AND i.value = q.value)
+    ORDER BY c.created_at`;
+}
+
+export async function contactDetails(sql: Sql, id: string) {
+  const [contact] = await sql<
+    ContactSummary[]
+  >`SELECT ${sql(CONTACT_COLUMNS)} FROM contacts WHERE id = ${id}`;
+  if (!contact) return undefined;
+  const [company, identities, leads, deals, conversations, mergeSuggestions] = await Promise.all([
+    contact.companyId
+      ? sql`SELECT id, external_id, name, inn, region, client_type, responsible FROM companies WHERE id = ${contact.companyId}`.then(
+          (r) => r[0] ?? null,
+        )
+      : Promise.resolve(null),
+    sql`SELECT kind, value, verified, source, created_at FROM identities WHERE contact_id = ${id} ORDER BY created_at, kind, value`,
+    sql`SELECT id, kind, status, channel, team, responsible, first_contact_at, created_at FROM leads
+        WHERE contact_id = ${id} ORDER BY created_at DESC LIMIT 100`,
+    sql`SELECT id, external_id, title, stage, status, responsible, updated_at FROM deals
+        WHERE contact_id = ${id} ORDER BY updated_at DESC LIMIT 100`,
+    sql`SELECT id, channel, account, thread_key, subject, lead_id, deal_id, last_message_at FROM conversations
+        WHERE contact_id = ${id} ORDER BY last_message_at DESC LIMIT 100`,
+    sql`SELECT id, other_contact_id, identity_kind, identity_value, reason, status, created_at FROM merge_suggestions
+        WHERE (contact_id = ${id} OR other_contact_id = ${id}) AND status = 'open' ORDER BY created_at`,
+  ]);
+  return { ...contact, company, identities, leads, deals, conversations, mergeSuggestions };
+}
+
+export interface LeadFilter {
+  status?: LeadStatus;
+  since?: Date;
+  team?: string;
+  responsible?: string;
+  /** Keyset cursor: leads created strictly before this (created_at, id). */
+  before?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+export async function listLeads(sql: Sql, f: LeadFilter): Promise<LeadRow[]> {
+  return sql<LeadRow[]>`
+    SELECT ${sql(LEAD_COLUMNS)} FROM leads
+    WHERE true
+      ${f.status ? sql`AND status = ${f.status}` : sql``}
+      ${f.since ? sql`AND created_at >= ${f.since}` : sql``}
+      ${f.team ? sql`AND team = ${f.team}` : sql``}
+      ${f.responsible ? sql`AND responsible = ${f.responsible}` : sql``}
+      ${f.before ? sql`AND (created_at, id) < (${f.before.createdAt}, ${f.before.id})` : sql``}
+    ORDER BY created_at DESC, id DESC LIMIT ${f.limit}`;
+}
+
+export async function leadMessages(sql: Sql, leadId: string) {
+  return sql`
+    SELECT id, conversation_id, kind, direction, channel, account, external_id, subject, body AS text, meta, occurred_at
+    FROM messages WHERE lead_id = ${leadId} ORDER BY occurred_at, created_at LIMIT 500`;
+}
+
+export async function inboundEvents(sql: Sql, status: string | undefined, limit: number) {
+  return sql`
+    SELECT id, source, account, external_id, status, attempts, last_error, next_attempt_at, received_at, processed_at
+    FROM inbound_events ${status ? sql`WHERE status = ${status}` : sql``}
+    ORDER BY received_at DESC LIMIT ${limit}`;
+}

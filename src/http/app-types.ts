@@ -1,0 +1,27 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Sql } from 'postgres';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { IdentityPolicy } from '../identity/identity.js';
+import type { Processor } from '../ingest/processor.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ApiToken, AuthVariables } from './auth.js';
+
+export interface AppDeps {
+  sql: Sql;
+  config: Config;
+  policy: IdentityPolicy;
+  processor: Processor;
+  metrics: Metrics;
+  log: Logger;
+  clock: Clock;
+  tokens: ApiToken[];
+  /** False while starting or shutting down: /readyz answers 503. */
+  isAccepting: () => boolean;
+  /** Extra readiness details contributed by components (database kind, workers). */
+  readinessDetails?: () => Record<string, unknown>;
+}
+
+export type AppEnv = { Variables: AuthVariables };
+export type App = OpenAPIHono<AppEnv>;

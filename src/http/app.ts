@@ -1,0 +1,47 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import type { App, AppDeps, AppEnv } from './app-types.js';
+import { bearerAuth } from './auth.js';
+import { createErrorHandler, errorBody, validationResponse } from './errors.js';
+import { registerContacts } from './routes/contacts.js';
+import { registerCrm } from './routes/crm.js';
+import { registerInbound } from './routes/inbound.js';
+import { registerLeads } from './routes/leads.js';
+import { registerOps } from './routes/ops.js';
+
+/** Builds the HTTP application. No I/O happens here; tests drive it through app.request(). */
+export function createApp(deps: AppDeps): App {
+  const app: App = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => (result.success ? undefined : validationResponse(c, result.error)),
+  });
+  app.onError(createErrorHandler(deps.log));
+  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.server.bodyLimitBytes,
+      onError: (c) =>
+        c.json(errorBody('payload_too_large', `body over ${deps.config.server.bodyLimitBytes} bytes`), 413),
+    }),
+  );
+  app.use('/api/v1/*', bearerAuth(deps.tokens));
+
+  registerOps(app, deps);
+  registerInbound(app, deps);
+  registerCrm(app, deps);
+  registerContacts(app, deps);
+  registerLeads(app, deps);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Switchboard API',
+      version: '1.0.0',
+      description:
+        'Omnichannel communication router and lead deduplicator. JSON is camelCase; auth is a bearer token.',
+    },
+  });
+  return app;
+}

@@ -1,0 +1,69 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ZodError } from 'zod';
+import { type ErrorCode, SwitchboardError, type ValidationIssue } from '../core/errors.js';
+import type { Logger } from '../observability/logger.js';
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  validation_failed: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unprocessable: 422,
+  config_invalid: 500,
+  upstream_failed: 502,
+  internal: 500,
+};
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; issues?: ValidationIssue[]; details?: unknown };
+}
+
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  extra: Partial<ErrorBody['error']> = {},
+): ErrorBody {
+  return { error: { code, message, ...extra } };
+}
+
+export function zodIssues(error: ZodError): ValidationIssue[] {
+  return error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
+}
+
+/** 400 naming every offending field: `{"error":{"code":"validation_failed","message":"from.phones.0: …","issues":[…]}}`. */
+export function validationResponse(c: Context, error: ZodError) {
+  const issues = zodIssues(error);
+  const first = issues[0];
+  const message = first ? `${first.field || '(body)'}: ${first.message}` : 'invalid request';
+  return c.json(errorBody('validation_failed', message, { issues }), 400);
+}
+
+/** The single mapping from thrown errors to HTTP responses. Unknown errors are 500 without internals. */
+export function createErrorHandler(log: Logger) {
+  return (err: Error, c: Context) => {
+    if (err instanceof SwitchboardError) {
+      const status = STATUS[err.code];
+      if (status >= 500) log.error({ err: err.message, code: err.code, path: c.req.path }, 'request failed');
+      return c.json(
+        errorBody(err.code, err.message, err.details === undefined ? {} : { details: err.details }),
+        status,
+      );
+    }
+    if (err instanceof HTTPException) {
+      if (err.status === 413) return c.json(errorBody('payload_too_large', 'request body too large'), 413);
+      if (err.status === 415)
+        return c.json(errorBody('unsupported_media_type', 'Content-Type must be application/json'), 415);
+      if (err.status === 401) return c.json(errorBody('unauthorized', err.message || 'unauthorized'), 401);
+      if (err.status === 400)
+        return c.json(errorBody('invalid_json', err.message || 'malformed request body'), 400);
+      return c.json(errorBody('internal', err.message), err.status as ContentfulStatusCode);
+    }
+    log.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');
+    return c.json(errorBody('internal', 'internal error'), 500);
+  };
+}

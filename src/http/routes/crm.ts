@@ -1,0 +1,74 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { upsertCompany, upsertContact, upsertDeal } from '../../crm/crm-sync.js';
+import { companyBodySchema, contactBodySchema, dealBodySchema } from '../../crm/schemas.js';
+import type { App, AppDeps } from '../app-types.js';
+import { errors, externalIdParam, ok, security } from './schemas.js';
+
+const upserted = z.object({ id: z.uuid(), outcome: z.enum(['created', 'updated', 'linked']) });
+const contactUpserted = upserted.extend({
+  rejected: z.array(z.object({ field: z.string(), reason: z.string() })),
+  mergeSuggestionIds: z.array(z.uuid()),
+});
+
+const put = <S extends z.ZodType, R extends z.ZodType>(
+  path: string,
+  summary: string,
+  schema: S,
+  response: R,
+) =>
+  createRoute({
+    method: 'put',
+    path,
+    summary,
+    security,
+    request: {
+      params: externalIdParam,
+      body: { required: true, content: { 'application/json': { schema } } },
+    },
+    responses: { 200: ok('Upserted', response), ...errors },
+  });
+
+export function registerCrm(app: App, deps: AppDeps): void {
+  app.openapi(
+    put(
+      '/api/v1/companies/{externalId}',
+      'The CRM pushes a company (idempotent)',
+      companyBodySchema,
+      upserted,
+    ),
+    async (c) => {
+      const r = await upsertCompany(
+        deps.sql,
+        c.req.valid('param').externalId,
+        c.req.valid('json'),
+        c.get('actor'),
+      );
+      return c.json(r, 200);
+    },
+  );
+  app.openapi(
+    put(
+      '/api/v1/contacts/{externalId}',
+      'The CRM pushes a contact (idempotent; links a known prospect)',
+      contactBodySchema,
+      contactUpserted,
+    ),
+    async (c) => {
+      const { externalId } = c.req.valid('param');
+      const r = await upsertContact(deps.sql, externalId, c.req.valid('json'), deps.policy, c.get('actor'));
+      return c.json(r, 200);
+    },
+  );
+  app.openapi(
+    put('/api/v1/deals/{externalId}', 'The CRM pushes a deal (idempotent)', dealBodySchema, upserted),
+    async (c) => {
+      const r = await upsertDeal(
+        deps.sql,
+        c.req.valid('param').externalId,
+        c.req.valid('json'),
+        c.get('actor'),
+      );
+      return c.json(r, 200);
+    },
+  );
+}

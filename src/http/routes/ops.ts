@@ -1,0 +1,74 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { NotFoundError } from '../../core/errors.js';
+import { inboundEvents } from '../../db/repos/read-models.js';
+import type { App, AppDeps } from '../app-types.js';
+import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
+
+const eventsRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/inbound-events',
+  summary: 'Stored inbound payloads by status (failed, dead and rejected ones are the ones to look at)',
+  security,
+  request: {
+    query: z.object({
+      status: z.enum(['received', 'processed', 'failed', 'dead', 'rejected']).optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(100),
+    }),
+  },
+  responses: { 200: ok('Events (metadata only)', z.object({ events: z.array(anyObject) })), ...errors },
+});
+
+const retryRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/inbound-events/{id}/retry',
+  summary: 'Retry a failed or dead event now (after a fix)',
+  security,
+  request: { params: uuidParam },
+  responses: { 200: ok('Processing outcome'), ...errors },
+});
+
+/** Liveness, readiness, metrics (no auth: they carry no personal data) and dead-letter handling (auth). */
+export function registerOps(app: App, deps: AppDeps): void {
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get('/readyz', async (c) => {
+    const details: Record<string, unknown> = { ...(deps.readinessDetails?.() ?? {}) };
+    let ready = deps.isAccepting();
+    if (!ready) details.state = 'not accepting (starting or stopping)';
+    try {
+      await Promise.race([
+        deps.sql`SELECT 1`,
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error('database ping timed out')), 2000).unref(),
+        ),
+      ]);
+      details.database = 'ok';
+    } catch (err) {
+      ready = false;
+      details.database = (err as Error).message;
+    }
+    return c.json({ status: ready ? 'ready' : 'not_ready', ...details }, ready ? 200 : 503);
+  });
+
+  app.get('/metrics', async (c) => {
+    c.header('Content-Type', deps.metrics.registry.contentType);
+    return c.body(await deps.metrics.registry.metrics());
+  });
+
+  app.openapi(eventsRoute, async (c) => {
+    const q = c.req.valid('query');
+    return c.json({ events: await inboundEvents(deps.sql, q.status, q.limit) }, 200);
+  });
+
+  app.openapi(retryRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const rows = await deps.sql`
+      UPDATE inbound_events SET status = 'failed', next_attempt_at = now()
+      WHERE id = ${id} AND status IN ('failed', 'dead') RETURNING id`;
+    if (rows.length === 0) {
+      const exists = await deps.sql`SELECT 1 FROM inbound_events WHERE id = ${id}`;
+      if (exists.length === 0) throw new NotFoundError('inbound event');
+    }
+    return c.json(await deps.processor.process(id), 200);
+  });
+}

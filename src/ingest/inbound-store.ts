@@ -1,0 +1,89 @@
+import type { EventSource } from '../channels/registry.js';
+import type { Decision } from '../core/communication.js';
+import type { Queryable as Sql } from '../db/queryable.js';
+
+export type InboundStatus = 'received' | 'processed' | 'failed' | 'dead' | 'rejected';
+
+export interface StoredEvent {
+  id: string;
+  source: EventSource;
+  account: string | null;
+  externalId: string | null;
+  payload: unknown;
+  raw: Uint8Array | null;
+  status: InboundStatus;
+  attempts: number;
+  decision: Decision[] | null;
+}
+
+export interface NewInboundEvent {
+  source: EventSource;
+  account?: string;
+  externalId?: string;
+  contentType?: string;
+  payload?: unknown;
+  raw?: Uint8Array;
+  /** Set when the payload failed validation at the edge: kept for inspection, never processed. */
+  rejectedWith?: string;
+}
+
+/** Persists a payload exactly as received. This commits before the sender is acknowledged. */
+export async function storeInboundEvent(sql: Sql, e: NewInboundEvent): Promise<string> {
+  const [row] = await sql<{ id: string }[]>`
+    INSERT INTO inbound_events (source, account, external_id, content_type, payload, raw, status, last_error)
+    VALUES (${e.source}, ${e.account ?? null}, ${e.externalId ?? null}, ${e.contentType ?? 'application/json'},
+            ${e.payload === undefined ? null : sql.json(e.payload as never)}, ${e.raw ? Buffer.from(e.raw) : null},
+            ${e.rejectedWith ? 'rejected' : 'received'}, ${e.rejectedWith ?? null})
+    RETURNING id`;
+  return row!.id;
+}
+
+/** Claims the event for processing inside `tx`; undefined when another worker holds it. */
+export async function claimEvent(tx: Sql, id: string): Promise<StoredEvent | undefined> {
+  const [row] = await tx<StoredEvent[]>`
+    SELECT id, source, account, external_id, payload, raw, status, attempts, decision
+    FROM inbound_events WHERE id = ${id} FOR UPDATE SKIP LOCKED`;
+  return row;
+}
+
+export async function markProcessed(tx: Sql, id: string, decisions: Decision[], now: Date): Promise<void> {
+  await tx`
+    UPDATE inbound_events SET status = 'processed', decision = ${tx.json(decisions as never)},
+      attempts = attempts + 1, processed_at = ${now}, last_error = NULL, next_attempt_at = NULL
+    WHERE id = ${id}`;
+}
+
+/** Records a failed attempt: retried later with exponential backoff, or dead after `maxAttempts`. */
+export async function markFailed(
+  sql: Sql,
+  id: string,
+  error: string,
+  opts: { now: Date; maxAttempts: number; baseDelayMs: number; permanent?: boolean },
+): Promise<InboundStatus> {
+  const [row] = await sql<{ status: InboundStatus }[]>`
+    UPDATE inbound_events SET
+      attempts = attempts + 1,
+      last_error = ${error.slice(0, 2000)},
+      status = CASE WHEN ${opts.permanent ?? false} OR attempts + 1 >= ${opts.maxAttempts} THEN 'dead' ELSE 'failed' END,
+      next_attempt_at = ${opts.now}::timestamptz
+        + make_interval(secs => ${opts.baseDelayMs / 1000}::float8 * power(2, least(attempts, 16)))
+    WHERE id = ${id}
+    RETURNING status`;
+  return row?.status ?? 'failed';
+}
+
+/** Events due for (re)processing: received ones older than `graceMs`, failed ones whose backoff expired. */
+export async function dueEvents(sql: Sql, now: Date, graceMs: number, limit: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    SELECT id FROM inbound_events
+    WHERE (status = 'received' AND received_at <= ${now}::timestamptz - make_interval(secs => ${graceMs / 1000}::float8))
+       OR (status = 'failed' AND next_attempt_at <= ${now})
+    ORDER BY received_at LIMIT ${limit}`;
+  return rows.map((r) => r.id);
+}
+
+export async function countPending(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM inbound_events WHERE status IN ('received', 'failed')`;
+  return row?.n ?? 0;
+}

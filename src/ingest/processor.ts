@@ -1,0 +1,119 @@
+import type { Sql } from 'postgres';
+import { inboundSources, isEventSource } from '../channels/registry.js';
+import type { Clock } from '../core/clock.js';
+import type { Decision } from '../core/communication.js';
+import { errorMessage, SwitchboardError } from '../core/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { applyLeadRules, type LeadRulesDeps } from '../routing/lead-rules.js';
+import { claimEvent, markFailed, markProcessed } from './inbound-store.js';
+
+export type ProcessOutcome =
+  | { status: 'processed'; decisions: Decision[] }
+  /** Another worker holds the event right now; it will finish it. */
+  | { status: 'busy' }
+  | { status: 'failed' | 'dead'; error: string };
+
+export interface ProcessorDeps extends LeadRulesDeps {
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  maxAttempts: number;
+  retryBaseDelayMs: number;
+}
+
+// Serialization failure, deadlock, unique violation from a racing writer: safe to retry at once.
+const TRANSIENT_PG_CODES = new Set(['40001', '40P01', '23505']);
+const INLINE_RETRIES = 3;
+
+class PermanentEventError extends SwitchboardError {
+  constructor(message: string) {
+    super('unprocessable', message);
+  }
+}
+
+/**
+ * Processes one stored inbound event: normalize -> lead rules (-> routing) -> mark processed, all in one
+ * transaction, so a crash anywhere leaves the event pending and its effects absent. Re-processing an event
+ * that already committed returns its stored decision; a message seen before is a `duplicate`.
+ */
+export function createProcessor(deps: ProcessorDeps) {
+  const inFlight = new Set<Promise<unknown>>();
+
+  async function attempt(eventId: string): Promise<ProcessOutcome & { source?: string }> {
+    return deps.sql.begin(async (tx) => {
+      const event = await claimEvent(tx, eventId);
+      if (!event) return { status: 'busy' as const };
+      if (event.status === 'processed')
+        return { status: 'processed' as const, decisions: event.decision ?? [] };
+      if (event.status === 'dead' || event.status === 'rejected')
+        throw new PermanentEventError(`event is ${event.status}`);
+      if (!isEventSource(event.source)) throw new PermanentEventError(`unknown source "${event.source}"`);
+      const normalized = inboundSources[event.source].normalize(event.payload, event.raw ?? undefined);
+      if (!normalized.ok)
+        throw new PermanentEventError(
+          `cannot normalize: ${normalized.field ? `${normalized.field}: ` : ''}${normalized.error}`,
+        );
+      const decisions: Decision[] = [];
+      for (const comm of normalized.communications)
+        decisions.push(await applyLeadRules(tx, comm, deps, event.id));
+      await markProcessed(tx, event.id, decisions, deps.clock());
+      return { status: 'processed' as const, decisions, source: event.source };
+    });
+  }
+
+  async function run(eventId: string): Promise<ProcessOutcome> {
+    const started = performance.now();
+    for (let i = 1; ; i++) {
+      try {
+        const outcome = await attempt(eventId);
+        if (outcome.status === 'processed' && outcome.source) {
+          deps.metrics.latency.observe({ source: outcome.source }, (performance.now() - started) / 1000);
+          for (const d of outcome.decisions)
+            deps.metrics.events.inc({ channel: d.channel, decision: d.kind });
+          const { source: _source, ...rest } = outcome;
+          return rest;
+        }
+        return outcome;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code && TRANSIENT_PG_CODES.has(code) && i < INLINE_RETRIES) continue;
+        const permanent = err instanceof PermanentEventError;
+        const message = errorMessage(err);
+        let status: Awaited<ReturnType<typeof markFailed>> = 'failed';
+        try {
+          status = await markFailed(deps.sql, eventId, message, {
+            now: deps.clock(),
+            maxAttempts: deps.maxAttempts,
+            baseDelayMs: deps.retryBaseDelayMs,
+            permanent,
+          });
+        } catch (markErr) {
+          // The database is unreachable: the event stays pending and the replay worker picks it up later.
+          deps.log.error({ eventId, err: errorMessage(markErr) }, 'cannot record failed attempt');
+        }
+        deps.metrics.failures.inc({ source: 'any', outcome: status === 'dead' ? 'dead' : 'retry' });
+        // The message is ours (SQL errors, validation text), never payload content.
+        deps.log.warn({ eventId, status, err: message }, 'inbound event processing failed');
+        return { status: status === 'dead' ? 'dead' : 'failed', error: message };
+      }
+    }
+  }
+
+  return {
+    /** Processes the event now. Never throws for a bad event; a database outage surfaces as `failed`. */
+    process(eventId: string): Promise<ProcessOutcome> {
+      const p = run(eventId);
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p)).catch(() => {});
+      return p;
+    },
+    /** Resolves when every event being processed now has finished (graceful shutdown). */
+    async drain(): Promise<void> {
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+export type Processor = ReturnType<typeof createProcessor>;

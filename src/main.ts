@@ -1,0 +1,53 @@
+import { loadSettings } from './config/load.js';
+import { ConfigError } from './core/errors.js';
+import { startDaemon } from './daemon.js';
+import { createLogger } from './observability/logger.js';
+
+/** Composition root: settings from the environment -> daemon; SIGTERM/SIGINT stop it gracefully. */
+async function main(): Promise<void> {
+  let settings: Awaited<ReturnType<typeof loadSettings>>;
+  try {
+    settings = await loadSettings(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`switchboard: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(settings.config.log.level);
+  if (
+    settings.config.api.tokens.some((t) => t.token === 'sample-token-change-me') &&
+    settings.config.server.host !== '127.0.0.1'
+  )
+    log.warn('the sample API token is configured on a non-loopback address: replace it');
+
+  const daemon = await startDaemon(settings, log);
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal }, 'shutdown requested');
+    daemon.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        log.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('unhandledRejection', (reason) => {
+    // Logged, not fatal: a stray rejection in one request must not take intake down.
+    log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
+  });
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`switchboard: failed to start: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

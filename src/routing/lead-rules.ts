@@ -1,0 +1,191 @@
+import type { Decision, DecisionKind, InboundCommunication } from '../core/communication.js';
+import { lockNames } from '../db/locks.js';
+import type { Queryable as Sql } from '../db/queryable.js';
+import { audit } from '../db/repos/audit.js';
+import { type ContactRow, createProspect, lockContact } from '../db/repos/contacts.js';
+import { findMessage, insertMessage, upsertConversation } from '../db/repos/conversations.js';
+import { activeDealOf, createLead, openLeadOf } from '../db/repos/leads.js';
+import type { IdentityPolicy } from '../identity/identity.js';
+import { identityKey } from '../identity/identity.js';
+import { bindIdentities, describeIdentity, normalizeParty, resolveContact } from './resolve-contact.js';
+import type { Router } from './router.js';
+
+export interface LeadRulesDeps {
+  policy: IdentityPolicy;
+  router: Router;
+}
+
+/**
+ * The lead rules, applied to one communication inside the caller's transaction:
+ *  1 duplicate (same channel account + external id) -> nothing changes
+ *  2 outbound -> attached to its conversation, never a lead
+ *  3 resolve the contact from every identity (conflicts -> merge suggestions, never merges)
+ *  4 active deal -> attached_to_deal;  5 open lead -> attached_to_lead;
+ *  6 known client -> repeat_lead;      7 otherwise -> new_lead
+ * Concurrency: advisory locks on the message key and every identity (sorted), then the contact row, so the
+ * same person arriving on two channels at once serializes into one contact and one lead.
+ */
+export async function applyLeadRules(
+  tx: Sql,
+  comm: InboundCommunication,
+  deps: LeadRulesDeps,
+  inboundEventId?: string,
+): Promise<Decision> {
+  const party = normalizeParty(comm.party, deps.policy);
+  const messageKey = `message|${comm.channel}|${comm.account}|${comm.externalId}`;
+  await lockNames(tx, [messageKey, ...[...party.own, ...party.hints].map(identityKey)]);
+
+  // Rule 1.
+  const seen = await findMessage(tx, comm.channel, comm.account, comm.externalId);
+  if (seen) {
+    return {
+      kind: 'duplicate',
+      channel: comm.channel,
+      rule: 'rule_1_duplicate',
+      reason: `message ${comm.externalId} on ${comm.channel}/${comm.account} was already received`,
+      contactId: seen.contactId,
+      ...(seen.leadId ? { leadId: seen.leadId } : {}),
+      ...(seen.dealId ? { dealId: seen.dealId } : {}),
+      conversationId: seen.conversationId,
+      messageId: seen.id,
+      matches: [],
+      mergeSuggestionIds: [],
+    };
+  }
+
+  // Rule 3 (resolution comes first so that rule 2 knows whose conversation an outbound message is).
+  const { resolution, known } = await resolveContact(tx, party);
+  let contact: ContactRow;
+  let created = false;
+  if (resolution.contactId) {
+    contact = await lockContact(tx, resolution.contactId);
+    if (!contact.name && party.name)
+      await tx`UPDATE contacts SET name = ${party.name} WHERE id = ${contact.id}`;
+  } else {
+    contact = await createProspect(tx, party.name ?? null);
+    created = true;
+  }
+  const bound = await bindIdentities(tx, {
+    contactId: contact.id,
+    party,
+    known,
+    source: comm.channel,
+    ...(inboundEventId ? { inboundEventId } : {}),
+  });
+  const matchedBy = resolution.matchedBy
+    ? `${describeIdentity(resolution.matchedBy)} matched an existing contact`
+    : party.own.length > 0
+      ? 'no identity of the sender was known: new contact'
+      : `the sender carried no usable identity (${party.rejected.map((r) => `${r.kind}: ${r.reason}`).join(', ') || 'none given'}): new contact`;
+
+  let kind: DecisionKind;
+  let rule: string;
+  let because: string;
+  let dealId: string | undefined;
+  let leadId: string | undefined;
+
+  if (comm.direction === 'out') {
+    kind = 'outbound';
+    rule = 'rule_2_outbound';
+    because = 'sent by us: attached to the conversation, never a lead';
+    dealId = created ? undefined : (await activeDealOf(tx, contact.id))?.id;
+    leadId = created ? undefined : (await openLeadOf(tx, contact.id))?.id;
+  } else {
+    const deal = created ? undefined : await activeDealOf(tx, contact.id);
+    const open = deal || created ? undefined : await openLeadOf(tx, contact.id);
+    if (deal) {
+      kind = 'attached_to_deal';
+      rule = 'rule_4_active_deal';
+      because = `the contact has an active deal ${deal.externalId}${deal.stage ? ` (stage "${deal.stage}")` : ''}`;
+      dealId = deal.id;
+    } else if (open) {
+      kind = 'attached_to_lead';
+      rule = 'rule_5_open_lead';
+      because = `the contact already has an open lead (status ${open.status}): no second lead`;
+      leadId = open.id;
+    } else {
+      const repeat = contact.status === 'client';
+      kind = repeat ? 'repeat_lead' : 'new_lead';
+      rule = repeat ? 'rule_6_known_client' : 'rule_7_unknown';
+      because = repeat
+        ? 'the contact is a known client without an active deal or open lead: repeat lead'
+        : created
+          ? 'new lead for a new prospect'
+          : 'the contact is a prospect without an open lead: new lead';
+      const routed = await deps.router.route(tx, {
+        leadKind: repeat ? 'repeat' : 'new',
+        channel: comm.channel,
+        account: comm.account,
+        contact: {
+          id: contact.id,
+          responsible: contact.responsible,
+          region: contact.region,
+          clientType: contact.clientType,
+          companyId: contact.companyId,
+        },
+        signals: comm.signals ?? {},
+        now: comm.occurredAt,
+      });
+      leadId = await createLead(tx, {
+        contactId: contact.id,
+        kind: repeat ? 'repeat' : 'new',
+        channel: comm.channel,
+        account: comm.account,
+        team: routed.team,
+        responsible: routed.responsible,
+        routing: routed.trace,
+        firstContactAt: comm.occurredAt,
+      });
+    }
+  }
+
+  const conversationId = await upsertConversation(tx, {
+    channel: comm.channel,
+    account: comm.account,
+    threadKey: comm.threadKey ?? `contact:${contact.id}`,
+    contactId: contact.id,
+    leadId: leadId ?? null,
+    dealId: dealId ?? null,
+    subject: comm.subject ?? null,
+    at: comm.occurredAt,
+  });
+  const messageId = await insertMessage(tx, {
+    conversationId,
+    contactId: contact.id,
+    leadId: leadId ?? null,
+    dealId: dealId ?? null,
+    inboundEventId: inboundEventId ?? null,
+    comm,
+  });
+
+  const reason = `${matchedBy}; ${because}`;
+  const decision: Decision = {
+    kind,
+    channel: comm.channel,
+    rule,
+    reason,
+    contactId: contact.id,
+    ...(leadId ? { leadId } : {}),
+    ...(dealId ? { dealId } : {}),
+    conversationId,
+    messageId,
+    matches: bound.matches,
+    mergeSuggestionIds: bound.mergeSuggestionIds,
+  };
+  await audit(tx, {
+    actor: 'pipeline',
+    action: `decision.${kind}`,
+    entityType: leadId ? 'lead' : 'message',
+    entityId: leadId ?? messageId,
+    reason,
+    data: {
+      rule,
+      messageId,
+      contactId: contact.id,
+      dealId: dealId ?? null,
+      mergeSuggestionIds: bound.mergeSuggestionIds,
+    },
+    ...(inboundEventId ? { inboundEventId } : {}),
+  });
+  return decision;
+}

@@ -1,0 +1,142 @@
+import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
+import type { Clock } from '../../src/core/clock.js';
+import { createApp } from '../../src/http/app.js';
+import { createIdentityPolicy } from '../../src/identity/identity.js';
+import { createProcessor } from '../../src/ingest/processor.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { createStickyRouter } from '../../src/routing/sticky-router.js';
+import { openTestDatabase, type TestDatabase } from './db.js';
+import type { Backend } from './pg.js';
+
+export const TEST_TOKEN = 'test-token-0123456789';
+
+export const baseConfig: ConfigInput = {
+  api: { tokens: [{ name: 'crm', token: TEST_TOKEN }] },
+  company: {
+    phones: ['8 (800) 555-35-35'],
+    emails: ['sales@mebel-fabrika.ru'],
+    domains: ['mebel-fabrika.ru'],
+  },
+  managers: [
+    { login: 'ivanov', name: 'Иван Иванов' },
+    { login: 'petrova', name: 'Мария Петрова' },
+    { login: 'head', name: 'Анна Руководитель' },
+  ],
+  teams: [
+    { id: 'partners', name: 'Партнёры', supervisor: 'head', members: ['ivanov'] },
+    { id: 'retail', name: 'Розница', supervisor: 'head', members: ['petrova'] },
+  ],
+  routing: { fallbackTeam: 'retail' },
+  server: { bodyLimitBytes: 64 * 1024 },
+  ingest: { maxAttempts: 3, retryBaseDelayMs: 1000 },
+};
+
+/** A settable clock: tests move time explicitly and never sleep. */
+export function manualClock(start = new Date('2026-11-20T09:00:00Z')) {
+  let now = start;
+  const clock: Clock = () => now;
+  return {
+    clock,
+    set: (d: Date) => (now = d),
+    advance: (ms: number) => (now = new Date(now.getTime() + ms)),
+  };
+}
+
+export interface TestContext {
+  db: TestDatabase;
+  config: Config;
+  app: ReturnType<typeof createApp>;
+  processor: ReturnType<typeof createProcessor>;
+  metrics: ReturnType<typeof createMetrics>;
+  clock: ReturnType<typeof manualClock>;
+  /** Calls the app like a client would, with the bearer token unless `token: null`. */
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts?: { token?: string | null; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+export async function createTestContext(
+  backend: Backend,
+  overrides: Partial<ConfigInput> = {},
+): Promise<TestContext> {
+  const db = await openTestDatabase(backend);
+  const config = configSchema.parse({ ...baseConfig, ...overrides });
+  const clock = manualClock();
+  const metrics = createMetrics();
+  const policy = createIdentityPolicy({
+    ownPhones: config.company.phones,
+    ownEmails: config.company.emails,
+    ownDomains: config.company.domains,
+  });
+  const processor = createProcessor({
+    sql: db.sql,
+    clock: clock.clock,
+    log: silentLogger,
+    metrics,
+    policy,
+    router: createStickyRouter(config),
+    maxAttempts: config.ingest.maxAttempts,
+    retryBaseDelayMs: config.ingest.retryBaseDelayMs,
+  });
+  const app = createApp({
+    sql: db.sql,
+    config,
+    policy,
+    processor,
+    metrics,
+    log: silentLogger,
+    clock: clock.clock,
+    tokens: config.api.tokens,
+    isAccepting: () => true,
+  });
+  return {
+    db,
+    config,
+    app,
+    processor,
+    metrics,
+    clock,
+    async request(method, path, body, opts = {}) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      const token = opts.token === undefined ? TEST_TOKEN : opts.token;
+      if (token !== null) headers.authorization = `Bearer ${token}`;
+      let payload: string | undefined = opts.raw;
+      if (body !== undefined) payload = JSON.stringify(body);
+      if (payload !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+      const res = await app.request(path, {
+        method,
+        headers,
+        ...(payload !== undefined ? { body: payload } : {}),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      return { status: res.status, body: parsed };
+    },
+    close: () => db.close(),
+  };
+}
+
+let seq = 0;
+/** A valid POST /api/v1/inbound body; override what the test is about. */
+export function inboundBody(overrides: Record<string, unknown> = {}) {
+  seq++;
+  return {
+    channel: 'webform',
+    account: 'site',
+    externalId: `f-${process.pid}-${seq}`,
+    direction: 'in',
+    occurredAt: '2026-11-20T09:15:00+03:00',
+    from: { name: 'Иван Петров', phones: ['8 (912) 345-67-89'], emails: ['Ivan@Example.ru'] },
+    subject: 'Заявка с сайта',
+    text: 'Нужен прилавок 2 м',
+    ...overrides,
+  };
+}
