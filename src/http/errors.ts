@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import { type ErrorCode, SwitchboardError, type ValidationIssue } from '../core/errors.js';
+import { type ErrorCode, SwitchboardError, ValidationError, type ValidationIssue } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
@@ -49,10 +49,13 @@ export function createErrorHandler(log: Logger) {
     if (err instanceof SwitchboardError) {
       const status = STATUS[err.code];
       if (status >= 500) log.error({ err: err.message, code: err.code, path: c.req.path }, 'request failed');
-      return c.json(
-        errorBody(err.code, err.message, err.details === undefined ? {} : { details: err.details }),
-        status,
-      );
+      const extra =
+        err instanceof ValidationError
+          ? { issues: err.issues }
+          : err.details === undefined
+            ? {}
+            : { details: err.details };
+      return c.json(errorBody(err.code, err.message, extra), status);
     }
     if (err instanceof HTTPException) {
       if (err.status === 413) return c.json(errorBody('payload_too_large', 'request body too large'), 413);

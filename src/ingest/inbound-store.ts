@@ -25,15 +25,17 @@ export interface NewInboundEvent {
   raw?: Uint8Array;
   /** Set when the payload failed validation at the edge: kept for inspection, never processed. */
   rejectedWith?: string;
+  /** From the injected clock; the database's now() when absent. */
+  receivedAt?: Date;
 }
 
 /** Persists a payload exactly as received. This commits before the sender is acknowledged. */
 export async function storeInboundEvent(sql: Sql, e: NewInboundEvent): Promise<string> {
   const [row] = await sql<{ id: string }[]>`
-    INSERT INTO inbound_events (source, account, external_id, content_type, payload, raw, status, last_error)
+    INSERT INTO inbound_events (source, account, external_id, content_type, payload, raw, status, last_error, received_at)
     VALUES (${e.source}, ${e.account ?? null}, ${e.externalId ?? null}, ${e.contentType ?? 'application/json'},
             ${e.payload === undefined ? null : sql.json(e.payload as never)}, ${e.raw ? Buffer.from(e.raw) : null},
-            ${e.rejectedWith ? 'rejected' : 'received'}, ${e.rejectedWith ?? null})
+            ${e.rejectedWith ? 'rejected' : 'received'}, ${e.rejectedWith ?? null}, ${e.receivedAt ?? sql`now()`})
     RETURNING id`;
   return row!.id;
 }
@@ -72,12 +74,18 @@ export async function markFailed(
   return row?.status ?? 'failed';
 }
 
-/** Events due for (re)processing: received ones older than `graceMs`, failed ones whose backoff expired. */
+/**
+ * Events due for (re)processing: received ones older than `graceMs` (all of them when 0: at start nothing is
+ * in flight), failed ones whose backoff expired.
+ */
 export async function dueEvents(sql: Sql, now: Date, graceMs: number, limit: number): Promise<string[]> {
+  const received =
+    graceMs === 0
+      ? sql`status = 'received'`
+      : sql`(status = 'received' AND received_at <= ${now}::timestamptz - make_interval(secs => ${graceMs / 1000}::float8))`;
   const rows = await sql<{ id: string }[]>`
     SELECT id FROM inbound_events
-    WHERE (status = 'received' AND received_at <= ${now}::timestamptz - make_interval(secs => ${graceMs / 1000}::float8))
-       OR (status = 'failed' AND next_attempt_at <= ${now})
+    WHERE ${received} OR (status = 'failed' AND next_attempt_at <= ${now})
     ORDER BY received_at LIMIT ${limit}`;
   return rows.map((r) => r.id);
 }

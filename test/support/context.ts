@@ -56,6 +56,7 @@ export interface TestContext {
     path: string,
     body?: unknown,
     opts?: { token?: string | null; raw?: string; headers?: Record<string, string> },
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON the tests assert on field by field
   ): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }

@@ -57,6 +57,7 @@ export function registerInbound(app: App, deps: AppDeps): void {
         account: body.account,
         ...(body.externalId ? { externalId: body.externalId } : {}),
         payload: await c.req.json(),
+        receivedAt: deps.clock(),
       });
       const outcome = await deps.processor.process(eventId);
       if (outcome.status === 'processed') {
@@ -78,6 +79,7 @@ export function registerInbound(app: App, deps: AppDeps): void {
         await storeInboundEvent(deps.sql, {
           source: 'api',
           payload,
+          receivedAt: deps.clock(),
           rejectedWith: issues.map((i) => `${i.field}: ${i.message}`).join('; '),
         });
         deps.metrics.failures.inc({ source: 'api', outcome: 'rejected' });

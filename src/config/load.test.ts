@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../core/errors.js';
+import { EXAMPLE_CONFIG_PATH, loadSettings, parseConfig } from './load.js';
+
+const minimal = `
+teams: [{ id: sales, name: Продажи, members: [ivanov] }]
+managers: [{ login: ivanov, name: Иван }]
+routing: { fallbackTeam: sales }
+`;
+
+describe('configuration', () => {
+  it('loads the example config shipped with the repository', async () => {
+    const s = await loadSettings({ SWITCHBOARD_DATA_DIR: '/tmp/sb-x' }, '/');
+    expect(s.configPath).toBe(EXAMPLE_CONFIG_PATH);
+    expect(s.config.teams.length).toBeGreaterThan(0);
+    expect(s.port).toBe(8080);
+    expect(s.databaseUrl).toBeUndefined();
+    expect(s.dataDir).toBe('/tmp/sb-x');
+  });
+
+  it('takes PORT, DATABASE_URL and SWITCHBOARD_API_TOKEN from the environment', async () => {
+    const s = await loadSettings({
+      PORT: '9090',
+      DATABASE_URL: 'postgres://x@h/db',
+      SWITCHBOARD_API_TOKEN: 'env-token-0123456789',
+    });
+    expect(s).toMatchObject({
+      port: 9090,
+      databaseUrl: 'postgres://x@h/db',
+      envApiToken: 'env-token-0123456789',
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ SWITCHBOARD_API_TOKEN: 'short' }, /SWITCHBOARD_API_TOKEN/],
+    [{ SWITCHBOARD_CONFIG: '/nonexistent.yaml' }, /cannot read config file \/nonexistent.yaml/],
+  ])('refuses bad environment %j', async (env, message) => {
+    await expect(loadSettings(env)).rejects.toThrow(message);
+  });
+
+  it('substitutes ENV references and names a missing variable with its setting', () => {
+    const text = `${minimal}\napi: { tokens: [{ name: crm, token: "\${CRM_TOKEN}" }] }`;
+    expect(parseConfig(text, { CRM_TOKEN: 'secret-token-0123456789' }).api.tokens[0]!.token).toBe(
+      'secret-token-0123456789',
+    );
+    expect(() => parseConfig(text, {})).toThrow(
+      /api\.tokens\.0\.token: environment variable CRM_TOKEN is not set/,
+    );
+  });
+
+  it.each([
+    [
+      'an unknown fallback team',
+      minimal.replace('fallbackTeam: sales', 'fallbackTeam: nowhere'),
+      /routing\.fallbackTeam: unknown team "nowhere"/,
+    ],
+    [
+      'an unknown team member',
+      minimal.replace('members: [ivanov]', 'members: [ghost]'),
+      /teams\.0\.members\.0: unknown manager "ghost"/,
+    ],
+    ['no teams', 'routing: { fallbackTeam: x }', /teams/],
+    [
+      'a short API token',
+      `${minimal}\napi: { tokens: [{ name: crm, token: abc }] }`,
+      /api\.tokens\.0\.token: at least 16 characters/,
+    ],
+    ['invalid YAML', 'teams: [', /not valid YAML/],
+  ])('fails with a message naming the setting for %s', (_what, text, message) => {
+    expect(() => parseConfig(text, {})).toThrow(ConfigError);
+    expect(() => parseConfig(text, {})).toThrow(message);
+  });
+});

@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdentityPolicy } from '../src/identity/identity.js';
+import { storeInboundEvent } from '../src/ingest/inbound-store.js';
+import { createProcessor } from '../src/ingest/processor.js';
+import { createReplayer } from '../src/ingest/replayer.js';
+import { silentLogger } from '../src/observability/logger.js';
+import { createMetrics } from '../src/observability/metrics.js';
+import type { Router } from '../src/routing/router.js';
+import { createStickyRouter } from '../src/routing/sticky-router.js';
+import { createTestContext, inboundBody, type TestContext } from './support/context.js';
+import { freshPhone } from './support/ids.js';
+import { backends } from './support/pg.js';
+
+describe.each(backends())('durability on %s', (backend) => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext(backend);
+  });
+  afterAll(() => ctx?.close());
+
+  const processorWith = (router: Router) =>
+    createProcessor({
+      sql: ctx.db.sql,
+      clock: ctx.clock.clock,
+      log: silentLogger,
+      metrics: createMetrics(),
+      policy: createIdentityPolicy({}),
+      router,
+      maxAttempts: 3,
+      retryBaseDelayMs: 1000,
+    });
+  const replayerWith = (processor: ReturnType<typeof createProcessor>) =>
+    createReplayer({
+      sql: ctx.db.sql,
+      processor,
+      clock: ctx.clock.clock,
+      log: silentLogger,
+      metrics: createMetrics(),
+      intervalMs: 60_000,
+      graceMs: 30_000,
+    });
+  const counts = async (phone: string) => {
+    const [row] = await ctx.db.sql<{ contacts: number; leads: number; messages: number }[]>`
+      SELECT (SELECT count(*) FROM identities WHERE value = ${`+7${phone}`})::int AS contacts,
+             (SELECT count(*) FROM leads l JOIN identities i ON i.contact_id = l.contact_id WHERE i.value = ${`+7${phone}`})::int AS leads,
+             (SELECT count(*) FROM messages m JOIN identities i ON i.contact_id = m.contact_id WHERE i.value = ${`+7${phone}`})::int AS messages`;
+    return row!;
+  };
+
+  it('an event stored before a crash is processed at the next start, exactly once', async () => {
+    const phone = freshPhone();
+    // The daemon stored the payload and died before deciding.
+    const id = await storeInboundEvent(ctx.db.sql, {
+      source: 'api',
+      payload: inboundBody({ from: { phones: [phone] } }),
+    });
+    expect(await counts(phone)).toEqual({ contacts: 0, leads: 0, messages: 0 });
+
+    const replayer = replayerWith(ctx.processor);
+    expect(await replayer.runOnce(0)).toBeGreaterThanOrEqual(1);
+    const [event] = await ctx.db.sql`SELECT status, attempts, decision FROM inbound_events WHERE id = ${id}`;
+    expect(event).toMatchObject({ status: 'processed', attempts: 1 });
+    expect(event!.decision[0].kind).toBe('new_lead');
+    // A second pass (another restart) finds nothing to do and changes nothing.
+    await replayer.runOnce(0);
+    expect(await counts(phone)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+    // Processing it again returns the stored decision.
+    const again = await ctx.processor.process(id);
+    expect(again).toMatchObject({ status: 'processed', decisions: [{ kind: 'new_lead' }] });
+    expect(await counts(phone)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+  });
+
+  it('a failure mid-decision rolls everything back and leaves the event retryable with its error', async () => {
+    const phone = freshPhone();
+    const broken = processorWith({
+      route: async () => {
+        throw new Error('routing backend unavailable');
+      },
+    });
+    const id = await storeInboundEvent(ctx.db.sql, {
+      source: 'api',
+      payload: inboundBody({ from: { phones: [phone] } }),
+    });
+    const outcome = await broken.process(id);
+    expect(outcome).toEqual({ status: 'failed', error: 'routing backend unavailable' });
+    // Nothing of the half-made decision survived: no contact, identity, lead or message.
+    expect(await counts(phone)).toEqual({ contacts: 0, leads: 0, messages: 0 });
+    const [event] = await ctx.db
+      .sql`SELECT status, attempts, last_error, next_attempt_at FROM inbound_events WHERE id = ${id}`;
+    expect(event).toMatchObject({ status: 'failed', attempts: 1, lastError: 'routing backend unavailable' });
+    expect(event!.nextAttemptAt.getTime()).toBeGreaterThan(ctx.clock.clock().getTime());
+
+    // Not due yet: the replayer leaves it alone.
+    const healthy = processorWith(createStickyRouter(ctx.config));
+    await replayerWith(healthy).runOnce();
+    expect(await counts(phone)).toEqual({ contacts: 0, leads: 0, messages: 0 });
+    // After the backoff, the fixed daemon processes it once.
+    ctx.clock.advance(60_000);
+    await replayerWith(healthy).runOnce();
+    expect(await counts(phone)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+    const [done] = await ctx.db.sql`SELECT status, attempts, last_error FROM inbound_events WHERE id = ${id}`;
+    expect(done).toMatchObject({ status: 'processed', attempts: 2, lastError: null });
+  });
+
+  it('gives up after maxAttempts: the event is dead, visible through the API, and can be retried by hand', async () => {
+    const phone = freshPhone();
+    const broken = processorWith({
+      route: async () => {
+        throw new Error('still broken');
+      },
+    });
+    const id = await storeInboundEvent(ctx.db.sql, {
+      source: 'api',
+      payload: inboundBody({ from: { phones: [phone] } }),
+    });
+    for (let i = 0; i < 3; i++) await broken.process(id);
+    const dead = await ctx.request('GET', '/api/v1/inbound-events?status=dead');
+    expect(dead.body.events.map((e: { id: string }) => e.id)).toContain(id);
+    const retried = await ctx.request('POST', `/api/v1/inbound-events/${id}/retry`);
+    expect(retried.body).toMatchObject({ status: 'processed', decisions: [{ kind: 'new_lead' }] });
+    expect(await counts(phone)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+  });
+
+  it('a stored payload that cannot be normalized is dead at once with the reason, not retried forever', async () => {
+    const id = await storeInboundEvent(ctx.db.sql, { source: 'api', payload: { channel: 'fax' } });
+    const outcome = await ctx.processor.process(id);
+    expect(outcome.status).toBe('dead');
+    const [event] = await ctx.db.sql`SELECT status, last_error FROM inbound_events WHERE id = ${id}`;
+    expect(event!.lastError).toMatch(/cannot normalize: channel/);
+  });
+
+  it('a duplicate delivered after a crash-replay is still a duplicate', async () => {
+    const body = inboundBody({ from: { phones: [freshPhone()] } });
+    await storeInboundEvent(ctx.db.sql, { source: 'api', payload: body });
+    await replayerWith(ctx.processor).runOnce(0);
+    const res = await ctx.request('POST', '/api/v1/inbound', body);
+    expect(res.body.decision.kind).toBe('duplicate');
+  });
+});
