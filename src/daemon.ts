@@ -6,12 +6,10 @@ import { openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
 import { createApp } from './http/app.js';
 import type { ApiToken } from './http/auth.js';
-import { createIdentityPolicy } from './identity/identity.js';
-import { createProcessor } from './ingest/processor.js';
 import { createReplayer } from './ingest/replayer.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
-import { createStickyRouter } from './routing/sticky-router.js';
+import { createPipeline } from './pipeline.js';
 
 export interface Daemon {
   /** The port the HTTP server listens on (resolved when 0 was asked). */
@@ -42,22 +40,7 @@ export async function startDaemon(
   }
 
   const metrics = createMetrics({ defaultMetrics: true });
-  const policy = createIdentityPolicy({
-    defaultCountry: config.company.defaultCountry as never,
-    ownPhones: config.company.phones,
-    ownEmails: config.company.emails,
-    ownDomains: config.company.domains,
-  });
-  const processor = createProcessor({
-    sql: db.sql,
-    clock,
-    log,
-    metrics,
-    policy,
-    router: createStickyRouter(config),
-    maxAttempts: config.ingest.maxAttempts,
-    retryBaseDelayMs: config.ingest.retryBaseDelayMs,
-  });
+  const { policy, processor } = createPipeline({ sql: db.sql, config, clock, log, metrics });
   const replayer = createReplayer({
     sql: db.sql,
     processor,

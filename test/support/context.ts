@@ -1,11 +1,10 @@
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
 import { createApp } from '../../src/http/app.js';
-import { createIdentityPolicy } from '../../src/identity/identity.js';
-import { createProcessor } from '../../src/ingest/processor.js';
+import type { createProcessor } from '../../src/ingest/processor.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { createStickyRouter } from '../../src/routing/sticky-router.js';
+import { createPipeline } from '../../src/pipeline.js';
 import { openTestDatabase, type TestDatabase } from './db.js';
 import type { Backend } from './pg.js';
 
@@ -69,20 +68,12 @@ export async function createTestContext(
   const config = configSchema.parse({ ...baseConfig, ...overrides });
   const clock = manualClock();
   const metrics = createMetrics();
-  const policy = createIdentityPolicy({
-    ownPhones: config.company.phones,
-    ownEmails: config.company.emails,
-    ownDomains: config.company.domains,
-  });
-  const processor = createProcessor({
+  const { policy, processor } = createPipeline({
     sql: db.sql,
+    config,
     clock: clock.clock,
     log: silentLogger,
     metrics,
-    policy,
-    router: createStickyRouter(config),
-    maxAttempts: config.ingest.maxAttempts,
-    retryBaseDelayMs: config.ingest.retryBaseDelayMs,
   });
   const app = createApp({
     sql: db.sql,

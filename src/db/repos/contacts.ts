@@ -14,7 +14,7 @@ export interface ContactRow {
   updatedAt: Date;
 }
 
-const COLUMNS = [
+export const CONTACT_COLUMNS = [
   'id',
   'external_id',
   'name',
@@ -29,19 +29,21 @@ const COLUMNS = [
 
 /** Locks the contact row for the rest of the transaction: decisions about one person are serialized. */
 export async function lockContact(tx: Sql, id: string): Promise<ContactRow> {
-  const [row] = await tx<ContactRow[]>`SELECT ${tx(COLUMNS)} FROM contacts WHERE id = ${id} FOR UPDATE`;
+  const [row] = await tx<
+    ContactRow[]
+  >`SELECT ${tx(CONTACT_COLUMNS)} FROM contacts WHERE id = ${id} FOR UPDATE`;
   if (!row) throw new NotFoundError(`contact ${id}`);
   return row;
 }
 
 export async function getContact(sql: Sql, id: string): Promise<ContactRow | undefined> {
-  const [row] = await sql<ContactRow[]>`SELECT ${sql(COLUMNS)} FROM contacts WHERE id = ${id}`;
+  const [row] = await sql<ContactRow[]>`SELECT ${sql(CONTACT_COLUMNS)} FROM contacts WHERE id = ${id}`;
   return row;
 }
 
 export async function createProspect(tx: Sql, name: string | null): Promise<ContactRow> {
   const [row] = await tx<ContactRow[]>`
-    INSERT INTO contacts (name, status) VALUES (${name}, 'prospect') RETURNING ${tx(COLUMNS)}`;
+    INSERT INTO contacts (name, status) VALUES (${name}, 'prospect') RETURNING ${tx(CONTACT_COLUMNS)}`;
   return row!;
 }
 

@@ -1,32 +1,9 @@
 import type { Identity } from '../../identity/identity.js';
 import type { Queryable as Sql } from '../queryable.js';
+import { CONTACT_COLUMNS, type ContactRow } from './contacts.js';
 import { LEAD_COLUMNS, type LeadRow, type LeadStatus } from './leads.js';
 
-export interface ContactSummary {
-  id: string;
-  externalId: string | null;
-  name: string | null;
-  status: 'prospect' | 'client';
-  companyId: string | null;
-  clientType: string | null;
-  region: string | null;
-  responsible: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-const CONTACT_COLUMNS = [
-  'id',
-  'external_id',
-  'name',
-  'status',
-  'company_id',
-  'client_type',
-  'region',
-  'responsible',
-  'created_at',
-  'updated_at',
-];
+export type ContactSummary = ContactRow;
 
 /** Contacts owning any of the identities (one query; the "who is this number" lookup). */
 export async function contactsByIdentities(

@@ -1,0 +1,45 @@
+import type { CountryCode } from 'libphonenumber-js';
+import type { Sql } from 'postgres';
+import type { Config } from './config/schema.js';
+import type { Clock } from './core/clock.js';
+import { createIdentityPolicy, type IdentityPolicy } from './identity/identity.js';
+import { createProcessor, type Processor } from './ingest/processor.js';
+import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import type { Router } from './routing/router.js';
+import { createStickyRouter } from './routing/sticky-router.js';
+
+export interface Pipeline {
+  policy: IdentityPolicy;
+  router: Router;
+  processor: Processor;
+}
+
+/**
+ * Wires the core pipeline from config: identity policy, router and processor. Used by the daemon and by the
+ * tests, so both run exactly the same composition.
+ */
+export function createPipeline(deps: {
+  sql: Sql;
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+}): Pipeline {
+  const { config } = deps;
+  const policy = createIdentityPolicy({
+    defaultCountry: config.company.defaultCountry as CountryCode,
+    ownPhones: config.company.phones,
+    ownEmails: config.company.emails,
+    ownDomains: config.company.domains,
+  });
+  const router = createStickyRouter(config);
+  const processor = createProcessor({
+    ...deps,
+    policy,
+    router,
+    maxAttempts: config.ingest.maxAttempts,
+    retryBaseDelayMs: config.ingest.retryBaseDelayMs,
+  });
+  return { policy, router, processor };
+}
