@@ -7,6 +7,7 @@ import { registerContacts } from './routes/contacts.js';
 import { registerCrm } from './routes/crm.js';
 import { registerInbound } from './routes/inbound.js';
 import { registerLeads } from './routes/leads.js';
+import { registerMergeSuggestions } from './routes/merge-suggestions.js';
 import { registerOps } from './routes/ops.js';
 
 /** Builds the HTTP application. No I/O happens here; tests drive it through app.request(). */
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps): App {
   registerCrm(app, deps);
   registerContacts(app, deps);
   registerLeads(app, deps);
+  registerMergeSuggestions(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

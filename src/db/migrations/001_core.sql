@@ -148,8 +148,9 @@ CREATE INDEX messages_contact_idx ON messages (contact_id, occurred_at DESC);
 
 CREATE TABLE merge_suggestions (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  contact_id uuid NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
-  other_contact_id uuid NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+  -- SET NULL: a merged suggestion stays as history after the merged-away contact is deleted
+  contact_id uuid REFERENCES contacts (id) ON DELETE SET NULL,
+  other_contact_id uuid REFERENCES contacts (id) ON DELETE SET NULL,
   identity_kind text NOT NULL,
   identity_value text NOT NULL,
   reason text NOT NULL,

@@ -1,0 +1,99 @@
+import type { Sql } from 'postgres';
+import type { Clock } from '../core/clock.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
+import { audit } from '../db/repos/audit.js';
+import { CONTACT_COLUMNS, type ContactRow } from '../db/repos/contacts.js';
+
+export interface MergeResult {
+  contactId: string;
+  mergedContactId: string;
+  /** The duplicate open lead closed because the surviving contact already had one. */
+  closedLeadId: string | null;
+}
+
+/**
+ * Merges `sourceId` into `targetId` on a person's explicit decision (never automatically): identities,
+ * conversations, messages, deals and leads move to the target; fields the target lacks are taken from the
+ * source. If both have an open lead, the younger one is closed as junk and its messages join the older one,
+ * keeping "one open lead per contact". Two contacts that both carry a CRM id are merged in the CRM, not here.
+ */
+export async function mergeContacts(
+  sql: Sql,
+  input: { targetId: string; sourceId: string; actor: string; clock: Clock; suggestionId?: string },
+): Promise<MergeResult> {
+  const { targetId, sourceId } = input;
+  if (targetId === sourceId) throw new ConflictError('cannot merge a contact into itself');
+  return sql.begin(async (tx) => {
+    // Lock both in id order, as every other writer locks contact rows one at a time.
+    const rows = await tx<ContactRow[]>`
+      SELECT ${tx(CONTACT_COLUMNS)} FROM contacts WHERE id IN (${targetId}, ${sourceId}) ORDER BY id FOR UPDATE`;
+    const target = rows.find((r) => r.id === targetId);
+    const source = rows.find((r) => r.id === sourceId);
+    if (!target || !source) throw new NotFoundError(`contact ${!target ? targetId : sourceId}`);
+    if (target.externalId && source.externalId)
+      throw new ConflictError(
+        'both contacts are CRM contacts: merge them in the CRM, which then pushes the result',
+      );
+
+    const open = await tx<{ id: string; contactId: string; createdAt: Date }[]>`
+      SELECT id, contact_id, created_at FROM leads
+      WHERE contact_id IN (${targetId}, ${sourceId}) AND status IN ('new', 'in_progress') ORDER BY created_at, id`;
+    let closedLeadId: string | null = null;
+    if (open.length > 1) {
+      const [keep, close] = [open[0]!, open[1]!];
+      closedLeadId = close.id;
+      const now = input.clock();
+      await tx`UPDATE leads SET status = 'junk', closed_at = ${now}, updated_at = ${now} WHERE id = ${close.id}`;
+      await tx`UPDATE messages SET lead_id = ${keep.id} WHERE lead_id = ${close.id}`;
+      await tx`UPDATE conversations SET lead_id = ${keep.id} WHERE lead_id = ${close.id}`;
+      await audit(tx, {
+        actor: input.actor,
+        action: 'lead.merged',
+        entityType: 'lead',
+        entityId: close.id,
+        reason: `contacts merged: duplicate open lead closed, messages moved to lead ${keep.id}`,
+      });
+    }
+    for (const table of ['identities', 'conversations', 'messages', 'deals', 'leads'] as const)
+      await tx`UPDATE ${tx(table)} SET contact_id = ${targetId} WHERE contact_id = ${sourceId}`;
+    await tx`
+      UPDATE merge_suggestions SET status = 'merged'
+      WHERE (contact_id = ${sourceId} AND other_contact_id = ${targetId}) OR (contact_id = ${targetId} AND other_contact_id = ${sourceId})`;
+    // Suggestions between the source and third contacts now concern the target.
+    await tx`
+      UPDATE merge_suggestions SET contact_id = ${targetId}
+      WHERE contact_id = ${sourceId} AND other_contact_id <> ${targetId}
+        AND NOT EXISTS (SELECT 1 FROM merge_suggestions m WHERE m.contact_id = ${targetId}
+          AND m.other_contact_id = merge_suggestions.other_contact_id AND m.identity_kind = merge_suggestions.identity_kind
+          AND m.identity_value = merge_suggestions.identity_value)`;
+    await tx`
+      UPDATE merge_suggestions SET other_contact_id = ${targetId}
+      WHERE other_contact_id = ${sourceId} AND contact_id <> ${targetId}
+        AND NOT EXISTS (SELECT 1 FROM merge_suggestions m WHERE m.other_contact_id = ${targetId}
+          AND m.contact_id = merge_suggestions.contact_id AND m.identity_kind = merge_suggestions.identity_kind
+          AND m.identity_value = merge_suggestions.identity_value)`;
+    await tx`
+      UPDATE contacts SET
+        external_id = coalesce(external_id, ${source.externalId}),
+        name = coalesce(name, ${source.name}),
+        company_id = coalesce(company_id, ${source.companyId}),
+        client_type = coalesce(client_type, ${source.clientType}),
+        region = coalesce(region, ${source.region}),
+        responsible = coalesce(responsible, ${source.responsible}),
+        status = CASE WHEN status = 'client' OR ${source.status} = 'client' THEN 'client' ELSE 'prospect' END,
+        updated_at = ${input.clock()}
+      WHERE id = ${targetId}`;
+    // Suggestions left pointing at the source duplicate one now pointing at the target: nothing to decide.
+    await tx`DELETE FROM merge_suggestions WHERE status = 'open' AND (contact_id = ${sourceId} OR other_contact_id = ${sourceId})`;
+    await tx`DELETE FROM contacts WHERE id = ${sourceId}`;
+    await audit(tx, {
+      actor: input.actor,
+      action: 'contact.merged',
+      entityType: 'contact',
+      entityId: targetId,
+      reason: `contact ${sourceId} merged into this one${input.suggestionId ? ` (suggestion ${input.suggestionId})` : ''}`,
+      data: { mergedContactId: sourceId, closedLeadId },
+    });
+    return { contactId: targetId, mergedContactId: sourceId, closedLeadId };
+  });
+}
