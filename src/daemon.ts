@@ -1,15 +1,18 @@
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { RuntimeSettings } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
+import { createNumberingPlanService } from './geo/numbering-plan-service.js';
 import { createApp } from './http/app.js';
 import type { ApiToken } from './http/auth.js';
 import { createReplayer } from './ingest/replayer.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createPipeline } from './pipeline.js';
+import { createAssigner } from './routing/assigner.js';
 
 export interface Daemon {
   /** The port the HTTP server listens on (resolved when 0 was asked). */
@@ -18,7 +21,8 @@ export interface Daemon {
 }
 
 /**
- * Builds every dependency and starts the daemon: database (migrated), HTTP intake, the replay worker.
+ * Builds every dependency and starts the daemon: database (migrated), numbering plan, HTTP intake, the replay
+ * worker, the queue assigner.
  * `stop()` reverses it: stop intake, let in-flight work finish, stop workers, close the database.
  */
 export async function startDaemon(
@@ -40,7 +44,19 @@ export async function startDaemon(
   }
 
   const metrics = createMetrics({ defaultMetrics: true });
-  const { policy, processor } = createPipeline({ sql: db.sql, config, clock, log, metrics });
+  const numberingPlan = createNumberingPlanService({
+    dir: config.routing.numberingPlan.dir ?? path.join(settings.dataDir, 'numbering-plan'),
+    log,
+    refreshHours: config.routing.numberingPlan.refreshHours,
+    download: {
+      baseUrl: config.routing.numberingPlan.baseUrl,
+      userAgent: config.routing.numberingPlan.userAgent,
+    },
+  });
+  await numberingPlan.load();
+  const phoneRegions = numberingPlan.resolver;
+  const { policy, processor } = createPipeline({ sql: db.sql, config, clock, log, metrics, phoneRegions });
+  const assigner = createAssigner({ sql: db.sql, config, clock, log });
   const replayer = createReplayer({
     sql: db.sql,
     processor,
@@ -64,12 +80,15 @@ export async function startDaemon(
     log,
     clock,
     tokens,
+    phoneRegions,
     isAccepting: () => accepting,
     readinessDetails: () => ({ databaseKind: db.kind }),
   });
 
   // Whatever a crash left pending is processed before new intake opens.
   await replayer.start();
+  assigner.start();
+  numberingPlan.start();
   const server = serve({ fetch: app.fetch, port: settings.port, hostname: config.server.host });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -88,6 +107,8 @@ export async function startDaemon(
         log.info('stopping: intake closed, finishing in-flight work');
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await processor.drain();
+        await numberingPlan.stop();
+        await assigner.stop();
         await replayer.stop();
         await processor.drain();
         await db.close();

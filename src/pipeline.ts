@@ -2,12 +2,13 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Sql } from 'postgres';
 import type { Config } from './config/schema.js';
 import type { Clock } from './core/clock.js';
+import { createPhoneRegionResolver, type PhoneRegionResolver } from './geo/index.js';
 import { createIdentityPolicy, type IdentityPolicy } from './identity/identity.js';
 import { createProcessor, type Processor } from './ingest/processor.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Router } from './routing/router.js';
-import { createStickyRouter } from './routing/sticky-router.js';
+import { createRuleRouter } from './routing/rule-router.js';
 
 export interface Pipeline {
   policy: IdentityPolicy;
@@ -25,17 +26,21 @@ export function createPipeline(deps: {
   clock: Clock;
   log: Logger;
   metrics: Metrics;
+  /** The numbering-plan resolver (reloadable); default: landline area codes only. */
+  phoneRegions?: () => PhoneRegionResolver;
 }): Pipeline {
-  const { config } = deps;
+  const { config, phoneRegions: given, ...rest } = deps;
+  const landlineOnly = createPhoneRegionResolver();
+  const phoneRegions = given ?? (() => landlineOnly);
   const policy = createIdentityPolicy({
     defaultCountry: config.company.defaultCountry as CountryCode,
     ownPhones: config.company.phones,
     ownEmails: config.company.emails,
     ownDomains: config.company.domains,
   });
-  const router = createStickyRouter(config);
+  const router = createRuleRouter({ config, phoneRegions, clock: deps.clock });
   const processor = createProcessor({
-    ...deps,
+    ...rest,
     policy,
     router,
     maxAttempts: config.ingest.maxAttempts,

@@ -5,8 +5,8 @@ import { createProcessor } from '../src/ingest/processor.js';
 import { createReplayer } from '../src/ingest/replayer.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
+import { createPipeline } from '../src/pipeline.js';
 import type { Router } from '../src/routing/router.js';
-import { createStickyRouter } from '../src/routing/sticky-router.js';
 import { createTestContext, inboundBody, type TestContext } from './support/context.js';
 import { freshPhone } from './support/ids.js';
 import { backends } from './support/pg.js';
@@ -91,7 +91,15 @@ describe.each(backends())('durability on %s', (backend) => {
     expect(event!.nextAttemptAt.getTime()).toBeGreaterThan(ctx.clock.clock().getTime());
 
     // Not due yet: the replayer leaves it alone.
-    const healthy = processorWith(createStickyRouter(ctx.config));
+    const healthy = processorWith(
+      createPipeline({
+        sql: ctx.db.sql,
+        config: ctx.config,
+        clock: ctx.clock.clock,
+        log: silentLogger,
+        metrics: createMetrics(),
+      }).router,
+    );
     await replayerWith(healthy).runOnce();
     expect(await counts(phone)).toEqual({ contacts: 0, leads: 0, messages: 0 });
     // After the backoff, the fixed daemon processes it once.

@@ -153,6 +153,7 @@ describe.each(backends())('the lead rules on %s', (backend) => {
     const pushed = await ctx.request('PUT', `/api/v1/contacts/${ext}`, {
       name: 'Пётр',
       emails: [email],
+      clientType: 'partner',
       responsible: 'ivanov',
     });
     await ctx.request('PUT', `/api/v1/deals/d-${email}`, { contactExternalId: ext, status: 'won' });
@@ -160,7 +161,7 @@ describe.each(backends())('the lead rules on %s', (backend) => {
     expect(d).toMatchObject({ kind: 'repeat_lead', rule: 'rule_6_known_client', contactId: pushed.body.id });
     const lead = await ctx.request('GET', `/api/v1/leads/${d.leadId}`);
     expect(lead.body).toMatchObject({ kind: 'repeat', responsible: 'ivanov', team: 'partners' });
-    expect(lead.body.routing).toMatchObject({ rule: 'sticky_responsible', chosen: 'ivanov' });
+    expect(lead.body.routing).toMatchObject({ rule: 'partners', strategy: 'sticky', chosen: 'ivanov' });
   });
 
   it('rule 6: a prospect whose lead was converted is a known client next time', async () => {

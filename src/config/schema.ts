@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkRouting, managerRoutingFields, routingSchema, teamRoutingFields } from './routing.js';
 
 const login = z
   .string()
@@ -54,6 +55,7 @@ export const configSchema = z
           pbxLogin: z.string().optional(),
           telegramChatId: z.union([z.string(), z.number()]).optional(),
           active: z.boolean().default(true),
+          ...managerRoutingFields,
         }),
       )
       .default([]),
@@ -64,13 +66,12 @@ export const configSchema = z
           name: z.string().min(1),
           supervisor: login.optional(),
           members: z.array(login).default([]),
+          ...teamRoutingFields,
         }),
       )
       .min(1, 'at least one team'),
-    routing: z.object({
-      /** Where a lead goes when no rule matches. Must name a team. */
-      fallbackTeam: login,
-    }),
+    /** Client types, routing rules, numbering plan and the queue assigner: see routing.ts. */
+    routing: routingSchema,
     ingest: z
       .object({
         /** A failing event is retried this many times with exponential backoff, then marked dead. */
@@ -125,6 +126,7 @@ export const configSchema = z
         path: ['routing', 'fallbackTeam'],
         message: `unknown team "${cfg.routing.fallbackTeam}"`,
       });
+    for (const issue of checkRouting(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     const tokens = new Set<string>();
     cfg.api.tokens.forEach((t, i) => {
       if (tokens.has(t.token))

@@ -41,6 +41,18 @@ export interface Party {
   hints: RawIdentity[];
 }
 
+/**
+ * What a form or channel states that helps routing. `region` and `clientType` are explicit (a form field);
+ * `regionHint` (a region name or code) and `city` are weaker channel data: a VK profile city, an Avito
+ * item's location.
+ */
+export interface RoutingSignals {
+  region?: string;
+  clientType?: string;
+  regionHint?: string;
+  city?: string;
+}
+
 interface CommunicationBase {
   channel: ChannelKind;
   /** The company-side account: mailbox, PBX, WhatsApp number, VK community, Avito profile, API source. */
@@ -54,8 +66,8 @@ interface CommunicationBase {
   threadKey?: string;
   subject?: string;
   text?: string;
-  /** Signals a form or channel provides for routing (explicit region, client type). */
-  signals?: { region?: string; clientType?: string };
+  /** Signals a form or channel provides for routing. */
+  signals?: RoutingSignals;
   /** Channel-specific, non-identifying details kept with the message (attachments metadata, headers). */
   meta?: Record<string, unknown>;
 }

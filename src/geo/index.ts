@@ -1,5 +1,7 @@
+export { CITY_COUNT, regionByCity } from './cities.js';
 export { nationalNumberOf } from './e164.js';
 export { GeoDataError, type GeoDataErrorCode } from './errors.js';
+export { regionByInn } from './inn.js';
 export { type AreaCodeMatch, regionByAreaCode } from './landline-fallback.js';
 export {
   type LoadedNumberingPlan,

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Sql } from 'postgres';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import type { PhoneRegionResolver } from '../geo/index.js';
 import type { IdentityPolicy } from '../identity/identity.js';
 import type { Processor } from '../ingest/processor.js';
 import type { Logger } from '../observability/logger.js';
@@ -17,6 +18,8 @@ export interface AppDeps {
   log: Logger;
   clock: Clock;
   tokens: ApiToken[];
+  /** The phone-region resolver routing uses (the routing simulator needs it); default: area codes only. */
+  phoneRegions?: () => PhoneRegionResolver;
   /** False while starting or shutting down: /readyz answers 503. */
   isAccepting: () => boolean;
   /** Extra readiness details contributed by components (database kind, workers). */

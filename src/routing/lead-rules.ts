@@ -123,6 +123,9 @@ export async function applyLeadRules(
           clientType: contact.clientType,
           companyId: contact.companyId,
         },
+        identities: party.own,
+        ...(comm.subject !== undefined ? { subject: comm.subject } : {}),
+        ...(comm.text !== undefined ? { text: comm.text } : {}),
         signals: comm.signals ?? {},
         now: comm.occurredAt,
       });
@@ -135,6 +138,7 @@ export async function applyLeadRules(
         responsible: routed.responsible,
         routing: routed.trace,
         firstContactAt: comm.occurredAt,
+        queuedAt: routed.queued ? comm.occurredAt : null,
       });
     }
   }

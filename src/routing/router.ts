@@ -1,5 +1,6 @@
-import type { ChannelKind } from '../core/communication.js';
+import type { ChannelKind, RoutingSignals } from '../core/communication.js';
 import type { Queryable as Sql } from '../db/queryable.js';
+import type { Identity } from '../identity/identity.js';
 
 /** What routing knows about a lead. Never a vendor payload. */
 export interface RoutingInput {
@@ -13,9 +14,21 @@ export interface RoutingInput {
     clientType: string | null;
     companyId: string | null;
   };
-  /** Region / client type the channel or form stated explicitly. */
-  signals: { region?: string; clientType?: string };
+  /** The sender's own normalized identities, in priority order (phones are E.164). */
+  identities?: readonly Identity[];
+  /** The first message of the lead: keywords in it classify the client. */
+  subject?: string;
+  text?: string;
+  /** Region / client type the channel or form stated explicitly, and channel location hints. */
+  signals: RoutingSignals;
   now: Date;
+}
+
+/** One manager considered for the lead, and why they were or were not chosen. */
+export interface RoutingCandidate {
+  manager: string;
+  outcome: 'chosen' | 'skipped';
+  why: string;
 }
 
 /** Why the lead went where it went: facts, the rule, the candidates and the choice. Stored with the lead. */
@@ -23,14 +36,31 @@ export interface RoutingTrace {
   router: string;
   facts: Record<string, unknown>;
   rule: string;
-  candidates: { manager: string; outcome: 'chosen' | 'skipped'; why: string }[];
+  candidates: RoutingCandidate[];
   chosen: string | null;
+  /** The team the rule picked. */
+  team?: string;
+  /** How the manager was picked: sticky, round_robin, least_loaded, on_call; `queued` when nobody was. */
+  strategy?: string;
+  /** When the decision was taken (the shift and capacity checks refer to this instant). */
+  decidedAt?: string;
+  /** Present while the lead waits in the team queue. */
+  queued?: { why: string; nextShiftStart: string | null };
+  /** Later assignments by the queue assigner, oldest first. */
+  assignments?: {
+    at: string;
+    manager: string;
+    strategy: string;
+    candidates: RoutingCandidate[];
+  }[];
 }
 
 export interface RoutingResult {
   team: string;
   responsible: string | null;
   trace: RoutingTrace;
+  /** No manager could take the lead now: it waits in the team queue for the assigner. */
+  queued?: boolean;
 }
 
 /**

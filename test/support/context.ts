@@ -1,5 +1,6 @@
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
+import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
 import { createApp } from '../../src/http/app.js';
 import type { createProcessor } from '../../src/ingest/processor.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -26,7 +27,10 @@ export const baseConfig: ConfigInput = {
     { id: 'partners', name: 'Партнёры', supervisor: 'head', members: ['ivanov'] },
     { id: 'retail', name: 'Розница', supervisor: 'head', members: ['petrova'] },
   ],
-  routing: { fallbackTeam: 'retail' },
+  routing: {
+    fallbackTeam: 'retail',
+    rules: [{ id: 'partners', when: { clientTypes: ['partner'] }, team: 'partners' }],
+  },
   server: { bodyLimitBytes: 64 * 1024 },
   ingest: { maxAttempts: 3, retryBaseDelayMs: 1000 },
 };
@@ -63,10 +67,15 @@ export interface TestContext {
 export async function createTestContext(
   backend: Backend,
   overrides: Partial<ConfigInput> = {},
+  opts: { phoneRegions?: PhoneRegionResolver; maxConnections?: number } = {},
 ): Promise<TestContext> {
-  const db = await openTestDatabase(backend);
+  const db = await openTestDatabase(backend, {
+    ...(opts.maxConnections ? { maxConnections: opts.maxConnections } : {}),
+  });
   const config = configSchema.parse({ ...baseConfig, ...overrides });
   const clock = manualClock();
+  const phoneRegionResolver = opts.phoneRegions ?? createPhoneRegionResolver();
+  const phoneRegions = () => phoneRegionResolver;
   const metrics = createMetrics();
   const { policy, processor } = createPipeline({
     sql: db.sql,
@@ -74,6 +83,7 @@ export async function createTestContext(
     clock: clock.clock,
     log: silentLogger,
     metrics,
+    phoneRegions,
   });
   const app = createApp({
     sql: db.sql,
@@ -84,6 +94,7 @@ export async function createTestContext(
     log: silentLogger,
     clock: clock.clock,
     tokens: config.api.tokens,
+    phoneRegions,
     isAccepting: () => true,
   });
   return {

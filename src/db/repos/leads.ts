@@ -71,12 +71,14 @@ export async function createLead(
     responsible: string | null;
     routing: RoutingTrace;
     firstContactAt: Date;
+    /** Set when routing left the lead in its team's queue (see src/routing/assigner.ts). */
+    queuedAt?: Date | null;
   },
 ): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
-    INSERT INTO leads (contact_id, kind, channel, account, team, responsible, routing, first_contact_at)
+    INSERT INTO leads (contact_id, kind, channel, account, team, responsible, routing, first_contact_at, queued_at)
     VALUES (${l.contactId}, ${l.kind}, ${l.channel}, ${l.account}, ${l.team}, ${l.responsible},
-            ${tx.json(l.routing as never)}, ${l.firstContactAt})
+            ${tx.json(l.routing as never)}, ${l.firstContactAt}, ${l.queuedAt ?? null})
     RETURNING id`;
   return row!.id;
 }

@@ -1,0 +1,172 @@
+import { lockNames } from '../db/locks.js';
+import type { Queryable as Sql } from '../db/queryable.js';
+import type { RoutingCandidate } from './router.js';
+import type { TeamDirectory, TeamRuntime } from './teams.js';
+import { isOnShift, nextShiftStart } from './working-hours.js';
+
+/** A manager who already handles this client, and where that was learned. */
+export interface StickyCandidate {
+  manager: string;
+  /** e.g. `responsible of the contact`, `manager of the last deal`. */
+  source: string;
+}
+
+export type AssignmentStrategy = 'sticky' | 'round_robin' | 'least_loaded' | 'on_call' | 'queued';
+
+export interface Assignment {
+  responsible: string | null;
+  strategy: AssignmentStrategy;
+  candidates: RoutingCandidate[];
+  /** Present when nobody could take the lead now. */
+  queued?: { why: string; nextShiftStart: string | null };
+}
+
+/**
+ * Picks the manager for a lead inside `team`, in the caller's transaction:
+ *  1 sticky: the client's own manager (contact, company, last deal, last lead) when active, in the team and
+ *    under capacity (and on shift when the team says `sticky: on_shift`);
+ *  2 while the team is on shift: round_robin (next member after the team's cursor) or least_loaded (fewest
+ *    open leads, ties in rotation order) among active members under capacity;
+ *  3 off shift: the on-call manager when configured and under capacity;
+ *  4 otherwise the lead is queued: the assigner retries when a member comes on shift or frees capacity.
+ * Concurrency: the team's state row is locked FOR UPDATE and every manager involved is locked (advisory, in
+ * key order) before open leads are counted, and the locks last until the lead commits, so simultaneous leads
+ * can never push a manager over capacity, in one daemon or several.
+ */
+export async function assignInTeam(
+  tx: Sql,
+  directory: TeamDirectory,
+  team: TeamRuntime,
+  sticky: readonly StickyCandidate[],
+  now: Date,
+): Promise<Assignment> {
+  await tx`INSERT INTO routing_team_state (team) VALUES (${team.id}) ON CONFLICT (team) DO NOTHING`;
+  const [state] = await tx<{ lastManager: string | null }[]>`
+    SELECT last_manager FROM routing_team_state WHERE team = ${team.id} FOR UPDATE`;
+  const involved = [...new Set([...team.members, ...sticky.map((s) => s.manager), team.onCall ?? ''])].filter(
+    (l) => l !== '',
+  );
+  await lockNames(
+    tx,
+    involved.map((l) => `manager|${l}`),
+  );
+  const load = await openLeadCounts(tx, involved);
+  const candidates: RoutingCandidate[] = [];
+  const onShift = isOnShift(team.hours, now);
+
+  /** Why `login` cannot take a lead (inactive, unknown, at capacity), or undefined when it can. */
+  const blocked = (login: string): string | undefined => {
+    const m = directory.managers.get(login);
+    if (!m) return 'not a configured manager';
+    if (!m.active) return 'inactive';
+    const cap = team.capacityOf(login);
+    const open = load.get(login) ?? 0;
+    if (cap !== undefined && open >= cap) return `at capacity (${open}/${cap} open leads)`;
+    return undefined;
+  };
+  const pick = async (login: string, strategy: AssignmentStrategy, why: string): Promise<Assignment> => {
+    candidates.push({ manager: login, outcome: 'chosen', why });
+    if (strategy === 'round_robin' || strategy === 'least_loaded')
+      await tx`UPDATE routing_team_state SET last_manager = ${login}, updated_at = ${now} WHERE team = ${team.id}`;
+    return { responsible: login, strategy, candidates };
+  };
+
+  // 1 sticky.
+  const seen = new Set<string>();
+  for (const s of team.sticky === 'off' ? [] : sticky) {
+    if (seen.has(s.manager)) continue;
+    seen.add(s.manager);
+    const skip = (why: string) =>
+      candidates.push({ manager: s.manager, outcome: 'skipped', why: `${s.source}: ${why}` });
+    if (!team.members.includes(s.manager)) {
+      skip(`not a member of team ${team.id}`);
+      continue;
+    }
+    const why = blocked(s.manager);
+    if (why) {
+      skip(why);
+      continue;
+    }
+    if (team.sticky === 'on_shift' && !onShift) {
+      skip('off shift (team sticks only on shift)');
+      continue;
+    }
+    return pick(s.manager, 'sticky', s.source);
+  }
+
+  // 2 on shift: the team's strategy among members.
+  if (onShift) {
+    const rotation = rotate(team.members, state?.lastManager ?? null);
+    const eligible: string[] = [];
+    for (const login of rotation) {
+      if (seen.has(login)) continue;
+      const why = blocked(login);
+      if (why) candidates.push({ manager: login, outcome: 'skipped', why });
+      else eligible.push(login);
+    }
+    if (eligible.length > 0) {
+      let chosen = eligible[0]!;
+      if (team.assignment === 'least_loaded')
+        for (const login of eligible) if ((load.get(login) ?? 0) < (load.get(chosen) ?? 0)) chosen = login;
+      for (const login of eligible) {
+        if (login === chosen) continue;
+        candidates.push({
+          manager: login,
+          outcome: 'skipped',
+          why:
+            team.assignment === 'least_loaded'
+              ? `${load.get(login) ?? 0} open leads; ${chosen} has ${load.get(chosen) ?? 0} and is next in rotation`
+              : `not next in rotation (${chosen} is)`,
+        });
+      }
+      return pick(
+        chosen,
+        team.assignment,
+        team.assignment === 'least_loaded'
+          ? `fewest open leads (${load.get(chosen) ?? 0}) among members on shift`
+          : 'next in rotation among members on shift',
+      );
+    }
+    return {
+      responsible: null,
+      strategy: 'queued',
+      candidates,
+      queued: { why: 'every member on shift is inactive or at capacity', nextShiftStart: null },
+    };
+  }
+
+  // 3 off shift.
+  for (const login of team.members)
+    if (!seen.has(login)) candidates.push({ manager: login, outcome: 'skipped', why: 'off shift' });
+  const next = nextShiftStart(team.hours, now);
+  if (team.onCall) {
+    const why = blocked(team.onCall);
+    if (!why) return pick(team.onCall, 'on_call', `on call while team ${team.id} is off shift`);
+    candidates.push({ manager: team.onCall, outcome: 'skipped', why: `on call: ${why}` });
+  }
+  return {
+    responsible: null,
+    strategy: 'queued',
+    candidates,
+    queued: {
+      why: `team ${team.id} is off shift: waits for the first member on shift`,
+      nextShiftStart: next?.toISOString() ?? null,
+    },
+  };
+}
+
+/** Members in rotation order starting after `last` (from the first member when `last` is not one). */
+function rotate(members: readonly string[], last: string | null): string[] {
+  const at = last === null ? -1 : members.indexOf(last);
+  return [...members.slice(at + 1), ...members.slice(0, at + 1)];
+}
+
+/** Open (new or in progress) leads per manager. */
+async function openLeadCounts(tx: Sql, logins: readonly string[]): Promise<Map<string, number>> {
+  if (logins.length === 0) return new Map();
+  const rows = await tx<{ responsible: string; n: number }[]>`
+    SELECT responsible, count(*)::int AS n FROM leads
+    WHERE status IN ('new', 'in_progress') AND responsible = ANY(${logins as string[]})
+    GROUP BY responsible`;
+  return new Map(rows.map((r) => [r.responsible, r.n]));
+}
