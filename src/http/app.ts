@@ -9,6 +9,7 @@ import { registerInbound } from './routes/inbound.js';
 import { registerLeads } from './routes/leads.js';
 import { registerMergeSuggestions } from './routes/merge-suggestions.js';
 import { registerOps } from './routes/ops.js';
+import { registerRouting } from './routes/routing.js';
 
 /** Builds the HTTP application. No I/O happens here; tests drive it through app.request(). */
 export function createApp(deps: AppDeps): App {
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps): App {
   registerContacts(app, deps);
   registerLeads(app, deps);
   registerMergeSuggestions(app, deps);
+  registerRouting(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -1,0 +1,135 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { toCommunication } from '../../channels/api/normalize.js';
+import { inboundApiSchema } from '../../channels/api/schema.js';
+import { clientTypesSchema, routingRulesSchema } from '../../config/routing.js';
+import { createPhoneRegionResolver } from '../../geo/index.js';
+import { simulateCommunication, simulateRecentLeads } from '../../routing/simulate.js';
+import { buildTeamDirectory } from '../../routing/teams.js';
+import { isOnShift, nextShiftStart } from '../../routing/working-hours.js';
+import type { App, AppDeps } from '../app-types.js';
+import { anyObject, errors, ok, security } from './schemas.js';
+
+const teamsRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/teams',
+  summary: 'Teams with members, hours, capacity, who is on shift now and the queue length',
+  security,
+  responses: { 200: ok('Teams', z.object({ teams: z.array(anyObject) })), ...errors },
+});
+
+const managersRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/managers',
+  summary: 'Managers with contacts (PBX login, Telegram, email), teams, capacity and open leads',
+  security,
+  responses: { 200: ok('Managers', z.object({ managers: z.array(anyObject) })), ...errors },
+});
+
+const simulateBody = z
+  .object({
+    communication: inboundApiSchema.optional().openapi({ description: 'Dry-run one communication.' }),
+    days: z.number().int().min(1).max(90).optional().openapi({
+      description: 'Replay the leads created in the last N days against the proposed rules.',
+    }),
+    limit: z.number().int().min(1).max(1000).default(200),
+    rules: routingRulesSchema
+      .optional()
+      .openapi({ description: 'Proposed routing rules (default: current).' }),
+    clientTypes: clientTypesSchema.optional(),
+    fallbackTeam: z.string().min(1).max(64).optional(),
+  })
+  .refine((b) => (b.communication === undefined) !== (b.days === undefined), {
+    message: 'give exactly one of communication or days',
+    path: ['communication'],
+  })
+  .openapi('RoutingSimulation');
+
+const simulateRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/routing/simulate',
+  summary:
+    'What routing would do (one communication, or the last N days) under proposed rules; writes nothing',
+  security,
+  request: { body: { required: true, content: { 'application/json': { schema: simulateBody } } } },
+  responses: { 200: ok('The simulated outcome'), ...errors },
+});
+
+/** Teams, managers and the routing simulator. */
+export function registerRouting(app: App, deps: AppDeps): void {
+  const directory = buildTeamDirectory(deps.config);
+  const phoneRegions = deps.phoneRegions ?? (() => createPhoneRegionResolver());
+
+  const openLeads = async () => {
+    const rows = await deps.sql<{ responsible: string; n: number }[]>`
+      SELECT responsible, count(*)::int AS n FROM leads
+      WHERE status IN ('new', 'in_progress') AND responsible IS NOT NULL GROUP BY responsible`;
+    return new Map(rows.map((r) => [r.responsible, r.n]));
+  };
+
+  app.openapi(teamsRoute, async (c) => {
+    const now = deps.clock();
+    const [load, queues] = await Promise.all([
+      openLeads(),
+      deps.sql<{ team: string; n: number }[]>`
+        SELECT team, count(*)::int AS n FROM leads WHERE queued_at IS NOT NULL GROUP BY team`,
+    ]);
+    const queued = new Map(queues.map((q) => [q.team, q.n]));
+    const teams = deps.config.teams.map((t) => {
+      const rt = directory.teams.get(t.id)!;
+      return {
+        id: t.id,
+        name: t.name,
+        supervisor: t.supervisor ?? null,
+        timeZone: t.timeZone,
+        hours: t.hours ?? null,
+        holidays: [...deps.config.routing.holidays, ...t.holidays],
+        specialDays: t.specialDays,
+        assignment: t.assignment,
+        sticky: t.sticky,
+        onCall: t.onCall ?? null,
+        onShiftNow: isOnShift(rt.hours, now),
+        nextShiftStart: nextShiftStart(rt.hours, now)?.toISOString() ?? null,
+        queuedLeads: queued.get(t.id) ?? 0,
+        members: t.members.map((login) => ({
+          login,
+          name: directory.managers.get(login)?.name ?? login,
+          active: directory.managers.get(login)?.active ?? false,
+          capacity: rt.capacityOf(login) ?? null,
+          openLeads: load.get(login) ?? 0,
+        })),
+      };
+    });
+    return c.json({ teams }, 200);
+  });
+
+  app.openapi(managersRoute, async (c) => {
+    const load = await openLeads();
+    const managers = deps.config.managers.map((m) => ({
+      login: m.login,
+      name: m.name,
+      email: m.email ?? null,
+      pbxLogin: m.pbxLogin ?? null,
+      telegramChatId: m.telegramChatId ?? null,
+      active: m.active,
+      capacity: m.capacity ?? null,
+      teams: deps.config.teams.filter((t) => t.members.includes(m.login)).map((t) => t.id),
+      supervises: deps.config.teams.filter((t) => t.supervisor === m.login).map((t) => t.id),
+      openLeads: load.get(m.login) ?? 0,
+    }));
+    return c.json({ managers }, 200);
+  });
+
+  app.openapi(simulateRoute, async (c) => {
+    const body = c.req.valid('json');
+    const proposal = {
+      ...(body.rules ? { rules: body.rules } : {}),
+      ...(body.clientTypes ? { clientTypes: body.clientTypes } : {}),
+      ...(body.fallbackTeam ? { fallbackTeam: body.fallbackTeam } : {}),
+    };
+    const sim = { sql: deps.sql, config: deps.config, policy: deps.policy, clock: deps.clock, phoneRegions };
+    const result = body.communication
+      ? await simulateCommunication(sim, toCommunication(body.communication), proposal)
+      : await simulateRecentLeads(sim, body.days!, body.limit, proposal);
+    return c.json(result as never, 200);
+  });
+}
