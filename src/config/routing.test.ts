@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: config fixtures are patched freely, as YAML would be
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
 import { parseConfig } from './load.js';
@@ -13,8 +14,8 @@ const base = {
   ],
   routing: { fallbackTeam: 'retail' },
 };
-const parse = (patch: (cfg: typeof base & Record<string, any>) => void) => {
-  const cfg = structuredClone(base) as typeof base & Record<string, any>;
+const parse = (patch: (cfg: any) => void) => {
+  const cfg: any = structuredClone(base);
   patch(cfg);
   return parseConfig(JSON.stringify(cfg), {});
 };

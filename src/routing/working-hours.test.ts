@@ -56,7 +56,7 @@ describe('holidays and special days', () => {
     ['2026-11-03T11:30:00Z', false, 'pre-holiday short day: 14:30 is after it'],
     ['2026-11-28T08:00:00Z', true, 'a worked Saturday'],
     ['2026-11-05T07:00:00Z', true, 'the day after the holiday is normal'],
-  ] as const)('%s -> %s (%s)', (utc, expected) => {
+  ] as const)('%s -> %s (%s)', (utc, expected, _what) => {
     expect(isOnShift(hours, new Date(utc))).toBe(expected);
   });
 
@@ -74,7 +74,7 @@ describe('nextShiftStart', () => {
     ['2026-11-23T10:15:00Z', '2026-11-23T11:00:00.000Z', 'lunch: 14:00 MSK'],
     ['2026-11-23T16:00:00Z', '2026-11-24T06:00:00.000Z', 'evening: next morning'],
     ['2026-11-27T15:30:00Z', '2026-12-01T06:00:00.000Z', 'Friday evening, Monday a holiday: Tuesday'],
-  ] as const)('%s -> %s (%s)', (at, expected) => {
+  ] as const)('%s -> %s (%s)', (at, expected, _what) => {
     expect(nextShiftStart(hours, new Date(at))?.toISOString()).toBe(expected);
   });
 
@@ -95,7 +95,7 @@ describe('addWorkingMinutes and workingMinutesBetween (the SLA clock)', () => {
     ['2026-11-28T10:00:00Z', 60, '2026-12-01T05:00:00.000Z', 'starting on a day off'],
     ['2026-11-23T04:00:00Z', 480, '2026-11-23T13:00:00.000Z', 'a whole working day'],
     ['2026-11-23T04:00:00Z', 0, '2026-11-23T04:00:00.000Z', 'zero minutes'],
-  ] as const)('%s + %i working min -> %s (%s)', (at, minutes, expected) => {
+  ] as const)('%s + %i working min -> %s (%s)', (at, minutes, expected, _what) => {
     const end = addWorkingMinutes(hours, new Date(at), minutes)!;
     expect(end.toISOString()).toBe(expected);
     if (minutes > 0) expect(workingMinutesBetween(hours, new Date(at), end)).toBeCloseTo(minutes, 6);
