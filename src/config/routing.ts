@@ -88,7 +88,8 @@ const routingRule = z
   .strict();
 
 export const routingRulesSchema = z.array(routingRule);
-export const clientTypesSchema = z
+/** `routing.clientTypes` without its default (the simulator must tell "absent" from "empty"). */
+export const clientTypesObject = z
   .object({
     /** The type names rules and CRM values may use. */
     types: z.array(z.string().min(1).max(50)).min(1).default(['partner', 'retail']),
@@ -105,7 +106,8 @@ export const clientTypesSchema = z
       })
       .prefault({}),
   })
-  .prefault({});
+  .strict();
+export const clientTypesSchema = clientTypesObject.prefault({});
 
 /** `routing:` in the config file. */
 export const routingSchema = z.object({

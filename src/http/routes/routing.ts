@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { toCommunication } from '../../channels/api/normalize.js';
 import { inboundApiSchema } from '../../channels/api/schema.js';
-import { clientTypesSchema, routingRulesSchema } from '../../config/routing.js';
+import { clientTypesObject, routingRulesSchema } from '../../config/routing.js';
 import { createPhoneRegionResolver } from '../../geo/index.js';
 import { simulateCommunication, simulateRecentLeads } from '../../routing/simulate.js';
 import { buildTeamDirectory } from '../../routing/teams.js';
@@ -35,7 +35,7 @@ const simulateBody = z
     rules: routingRulesSchema
       .optional()
       .openapi({ description: 'Proposed routing rules (default: current).' }),
-    clientTypes: clientTypesSchema.optional(),
+    clientTypes: clientTypesObject.optional(),
     fallbackTeam: z.string().min(1).max(64).optional(),
   })
   .refine((b) => (b.communication === undefined) !== (b.days === undefined), {
