@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPhoneRegionResolver, loadNumberingPlan, type PhoneRegionResolver } from '../src/geo/index.js';
+import { silentLogger } from '../src/observability/logger.js';
+import { createAssigner } from '../src/routing/assigner.js';
 import { createTestContext, inboundBody, type TestContext } from './support/context.js';
 import { freshEmail, freshPhone } from './support/ids.js';
 import { backends } from './support/pg.js';
@@ -236,5 +238,38 @@ describe.each(backends())('routing through the pipeline on %s', (backend) => {
     expect(wholesale).toMatchObject({ changed: false, proposed: { team: 'partners' } });
     expect(res.body.changed).toBe(res.body.leads.filter((l: { changed: boolean }) => l.changed).length);
     expect(res.body.byTeam.current.kazan).toBe(kazanLeads.length);
+  });
+
+  it('off shift the lead waits in the Kazan queue with the reason in its trace; the assigner completes the trace', async () => {
+    ctx.clock.set(new Date('2026-11-28T10:00:00Z')); // Saturday
+    const lead = await send({ from: { phones: [tatarstanMobile()] } });
+    expect(lead).toMatchObject({ team: 'kazan', responsible: null });
+    expect(lead.routing).toMatchObject({
+      strategy: 'queued',
+      chosen: null,
+      queued: { nextShiftStart: '2026-11-30T06:00:00.000Z' },
+      candidates: [{ manager: 'sidorov', outcome: 'skipped', why: 'off shift' }],
+    });
+    const assigner = createAssigner({
+      sql: ctx.db.sql,
+      config: ctx.config,
+      clock: ctx.clock.clock,
+      log: silentLogger,
+    });
+    expect((await assigner.tick()).assigned).toBe(0);
+    ctx.clock.set(new Date('2026-11-30T06:00:00Z')); // Monday 09:00 MSK
+    expect((await assigner.tick()).assigned).toBe(1);
+    const after = (await ctx.request('GET', `/api/v1/leads/${lead.id}`)).body;
+    expect(after.responsible).toBe('sidorov');
+    expect(after.routing.queued).toBeUndefined();
+    expect(after.routing).toMatchObject({
+      rule: 'kazan',
+      chosen: 'sidorov',
+      assignments: [{ at: '2026-11-30T06:00:00.000Z', manager: 'sidorov', strategy: 'round_robin' }],
+    });
+    expect(after.trail.map((t: { action: string }) => t.action)).toEqual([
+      'decision.new_lead',
+      'lead.assigned',
+    ]);
   });
 });
