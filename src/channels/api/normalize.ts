@@ -27,6 +27,8 @@ export function toCommunication(body: InboundApiBody): InboundCommunication {
   const signals = {
     ...(body.region ? { region: body.region } : {}),
     ...(body.clientType ? { clientType: body.clientType } : {}),
+    ...(body.regionHint ? { regionHint: body.regionHint } : {}),
+    ...(body.city ? { city: body.city } : {}),
   };
   const base = {
     channel: body.channel,

@@ -35,6 +35,13 @@ export const inboundApiSchema = z
       .optional()
       .openapi({ description: 'An explicit region, e.g. from a form field (ISO 3166-2).' }),
     clientType: z.string().max(50).optional(),
+    regionHint: z.string().max(200).optional().openapi({
+      description:
+        'A region the source reports (e.g. an Avito item region): a weaker routing signal than region.',
+    }),
+    city: z.string().max(200).optional().openapi({
+      description: 'A city the source reports (VK profile city, Avito item city), used for the region.',
+    }),
     call: z
       .object({
         state: z.enum(['answered', 'missed']),
