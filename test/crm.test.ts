@@ -124,6 +124,8 @@ describe.each(backends())('CRM push API on %s', (backend) => {
     const phone = freshPhone();
     await ctx.request('PUT', `/api/v1/companies/co2-${phone}`, {
       name: 'ООО Партнёр',
+      // The partner rule picks the team; inside it the company's manager sticks.
+      clientType: 'partner',
       responsible: 'ivanov',
     });
     await ctx.request('PUT', `/api/v1/contacts/c2-${phone}`, {

@@ -217,7 +217,7 @@ describe.each(backends())('routing through the pipeline on %s', (backend) => {
       rules: [{ id: 'x', when: { regions: ['RU-ZZZ'] }, team: 'ghosts' }],
     });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.details.map((i: { field: string }) => i.field)).toEqual([
+    expect(bad.body.error.issues.map((i: { field: string }) => i.field)).toEqual([
       'routing.rules.0.team',
       'routing.rules.0.when.regions.0',
     ]);
