@@ -55,7 +55,16 @@ export async function startDaemon(
   });
   await numberingPlan.load();
   const phoneRegions = numberingPlan.resolver;
-  const { policy, processor } = createPipeline({ sql: db.sql, config, clock, log, metrics, phoneRegions });
+  const { policy, processor, telephony } = createPipeline({
+    sql: db.sql,
+    config,
+    clock,
+    log,
+    metrics,
+    phoneRegions,
+    dataDir: settings.dataDir,
+    ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
+  });
   const assigner = createAssigner({ sql: db.sql, config, clock, log });
   const replayer = createReplayer({
     sql: db.sql,
@@ -83,12 +92,14 @@ export async function startDaemon(
     phoneRegions,
     isAccepting: () => accepting,
     readinessDetails: () => ({ databaseKind: db.kind }),
+    telephony,
   });
 
   // Whatever a crash left pending is processed before new intake opens.
   await replayer.start();
   assigner.start();
   numberingPlan.start();
+  await telephony.start();
   const server = serve({ fetch: app.fetch, port: settings.port, hostname: config.server.host });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -111,6 +122,7 @@ export async function startDaemon(
         await assigner.stop();
         await replayer.stop();
         await processor.drain();
+        await telephony.stop();
         await db.close();
         log.info('stopped');
       })();

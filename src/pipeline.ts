@@ -9,16 +9,19 @@ import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Router } from './routing/router.js';
 import { createRuleRouter } from './routing/rule-router.js';
+import { createTelephony, type Telephony } from './telephony/telephony.js';
 
 export interface Pipeline {
   policy: IdentityPolicy;
   router: Router;
   processor: Processor;
+  telephony: Telephony;
 }
 
 /**
- * Wires the core pipeline from config: identity policy, router and processor. Used by the daemon and by the
- * tests, so both run exactly the same composition.
+ * Wires the core pipeline from config: identity policy, router, processor and telephony (whose hook records
+ * a call's outcome in the decision's transaction). Used by the daemon and by the tests, so both run exactly
+ * the same composition.
  */
 export function createPipeline(deps: {
   sql: Sql;
@@ -28,8 +31,14 @@ export function createPipeline(deps: {
   metrics: Metrics;
   /** The numbering-plan resolver (reloadable); default: landline area codes only. */
   phoneRegions?: () => PhoneRegionResolver;
+  /** The daemon's data directory (recordings go to <dataDir>/recordings); absent: recordings are not copied. */
+  dataDir?: string;
+  /** A server PostgreSQL URL (absent: the embedded database); latency-critical paths open side pools there. */
+  databaseUrl?: string;
+  /** Outbound HTTP to PBXs; tests use the global fetch against a recorder on loopback. */
+  fetch?: typeof fetch;
 }): Pipeline {
-  const { config, phoneRegions: given, ...rest } = deps;
+  const { config, phoneRegions: given, dataDir, databaseUrl, fetch, ...rest } = deps;
   const landlineOnly = createPhoneRegionResolver();
   const phoneRegions = given ?? (() => landlineOnly);
   const policy = createIdentityPolicy({
@@ -39,12 +48,21 @@ export function createPipeline(deps: {
     ownDomains: config.company.domains,
   });
   const router = createRuleRouter({ config, phoneRegions, clock: deps.clock });
+  const telephony = createTelephony({
+    ...rest,
+    config,
+    policy,
+    ...(dataDir ? { dataDir } : {}),
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(fetch ? { fetch } : {}),
+  });
   const processor = createProcessor({
     ...rest,
     policy,
     router,
+    afterDecision: telephony.afterDecision,
     maxAttempts: config.ingest.maxAttempts,
     retryBaseDelayMs: config.ingest.retryBaseDelayMs,
   });
-  return { policy, router, processor };
+  return { policy, router, processor, telephony };
 }

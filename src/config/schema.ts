@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { telephonySchema } from '../telephony/config.js';
 import { checkRouting, managerRoutingFields, routingSchema, teamRoutingFields } from './routing.js';
 
 const login = z
@@ -83,6 +84,8 @@ export const configSchema = z
         replayGraceMs: z.number().int().nonnegative().default(30_000),
       })
       .prefault({}),
+    /** Cloud PBXs (MegaFon/ITooLabs, Mango): webhooks, the contact lookup, click-to-call, recordings. */
+    telephony: telephonySchema.prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -31,6 +31,18 @@ const SHARED_OPTIONS = {
 } as const;
 
 /**
+ * A small extra pool on a server database for a latency-critical path: its own connections (a busy ingest pool
+ * cannot starve it) and a statement_timeout set at connect time, so each query is one round trip.
+ */
+export function openSidePool(url: string, opts: { max: number; statementTimeoutMs: number }): Sql {
+  return postgres(url, {
+    ...SHARED_OPTIONS,
+    max: opts.max,
+    connection: { statement_timeout: opts.statementTimeoutMs },
+  });
+}
+
+/**
  * Opens PostgreSQL: the server at `url`, or an embedded PGlite. PGlite has a single session, so it is exposed
  * through pglite-socket on loopback and used by a one-connection postgres.js pool: the same driver, SQL and
  * transactions as on a server, with access serialized by the pool instead of interleaved.

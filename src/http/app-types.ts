@@ -7,6 +7,7 @@ import type { IdentityPolicy } from '../identity/identity.js';
 import type { Processor } from '../ingest/processor.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { Telephony } from '../telephony/telephony.js';
 import type { ApiToken, AuthVariables } from './auth.js';
 
 export interface AppDeps {
@@ -24,6 +25,8 @@ export interface AppDeps {
   isAccepting: () => boolean;
   /** Extra readiness details contributed by components (database kind, workers). */
   readinessDetails?: () => Record<string, unknown>;
+  /** Cloud PBX webhooks and call endpoints. Absent: those routes are not mounted. */
+  telephony?: Telephony;
 }
 
 export type AppEnv = { Variables: AuthVariables };

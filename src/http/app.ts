@@ -10,6 +10,7 @@ import { registerLeads } from './routes/leads.js';
 import { registerMergeSuggestions } from './routes/merge-suggestions.js';
 import { registerOps } from './routes/ops.js';
 import { registerRouting } from './routes/routing.js';
+import { registerTelephony } from './routes/telephony.js';
 
 /** Builds the HTTP application. No I/O happens here; tests drive it through app.request(). */
 export function createApp(deps: AppDeps): App {
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): App {
   registerLeads(app, deps);
   registerMergeSuggestions(app, deps);
   registerRouting(app, deps);
+  if (deps.telephony) registerTelephony(app, { ...deps, telephony: deps.telephony });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

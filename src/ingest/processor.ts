@@ -1,8 +1,9 @@
 import type { Sql } from 'postgres';
-import { inboundSources, isEventSource } from '../channels/registry.js';
+import { type EventSource, inboundSources, isEventSource } from '../channels/registry.js';
 import type { Clock } from '../core/clock.js';
-import type { Decision } from '../core/communication.js';
+import type { Decision, InboundCommunication } from '../core/communication.js';
 import { errorMessage, SwitchboardError } from '../core/errors.js';
+import type { Queryable } from '../db/queryable.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { applyLeadRules, type LeadRulesDeps } from '../routing/lead-rules.js';
@@ -14,6 +15,15 @@ export type ProcessOutcome =
   | { status: 'busy' }
   | { status: 'failed' | 'dead'; error: string };
 
+/**
+ * Work a channel family adds to a decision, inside the same transaction (telephony: the calls row, the
+ * recording to copy, the lead's call-back mark). Not called for duplicates.
+ */
+export type AfterDecision = (
+  tx: Queryable,
+  input: { source: EventSource; comm: InboundCommunication; decision: Decision },
+) => Promise<void>;
+
 export interface ProcessorDeps extends LeadRulesDeps {
   sql: Sql;
   clock: Clock;
@@ -21,6 +31,7 @@ export interface ProcessorDeps extends LeadRulesDeps {
   metrics: Metrics;
   maxAttempts: number;
   retryBaseDelayMs: number;
+  afterDecision?: AfterDecision;
 }
 
 // Serialization failure, deadlock, unique violation from a racing writer: safe to retry at once.
@@ -56,8 +67,12 @@ export function createProcessor(deps: ProcessorDeps) {
           `cannot normalize: ${normalized.field ? `${normalized.field}: ` : ''}${normalized.error}`,
         );
       const decisions: Decision[] = [];
-      for (const comm of normalized.communications)
-        decisions.push(await applyLeadRules(tx, comm, deps, event.id));
+      for (const comm of normalized.communications) {
+        const decision = await applyLeadRules(tx, comm, deps, event.id);
+        if (deps.afterDecision && decision.kind !== 'duplicate')
+          await deps.afterDecision(tx, { source: event.source, comm, decision });
+        decisions.push(decision);
+      }
       await markProcessed(tx, event.id, decisions, deps.clock());
       return { status: 'processed' as const, decisions, source: event.source };
     });

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
@@ -6,6 +9,7 @@ import type { createProcessor } from '../../src/ingest/processor.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createPipeline } from '../../src/pipeline.js';
+import type { Telephony } from '../../src/telephony/telephony.js';
 import { openTestDatabase, type TestDatabase } from './db.js';
 import type { Backend } from './pg.js';
 
@@ -53,6 +57,9 @@ export interface TestContext {
   processor: ReturnType<typeof createProcessor>;
   metrics: ReturnType<typeof createMetrics>;
   clock: ReturnType<typeof manualClock>;
+  telephony: Telephony;
+  /** A temporary data directory (recordings), removed on close. */
+  dataDir: string;
   /** Calls the app like a client would, with the bearer token unless `token: null`. */
   request(
     method: string,
@@ -77,13 +84,16 @@ export async function createTestContext(
   const phoneRegionResolver = opts.phoneRegions ?? createPhoneRegionResolver();
   const phoneRegions = () => phoneRegionResolver;
   const metrics = createMetrics();
-  const { policy, processor } = createPipeline({
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'sb-test-'));
+  const { policy, processor, telephony } = createPipeline({
     sql: db.sql,
     config,
     clock: clock.clock,
     log: silentLogger,
     metrics,
     phoneRegions,
+    dataDir,
+    ...(db.url ? { databaseUrl: db.url } : {}),
   });
   const app = createApp({
     sql: db.sql,
@@ -96,6 +106,7 @@ export async function createTestContext(
     tokens: config.api.tokens,
     phoneRegions,
     isAccepting: () => true,
+    telephony,
   });
   return {
     db,
@@ -104,6 +115,8 @@ export async function createTestContext(
     processor,
     metrics,
     clock,
+    telephony,
+    dataDir,
     async request(method, path, body, opts = {}) {
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       const token = opts.token === undefined ? TEST_TOKEN : opts.token;
@@ -123,7 +136,12 @@ export async function createTestContext(
       } catch {}
       return { status: res.status, body: parsed };
     },
-    close: () => db.close(),
+    async close() {
+      await telephony.stop();
+      await processor.drain();
+      await db.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -18,6 +18,8 @@ export interface LeadRow {
   takenAt: Date | null;
   closedAt: Date | null;
   dealId: string | null;
+  /** A missed inbound call reached this lead and nobody has talked to the client since. */
+  needsCallback: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -36,6 +38,7 @@ export const LEAD_COLUMNS = [
   'taken_at',
   'closed_at',
   'deal_id',
+  'needs_callback',
   'created_at',
   'updated_at',
 ];

@@ -1,0 +1,223 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { NotFoundError, UnprocessableError, ValidationError } from '../../core/errors.js';
+import { normalizeIdentity } from '../../identity/identity.js';
+import { getCall, listCalls } from '../../telephony/call-store.js';
+import { createMangoWebhook } from '../../telephony/mango/webhook.js';
+import { createMegafonWebhook } from '../../telephony/megafon/webhook.js';
+import { importPbxUsers } from '../../telephony/pbx-users.js';
+import type { Telephony } from '../../telephony/telephony.js';
+import type { WebhookReply } from '../../telephony/webhook-deps.js';
+import type { App, AppDeps } from '../app-types.js';
+import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
+
+const listQuery = z.object({
+  live: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ description: 'true: only calls ringing or in conversation now' }),
+  agent: z.string().max(64).optional().openapi({ description: 'A manager login' }),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/api/v1/calls',
+  summary: 'Calls with their legs (who is ringing, who answered), most recently changed first',
+  security,
+  request: { query: listQuery },
+  responses: { 200: ok('Calls', z.object({ calls: z.array(anyObject) })), ...errors },
+});
+
+const one = createRoute({
+  method: 'get',
+  path: '/api/v1/calls/{id}',
+  summary: 'A call with its legs, outcome, lead/deal and recording status',
+  security,
+  request: { params: uuidParam },
+  responses: { 200: ok('The call'), ...errors },
+});
+
+const recording = createRoute({
+  method: 'get',
+  path: '/api/v1/calls/{id}/recording',
+  summary: 'The recording file copied from the PBX',
+  security,
+  request: { params: uuidParam },
+  responses: {
+    200: { description: 'The audio file', content: { 'audio/mpeg': { schema: z.string() } } },
+    ...errors,
+  },
+});
+
+const makeCallBody = z
+  .object({
+    manager: z
+      .string()
+      .min(1)
+      .max(64)
+      .openapi({ description: 'The manager login; the PBX rings them first' }),
+    phone: z.string().min(1).max(100).openapi({ description: "The client's number, any format" }),
+    account: z
+      .string()
+      .max(64)
+      .optional()
+      .openapi({ description: 'The MegaFon account; needed when several' }),
+  })
+  .openapi('MakeCall');
+
+const makeCall = createRoute({
+  method: 'post',
+  path: '/api/v1/calls',
+  summary: "Click-to-call: the PBX rings the manager's phone, then connects the client",
+  security,
+  request: { body: { required: true, content: { 'application/json': { schema: makeCallBody } } } },
+  responses: {
+    200: ok(
+      'The PBX accepted the call',
+      z.object({
+        account: z.string(),
+        pbxUser: z.string(),
+        callId: z.string().nullable(),
+        api: z.enum(['rest', 'legacy']),
+      }),
+    ),
+    502: ok('The PBX refused or could not be reached'),
+    ...errors,
+  },
+});
+
+const importUsers = createRoute({
+  method: 'post',
+  path: '/api/v1/telephony/megafon/{account}/users/import',
+  summary: 'Import the PBX users and map their logins to managers (config pbxLogin, e-mail, login)',
+  security,
+  request: {
+    params: z.object({
+      account: z
+        .string()
+        .min(1)
+        .max(64)
+        .openapi({ param: { name: 'account', in: 'path' } }),
+    }),
+  },
+  responses: { 200: ok('What was imported and matched'), 502: ok('The PBX failed'), ...errors },
+});
+
+function reply(c: Context, r: WebhookReply): Response {
+  return r.body === undefined ? c.body(null, r.status) : c.json(r.body, r.status);
+}
+
+/** PBX webhooks (their own token/signature checks, not bearer auth) and the /api/v1 call endpoints. */
+export function registerTelephony(app: App, deps: AppDeps & { telephony: Telephony }): void {
+  const tel = deps.telephony;
+  const webhookDeps = {
+    sql: deps.sql,
+    processor: deps.processor,
+    clock: deps.clock,
+    log: deps.log,
+    telephony: tel,
+  };
+  const megafon = createMegafonWebhook(webhookDeps);
+  const mango = createMangoWebhook(webhookDeps);
+
+  app.post('/webhooks/megafon/:account', async (c) =>
+    reply(c, await megafon(c.req.param('account'), await c.req.text(), c.req.header('content-type'))),
+  );
+  app.post('/webhooks/mango/:account/events/:event', async (c) =>
+    reply(c, await mango(c.req.param('account'), c.req.param('event'), await c.req.text())),
+  );
+  // The cabinet's "Проверить подключение" and command results: acknowledged, nothing to do.
+  app.post('/webhooks/mango/:account/ping', (c) => c.body(null, 200));
+  app.post('/webhooks/mango/:account/result/:what', (c) => c.body(null, 200));
+
+  app.openapi(list, async (c) => {
+    const q = c.req.valid('query');
+    const calls = await listCalls(deps.sql, {
+      limit: q.limit,
+      ...(q.live === 'true' ? { live: true } : {}),
+      ...(q.agent ? { agent: q.agent } : {}),
+    });
+    return c.json({ calls }, 200);
+  });
+
+  app.openapi(one, async (c) => {
+    const call = await getCall(deps.sql, c.req.valid('param').id);
+    if (!call) throw new NotFoundError('call');
+    return c.json(call, 200);
+  });
+
+  app.openapi(recording, async (c) => {
+    const call = await getCall(deps.sql, c.req.valid('param').id);
+    const file = call?.recording as {
+      status: string;
+      fileName: string | null;
+      contentType: string | null;
+    } | null;
+    if (!call || !file || file.status !== 'stored' || !file.fileName || !tel.recordingsDir)
+      throw new NotFoundError('recording');
+    const full = path.join(tel.recordingsDir, path.basename(file.fileName));
+    const size = await stat(full).then(
+      (s) => s.size,
+      () => undefined,
+    );
+    if (size === undefined) throw new NotFoundError('recording file');
+    return new Response(Readable.toWeb(createReadStream(full)) as ReadableStream, {
+      status: 200,
+      headers: {
+        'content-type': file.contentType ?? 'application/octet-stream',
+        'content-length': String(size),
+      },
+    }) as never;
+  });
+
+  app.openapi(makeCall, async (c) => {
+    const body = c.req.valid('json');
+    const accounts = [...tel.megafon.values()];
+    const account = body.account
+      ? tel.megafon.get(body.account)
+      : accounts.length === 1
+        ? accounts[0]
+        : undefined;
+    if (!account)
+      throw new ValidationError(
+        body.account
+          ? `account: unknown MegaFon account "${body.account}"`
+          : 'account: required with several PBX accounts',
+        [{ field: 'account', message: body.account ? 'unknown' : 'required' }],
+      );
+    const phone = normalizeIdentity({ kind: 'phone', value: body.phone }, deps.policy);
+    if (!phone.ok)
+      throw new ValidationError(`phone: ${phone.reason}`, [{ field: 'phone', message: phone.reason }]);
+    if (!deps.config.managers.some((m) => m.login === body.manager))
+      throw new UnprocessableError(`unknown manager "${body.manager}"`);
+    const pbxUser = tel.directory.pbxLoginFor(body.manager);
+    if (!pbxUser) throw new UnprocessableError(`manager "${body.manager}" is inactive or has no PBX login`);
+    const r = await account.client.makeCall(pbxUser, phone.identity.value);
+    deps.log.info(
+      { account: account.config.account, manager: body.manager, api: r.api },
+      'click-to-call placed',
+    );
+    return c.json({ account: account.config.account, pbxUser, ...r }, 200);
+  });
+
+  app.openapi(importUsers, async (c) => {
+    const accountId = c.req.valid('param').account;
+    const account = tel.megafon.get(accountId);
+    if (!account) throw new NotFoundError(`MegaFon account "${accountId}"`);
+    const users = await account.client.listUsers();
+    const report = await deps.sql.begin((tx) =>
+      importPbxUsers(
+        tx,
+        { provider: 'megafon', account: accountId, users, now: deps.clock() },
+        deps.config.managers,
+      ),
+    );
+    await tel.reloadDirectory();
+    return c.json(report, 200);
+  });
+}

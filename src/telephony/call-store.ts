@@ -1,0 +1,244 @@
+import type { Sql as Pool } from 'postgres';
+import type { CallCommunication, Decision } from '../core/communication.js';
+import type { Queryable as Sql } from '../db/queryable.js';
+import type { IdentityPolicy } from '../identity/identity.js';
+import { normalizePhone } from '../identity/phone.js';
+import type { PbxDirectory } from './directory.js';
+import {
+  type CallLegEvent,
+  type CallProvider,
+  type CallStateName,
+  callStateOf,
+  LEG_STATE_RANK,
+} from './model.js';
+
+export interface CallStoreDeps {
+  policy: IdentityPolicy;
+  directory: PbxDirectory;
+}
+
+/** E.164 when the number parses, else null (the raw value stays in the stored payload). */
+export function e164(value: string | undefined, policy: IdentityPolicy): string | null {
+  if (!value) return null;
+  const r = normalizePhone(value, policy.defaultCountry);
+  return r.ok ? r.e164 : null;
+}
+
+export type LegEventOutcome =
+  | { applied: true; callId: string; state: CallStateName }
+  | { applied: false; callId: string };
+
+/**
+ * Applies one live leg event to the calls table. A leg never moves backwards: a duplicated or late event
+ * (lower Mango seq, or a lower state rank for MegaFon) is ignored. Once the authoritative record has been
+ * processed the call's state is final and live events only update its legs.
+ */
+export async function applyLegEvent(
+  sql: Pool,
+  ev: CallLegEvent,
+  deps: CallStoreDeps,
+  now: Date,
+): Promise<LegEventOutcome> {
+  return sql.begin(async (tx): Promise<LegEventOutcome> => {
+    const at = ev.occurredAt ?? now;
+    const [call] = await tx<{ id: string; outcomeAt: Date | null }[]>`
+      INSERT INTO calls (provider, account, call_key, direction, client_phone, dialled, state, started_at, updated_at)
+      VALUES (${ev.provider}, ${ev.account}, ${ev.callKey}, ${ev.direction ?? null},
+              ${e164(ev.clientNumber, deps.policy)}, ${e164(ev.dialled, deps.policy)}, 'ringing', ${at}, ${now})
+      ON CONFLICT (provider, account, call_key) DO UPDATE SET
+        direction = coalesce(calls.direction, excluded.direction),
+        client_phone = coalesce(calls.client_phone, excluded.client_phone),
+        dialled = coalesce(calls.dialled, excluded.dialled),
+        started_at = least(calls.started_at, excluded.started_at)
+      RETURNING id, outcome_at`;
+    const callId = call!.id;
+    const [leg] = await tx<{ state: CallStateName; seq: string | null }[]>`
+      SELECT state, seq FROM call_legs WHERE call_id = ${callId} AND leg_key = ${ev.legKey}`;
+    let state = ev.state;
+    if (leg) {
+      const stale =
+        ev.seq !== undefined && leg.seq !== null
+          ? ev.seq <= Number(leg.seq)
+          : LEG_STATE_RANK[state] <= LEG_STATE_RANK[leg.state];
+      if (stale) {
+        // A late "connected" for a leg already over: it was a conversation, not a missed leg.
+        if (ev.state === 'answered' && leg.state === 'missed')
+          await tx`UPDATE call_legs SET state = 'ended' WHERE call_id = ${callId} AND leg_key = ${ev.legKey}`;
+        return { applied: false, callId };
+      }
+      // A leg that was answered and then "cancelled" was a conversation that ended.
+      if (leg.state === 'answered' && state === 'missed') state = 'ended';
+    }
+    const person = ev.agent?.kind === 'user' ? ev.agent : undefined;
+    const manager = deps.directory.managerFor(person?.login) ?? null;
+    await tx`
+      INSERT INTO call_legs (call_id, leg_key, agent_pbx, agent, ext, state, seq, received_at)
+      VALUES (${callId}, ${ev.legKey}, ${ev.agent?.login ?? null}, ${manager}, ${person?.ext ?? null}, ${state},
+              ${ev.seq ?? null}, ${now})
+      ON CONFLICT (call_id, leg_key) DO UPDATE SET
+        state = excluded.state, seq = coalesce(excluded.seq, call_legs.seq), received_at = excluded.received_at,
+        agent_pbx = coalesce(excluded.agent_pbx, call_legs.agent_pbx), agent = coalesce(excluded.agent, call_legs.agent),
+        ext = coalesce(excluded.ext, call_legs.ext)`;
+    if (call!.outcomeAt) return { applied: true, callId, state };
+    const legs = await tx<{ state: CallStateName }[]>`SELECT state FROM call_legs WHERE call_id = ${callId}`;
+    const callState = callStateOf(legs.map((l) => l.state));
+    const answeredByPerson = state === 'answered' && person !== undefined;
+    await tx`
+      UPDATE calls SET
+        state = ${callState},
+        answered_at = CASE WHEN ${callState === 'answered'} THEN coalesce(answered_at, ${at}) ELSE answered_at END,
+        ended_at = CASE WHEN ${callState === 'ended' || callState === 'missed'} THEN ${at} ELSE NULL END,
+        agent_pbx = CASE WHEN ${answeredByPerson} THEN ${person?.login ?? null} ELSE agent_pbx END,
+        agent = CASE WHEN ${answeredByPerson} THEN ${manager} ELSE agent END,
+        updated_at = ${now}
+      WHERE id = ${callId}`;
+    return { applied: true, callId, state: callState };
+  });
+}
+
+/**
+ * Records the authoritative outcome of a call that went through the lead pipeline, inside the decision's
+ * transaction: the calls row (final state, durations, the manager, the lead/deal it landed on), the
+ * recording to copy, and the lead's "needs a call back" mark (set by a missed inbound call, cleared by an
+ * answered call).
+ */
+export async function recordCallOutcome(
+  tx: Sql,
+  input: { provider: CallProvider; comm: CallCommunication; decision: Decision; now: Date },
+  deps: CallStoreDeps,
+): Promise<string> {
+  const { comm, decision, now } = input;
+  const c = comm.call;
+  const answered = c.state === 'answered';
+  const state: CallStateName = answered ? 'ended' : 'missed';
+  const client = comm.party.identities.find((i) => i.kind === 'phone')?.value;
+  const talk = c.talkSeconds ?? null;
+  const endedAt = new Date(comm.occurredAt.getTime() + ((c.waitSeconds ?? 0) + (talk ?? 0)) * 1000);
+  const answeredAt = answered ? new Date(comm.occurredAt.getTime() + (c.waitSeconds ?? 0) * 1000) : null;
+  const [row] = await tx<{ id: string }[]>`
+    INSERT INTO calls (provider, account, call_key, direction, client_phone, dialled, agent_pbx, agent, state,
+                       started_at, answered_at, ended_at, wait_seconds, talk_seconds, recording_url, outcome_at,
+                       contact_id, lead_id, deal_id, message_id, updated_at)
+    VALUES (${input.provider}, ${comm.account}, ${comm.externalId}, ${comm.direction}, ${e164(client, deps.policy)},
+            ${e164(c.dialled, deps.policy)}, ${c.agent ?? null}, ${deps.directory.managerFor(c.agent) ?? null},
+            ${state}, ${comm.occurredAt}, ${answeredAt}, ${endedAt}, ${c.waitSeconds ?? null}, ${talk},
+            ${c.recordingUrl ?? null}, ${now}, ${decision.contactId}, ${decision.leadId ?? null},
+            ${decision.dealId ?? null}, ${decision.messageId}, ${now})
+    ON CONFLICT (provider, account, call_key) DO UPDATE SET
+      direction = excluded.direction, client_phone = coalesce(excluded.client_phone, calls.client_phone),
+      dialled = coalesce(excluded.dialled, calls.dialled),
+      agent_pbx = coalesce(excluded.agent_pbx, CASE WHEN excluded.state = 'missed' THEN NULL ELSE calls.agent_pbx END),
+      agent = coalesce(excluded.agent, CASE WHEN excluded.state = 'missed' THEN NULL ELSE calls.agent END),
+      state = excluded.state, started_at = excluded.started_at, answered_at = excluded.answered_at,
+      ended_at = excluded.ended_at, wait_seconds = excluded.wait_seconds, talk_seconds = excluded.talk_seconds,
+      recording_url = coalesce(excluded.recording_url, calls.recording_url), outcome_at = excluded.outcome_at,
+      contact_id = excluded.contact_id, lead_id = excluded.lead_id, deal_id = excluded.deal_id,
+      message_id = excluded.message_id, updated_at = excluded.updated_at
+    RETURNING id`;
+  const callId = row!.id;
+  if (c.recordingUrl) await queueRecording(tx, callId, c.recordingUrl, now);
+  if (decision.leadId) {
+    if (!answered && comm.direction === 'in')
+      await tx`UPDATE leads SET needs_callback = true, updated_at = ${now} WHERE id = ${decision.leadId}`;
+    else if (answered)
+      await tx`UPDATE leads SET needs_callback = false, updated_at = ${now}
+               WHERE id = ${decision.leadId} AND needs_callback`;
+  }
+  return callId;
+}
+
+/** Queues a recording file to be copied; a link already queued for the call is kept. */
+export async function queueRecording(tx: Sql, callId: string, url: string, now: Date): Promise<void> {
+  await tx`
+    INSERT INTO call_recordings (call_id, url, next_attempt_at) VALUES (${callId}, ${url}, ${now})
+    ON CONFLICT (call_id) DO UPDATE SET url = excluded.url
+    WHERE call_recordings.status <> 'stored' AND call_recordings.url <> excluded.url`;
+}
+
+/** The calls row of a provider's call, created (as `ended`) when nothing about it arrived yet. */
+async function ensureCall(tx: Sql, provider: CallProvider, account: string, callKey: string, now: Date) {
+  const [row] = await tx<{ id: string }[]>`
+    INSERT INTO calls (provider, account, call_key, state, updated_at)
+    VALUES (${provider}, ${account}, ${callKey}, 'ended', ${now})
+    ON CONFLICT (provider, account, call_key) DO UPDATE SET updated_at = excluded.updated_at
+    RETURNING id`;
+  return row!.id;
+}
+
+/** The client's score of a call (MegaFon `rating`); it may arrive before or after the call record. */
+export async function setRating(
+  sql: Sql,
+  ref: { provider: CallProvider; account: string; callKey: string },
+  rating: string,
+  now: Date,
+): Promise<string> {
+  const id = await ensureCall(sql, ref.provider, ref.account, ref.callKey, now);
+  await sql`UPDATE calls SET rating = ${rating} WHERE id = ${id}`;
+  return id;
+}
+
+/** A recording announced apart from the call record (Mango `events/recording`). */
+export async function queueCallRecording(
+  sql: Pool,
+  ref: { provider: CallProvider; account: string; callKey: string },
+  url: string,
+  now: Date,
+): Promise<string> {
+  return sql.begin(async (tx) => {
+    const id = await ensureCall(tx, ref.provider, ref.account, ref.callKey, now);
+    await queueRecording(tx, id, url, now);
+    return id;
+  });
+}
+
+const CALL_COLUMNS = [
+  'id',
+  'provider',
+  'account',
+  'call_key',
+  'direction',
+  'client_phone',
+  'dialled',
+  'agent_pbx',
+  'agent',
+  'state',
+  'started_at',
+  'answered_at',
+  'ended_at',
+  'wait_seconds',
+  'talk_seconds',
+  'rating',
+  'outcome_at',
+  'contact_id',
+  'lead_id',
+  'deal_id',
+  'message_id',
+  'created_at',
+  'updated_at',
+];
+
+/** Calls for the manager UI, newest first; `live` keeps the ones ringing or in conversation now. */
+export async function listCalls(sql: Sql, f: { live?: boolean; agent?: string; limit: number }) {
+  return sql`
+    SELECT ${sql(CALL_COLUMNS)},
+      (SELECT coalesce(json_agg(json_build_object('leg', l.leg_key, 'agentPbx', l.agent_pbx, 'agent', l.agent,
+                 'ext', l.ext, 'state', l.state, 'receivedAt', l.received_at) ORDER BY l.received_at), '[]'::json)
+       FROM call_legs l WHERE l.call_id = calls.id) AS legs
+    FROM calls
+    WHERE true
+      ${f.live ? sql`AND state IN ('ringing', 'answered')` : sql``}
+      ${f.agent ? sql`AND (agent = ${f.agent} OR EXISTS (SELECT 1 FROM call_legs l WHERE l.call_id = calls.id AND l.agent = ${f.agent}))` : sql``}
+    ORDER BY updated_at DESC, id LIMIT ${f.limit}`;
+}
+
+export async function getCall(sql: Sql, id: string) {
+  const [call] = await sql`SELECT ${sql(CALL_COLUMNS)}, recording_url FROM calls WHERE id = ${id}`;
+  if (!call) return undefined;
+  const [legs, recording] = await Promise.all([
+    sql`SELECT leg_key AS leg, agent_pbx, agent, ext, state, seq, received_at FROM call_legs
+        WHERE call_id = ${id} ORDER BY received_at, leg_key`,
+    sql`SELECT status, attempts, content_type, bytes, last_error, stored_at, file_name FROM call_recordings
+        WHERE call_id = ${id}`.then((r) => r[0] ?? null),
+  ]);
+  return { ...call, legs, recording };
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/**
+ * MegaFon / ITooLabs PBX -> CRM webhook bodies (cloud-pbx-protocols.md §2). Every field arrives as a string
+ * (form-encoded; JSON scalars are stringified by parseWebhookFields). Unknown fields are kept: loose objects.
+ */
+
+const text = (max = 500) => z.string().max(max);
+const opt = (max = 500) => text(max).optional();
+const seconds = z
+  .string()
+  .regex(/^\d{1,9}$/, 'whole seconds')
+  .transform(Number);
+/** `YYYYmmddTHHMMSSZ`, UTC. */
+const compactUtc = z
+  .string()
+  .regex(/^\d{8}T\d{6}Z$/, 'expected YYYYmmddTHHMMSSZ (UTC)')
+  .transform(
+    (s) =>
+      new Date(
+        `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`,
+      ),
+  )
+  .refine((d) => !Number.isNaN(d.getTime()), 'not a date');
+
+export const MEGAFON_COMMANDS = ['contact', 'event', 'history', 'rating'] as const;
+export type MegafonCommand = (typeof MEGAFON_COMMANDS)[number];
+
+/** `cmd=contact`: who is calling, asked while the phone rings. */
+export const contactSchema = z.looseObject({
+  cmd: z.literal('contact'),
+  phone: text(100).min(1),
+  callid: opt(200),
+  diversion: opt(100),
+  telnum_name: opt(),
+});
+
+export const EVENT_TYPES = [
+  'INCOMING',
+  'ACCEPTED',
+  'COMPLETED',
+  'CANCELLED',
+  'OUTGOING',
+  'TRANSFERRED',
+] as const;
+
+/** `cmd=event`: live signalling of one leg. The type set is open: newer builds may add types. */
+export const eventSchema = z.looseObject({
+  cmd: z.literal('event'),
+  type: text(50).min(1),
+  callid: text(200).min(1),
+  phone: opt(100),
+  diversion: opt(100),
+  user: opt(),
+  groupRealName: opt(),
+  ext: opt(50),
+  telnum: opt(100),
+  direction: opt(10),
+  second_callid: opt(200),
+  telnum_name: opt(),
+});
+
+/** `cmd=history`: the call-detail record at hangup, the authoritative outcome. */
+export const historySchema = z.looseObject({
+  cmd: z.literal('history'),
+  /** Here the direction, not a state. */
+  type: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(['in', 'out'])),
+  /** Success, missed/Missed, Cancel, Busy, NotAvailable, NotAllowed, NotFound, callAerror...: compared case-insensitively. */
+  status: text(50).min(1),
+  callid: text(200).min(1),
+  phone: text(100).min(1),
+  start: compactUtc,
+  duration: seconds,
+  diversion: opt(100),
+  user: opt(),
+  ext: opt(50),
+  groupRealName: opt(),
+  telnum: opt(100),
+  telnum_name: opt(),
+  /** Recording URL; empty when recording is off. */
+  link: z.union([z.literal(''), z.url().max(2000)]).optional(),
+  rating: opt(20),
+  wait: seconds.optional(),
+  missedStatus: opt(10),
+  group: opt(),
+});
+
+/** `cmd=rating`: the score the client gave after the call. */
+export const ratingSchema = z.looseObject({
+  cmd: z.literal('rating'),
+  callid: text(200).min(1),
+  rating: text(20).min(1),
+  phone: opt(100),
+  user: opt(),
+  ext: opt(50),
+});
+
+export type ContactCommand = z.infer<typeof contactSchema>;
+export type EventCommand = z.infer<typeof eventSchema>;
+export type HistoryCommand = z.infer<typeof historySchema>;
+export type RatingCommand = z.infer<typeof ratingSchema>;
+
+/** Fields every schema above knows (plus crm_token): anything else is logged as unknown, never rejected. */
+export const KNOWN_FIELDS = new Set([
+  'crm_token',
+  ...Object.keys(contactSchema.shape),
+  ...Object.keys(eventSchema.shape),
+  ...Object.keys(historySchema.shape),
+  ...Object.keys(ratingSchema.shape),
+]);

@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import { telephonySchema } from './config.js';
+import { callEventToLegEvent, summaryToCommunication } from './mango/normalize.js';
+import { callEventSchema, summarySchema } from './mango/schema.js';
+import { mangoSign, verifyMango } from './mango/sign.js';
+import { createMegafonClient } from './megafon/commands.js';
+import { eventToLegEvent, historyToCommunication } from './megafon/normalize.js';
+import { eventSchema, historySchema } from './megafon/schema.js';
+import { callStateOf, parseAgent } from './model.js';
+import { parseWebhookFields, secretEquals } from './webhook-body.js';
+
+describe('parseAgent: who on our side a PBX user is', () => {
+  it.each([
+    ['ivanov@acme.megapbx.ru', { kind: 'user', login: 'ivanov' }],
+    ['ivanov', { kind: 'user', login: 'ivanov' }],
+    ['pbx', { kind: 'system', login: 'pbx' }],
+    ['g_5d1c9e2a-7b44@acme.megapbx.ru', { kind: 'system', login: 'g_5d1c9e2a-7b44' }],
+    ['79223374067@crm.megapbx.ru', { kind: 'system', login: '79223374067' }],
+    ['', undefined],
+    [undefined, undefined],
+  ])('%s', (user, expected) => {
+    expect(parseAgent(user)).toEqual(expected);
+  });
+});
+
+describe('callStateOf: a call from its legs', () => {
+  it.each([
+    [['ringing', 'ringing'], 'ringing'],
+    [['answered', 'missed'], 'answered'],
+    [['ended', 'missed'], 'ended'],
+    [['missed', 'missed'], 'missed'],
+    [['ended', 'answered'], 'answered'],
+    [[], 'ringing'],
+  ] as const)('%j -> %s', (legs, state) => {
+    expect(callStateOf(legs)).toBe(state);
+  });
+});
+
+describe('parseWebhookFields', () => {
+  it('reads form and JSON whatever the Content-Type says', () => {
+    expect(parseWebhookFields('cmd=contact&phone=7916', 'application/json')).toEqual({
+      cmd: 'contact',
+      phone: '7916',
+    });
+    expect(
+      parseWebhookFields('{"cmd":"history","duration":185}', 'application/x-www-form-urlencoded'),
+    ).toEqual({
+      cmd: 'history',
+      duration: '185',
+    });
+    expect(parseWebhookFields('', undefined)).toBeUndefined();
+    expect(parseWebhookFields('[1,2]', 'application/json')).toBeUndefined();
+    expect(parseWebhookFields('just text', undefined)).toBeUndefined();
+  });
+  it('compares secrets of any length', () => {
+    expect(secretEquals('abc', 'abc')).toBe(true);
+    expect(secretEquals('abc', 'abcd')).toBe(false);
+    expect(secretEquals(undefined, 'abc')).toBe(false);
+  });
+});
+
+const history = (over: Record<string, string>) =>
+  historySchema.parse({
+    cmd: 'history',
+    type: 'in',
+    status: 'Success',
+    phone: '79161234567',
+    start: '20240315T091502Z',
+    duration: '100',
+    callid: 'c1',
+    ...over,
+  });
+
+describe('MegaFon history -> CallCommunication', () => {
+  it.each([
+    [
+      'answered with wait',
+      { wait: '10', user: 'ivanov@x' },
+      { state: 'answered', agent: 'ivanov', waitSeconds: 10, talkSeconds: 90 },
+    ],
+    ['answered by a group', { user: 'g_1@x' }, { state: 'answered', talkSeconds: 100 }],
+    [
+      'missed (lower case)',
+      { status: 'missed', user: 'pbx' },
+      { state: 'missed', waitSeconds: 100, talkSeconds: 0 },
+    ],
+    [
+      'Missed / Cancel',
+      { status: 'Cancel', user: 'ivanov' },
+      { state: 'missed', waitSeconds: 100, talkSeconds: 0 },
+    ],
+    [
+      'outgoing not reached',
+      { type: 'OUT', status: 'Busy', user: 'ivanov' },
+      { state: 'missed', agent: 'ivanov' },
+    ],
+  ])('%s', (_name, over, call) => {
+    const comm = historyToCommunication('main', history(over));
+    expect(comm.call).toEqual(expect.objectContaining(call));
+    if (!('agent' in call)) expect(comm.call.agent).toBeUndefined();
+    expect(comm).toMatchObject({ channel: 'phone', account: 'main', externalId: 'c1' });
+    expect(comm.occurredAt.toISOString()).toBe('2024-03-15T09:15:02.000Z');
+  });
+  it('rejects what is not the documented shape', () => {
+    expect(
+      historySchema.safeParse({
+        cmd: 'history',
+        type: 'in',
+        status: 'Success',
+        phone: '7',
+        start: '2024-03-15',
+        duration: '1',
+        callid: 'c',
+      }).success,
+    ).toBe(false);
+  });
+  it('maps event types to leg states', () => {
+    const ev = (type: string) =>
+      eventToLegEvent(
+        'main',
+        eventSchema.parse({ cmd: 'event', type, callid: 'c', user: 'ivanov@x', ext: '701' }),
+      );
+    expect(ev('INCOMING')).toMatchObject({ state: 'ringing', direction: 'in', legKey: 'ivanov' });
+    expect(ev('OUTGOING')).toMatchObject({ state: 'ringing', direction: 'out' });
+    expect(ev('ACCEPTED')?.state).toBe('answered');
+    expect(ev('CANCELLED')?.state).toBe('missed');
+    expect(ev('COMPLETED')?.state).toBe('ended');
+    expect(ev('TRANSFERRED')?.state).toBe('ended');
+    expect(ev('SOMETHING_NEW')).toBeUndefined();
+  });
+});
+
+describe('Mango', () => {
+  it('signs sha256(key + json + salt) and verifies only the exact json', () => {
+    const json = '{"entry_id":"e1", "x":"Звонок"}';
+    const sign = mangoSign('k', json, 's');
+    expect(sign).toMatch(/^[0-9a-f]{64}$/);
+    expect(verifyMango({ vpbx_api_key: 'k', sign, json }, { apiKey: 'k', apiSalt: 's' })).toBe(true);
+    expect(
+      verifyMango(
+        { vpbx_api_key: 'k', sign, json: JSON.stringify(JSON.parse(json)) },
+        { apiKey: 'k', apiSalt: 's' },
+      ),
+    ).toBe(false);
+    expect(verifyMango({ vpbx_api_key: 'other', sign, json }, { apiKey: 'k', apiSalt: 's' })).toBe(false);
+  });
+  it('summary: durations from timestamps, internal calls are not communications', () => {
+    const s = summarySchema.parse({
+      entry_id: 'e',
+      call_direction: 1,
+      from: { number: '7800123635242' },
+      to: { extension: '123', number: '7800123456789' },
+      line_number: '7800123456789',
+      create_time: 1399906976,
+      forward_time: 1399906978,
+      talk_time: 1399906980,
+      end_time: 1399906990,
+      entry_result: 1,
+      disconnect_reason: 1100,
+    });
+    expect(summaryToCommunication('m', s)?.call).toEqual({
+      state: 'answered',
+      dialled: '7800123456789',
+      agent: '123',
+      waitSeconds: 4,
+      talkSeconds: 10,
+    });
+    expect(summaryToCommunication('m', { ...s, call_direction: 0 })).toBeUndefined();
+  });
+  it('call events: direction from who is the employee, seq kept', () => {
+    const e = callEventSchema.parse({
+      entry_id: 'e',
+      call_id: 'l',
+      timestamp: '1710493502',
+      seq: '7',
+      call_state: 'Connected',
+      from: { extension: '101' },
+      to: { number: '79161234567' },
+    });
+    expect(callEventToLegEvent('m', e)).toMatchObject({
+      direction: 'out',
+      clientNumber: '79161234567',
+      agent: { kind: 'user', login: '101' },
+      seq: 7,
+      state: 'answered',
+    });
+  });
+});
+
+describe('MegaFon recording links', () => {
+  it('sends X-API-KEY only to the tenant itself', () => {
+    const client = createMegafonClient(
+      {
+        account: 'a',
+        crmToken: 'x'.repeat(8),
+        baseUrl: 'https://acme.megapbx.ru',
+        apiKey: 'k',
+        commandApi: 'auto',
+      },
+      { timeoutMs: 1000 },
+    );
+    expect(client.recordingHeaders('https://acme.megapbx.ru/rec/1.mp3')).toEqual({ 'X-API-KEY': 'k' });
+    expect(client.recordingHeaders('https://records.example.com/1.mp3')).toEqual({});
+    expect(client.recordingHeaders('not a url')).toEqual({});
+  });
+});
+
+describe('telephony config', () => {
+  it('defaults to an 800 ms contact budget and no accounts', () => {
+    expect(telephonySchema.parse({})).toMatchObject({ contactBudgetMs: 800, megafon: [], mango: [] });
+  });
+  it('names the bad setting', () => {
+    const r = telephonySchema.safeParse({
+      megafon: [
+        { account: 'main', crmToken: 'long-enough-1' },
+        { account: 'main', crmToken: 'short' },
+      ],
+    });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => i.path.join('.')).sort()).toEqual([
+      'megafon.1.account',
+      'megafon.1.crmToken',
+    ]);
+  });
+});

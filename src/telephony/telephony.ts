@@ -1,0 +1,128 @@
+import path from 'node:path';
+import type { Sql } from 'postgres';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import { openSidePool } from '../db/connect.js';
+import type { IdentityPolicy } from '../identity/identity.js';
+import type { AfterDecision } from '../ingest/processor.js';
+import type { Logger } from '../observability/logger.js';
+import { recordCallOutcome } from './call-store.js';
+import type { MangoAccountConfig, MegafonAccountConfig } from './config.js';
+import { createContactLookup } from './contact-lookup.js';
+import { PbxDirectory } from './directory.js';
+import { MANGO_RECORDING_PREFIX, mangoRecordingRequest } from './mango/commands.js';
+import { createMegafonClient, type MegafonClient } from './megafon/commands.js';
+import { CALL_PROVIDERS, type CallProvider } from './model.js';
+import { importedUsers } from './pbx-users.js';
+import { createRecordingFetcher } from './recordings.js';
+
+export interface TelephonyDeps {
+  sql: Sql;
+  config: Config;
+  policy: IdentityPolicy;
+  clock: Clock;
+  log: Logger;
+  /** The daemon's data directory; recordings go to <dataDir>/recordings. Absent: recordings are not copied. */
+  dataDir?: string;
+  /** A server PostgreSQL URL: the contact lookup gets a small pool of its own there (see contact-lookup.ts). */
+  databaseUrl?: string;
+  /** Outbound HTTP to the PBX (tests point it at a recording server on loopback through baseUrl). */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Everything telephony needs at run time, built once by the composition root: the manager <-> PBX login
+ * directory, the contact lookup, the command clients per account, the recording copier, and the hook the
+ * ingest processor calls after deciding on a call.
+ */
+export function createTelephony(deps: TelephonyDeps) {
+  const t = deps.config.telephony;
+  const directory = new PbxDirectory(deps.config.managers);
+  const megafon = new Map<string, { config: MegafonAccountConfig; client: MegafonClient }>(
+    t.megafon.map((a) => [
+      a.account,
+      {
+        config: a,
+        client: createMegafonClient(a, {
+          timeoutMs: t.requestTimeoutMs,
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        }),
+      },
+    ]),
+  );
+  const mango = new Map<string, MangoAccountConfig>(t.mango.map((a) => [a.account, a]));
+  const recordingsDir = deps.dataDir ? path.join(deps.dataDir, 'recordings') : undefined;
+  const lookupSql = deps.databaseUrl
+    ? openSidePool(deps.databaseUrl, { max: 2, statementTimeoutMs: t.contactBudgetMs })
+    : undefined;
+
+  const recordings = createRecordingFetcher({
+    sql: deps.sql,
+    dir: recordingsDir,
+    clock: deps.clock,
+    log: deps.log,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    maxAttempts: t.recordings.maxAttempts,
+    retryBaseDelayMs: t.recordings.retryBaseDelayMs,
+    pollIntervalMs: t.recordings.pollIntervalMs,
+    maxBytes: t.recordings.maxBytes,
+    timeoutMs: t.requestTimeoutMs,
+    request(row) {
+      if (row.url.startsWith(MANGO_RECORDING_PREFIX)) {
+        const account = mango.get(row.account);
+        if (!account) throw new Error(`no Mango account "${row.account}" configured`);
+        return mangoRecordingRequest(account, row.url.slice(MANGO_RECORDING_PREFIX.length));
+      }
+      const headers =
+        row.provider === 'megafon' ? megafon.get(row.account)?.client.recordingHeaders(row.url) : {};
+      return { url: row.url, init: { headers: headers ?? {} } };
+    },
+  });
+
+  const storeDeps = { policy: deps.policy, directory };
+  const afterDecision: AfterDecision = async (tx, { source, comm, decision }) => {
+    if (comm.kind !== 'call') return;
+    const provider = (CALL_PROVIDERS as readonly string[]).includes(source)
+      ? (source as CallProvider)
+      : 'api';
+    await recordCallOutcome(tx, { provider, comm, decision, now: deps.clock() }, storeDeps);
+  };
+
+  return {
+    directory,
+    storeDeps,
+    megafon,
+    mango,
+    recordingsDir,
+    recordings,
+    afterDecision,
+    contactBudgetMs: t.contactBudgetMs,
+    lookup: createContactLookup({
+      sql: deps.sql,
+      policy: deps.policy,
+      directory,
+      log: deps.log,
+      budgetMs: t.contactBudgetMs,
+      ...(lookupSql ? { lookupSql } : {}),
+    }),
+    /** Reloads what PBX user imports learned into the directory. */
+    async reloadDirectory(): Promise<void> {
+      directory.learn(await importedUsers(deps.sql));
+    },
+    async start(): Promise<void> {
+      try {
+        directory.learn(await importedUsers(deps.sql));
+      } catch (err) {
+        deps.log.error({ err: errorMessage(err) }, 'cannot load imported PBX users');
+      }
+      if (t.recordings.download && recordingsDir) recordings.start();
+    },
+    async stop(): Promise<void> {
+      await recordings.stop();
+      await lookupSql?.end({ timeout: 5 });
+    },
+  };
+}
+
+export type Telephony = ReturnType<typeof createTelephony>;
