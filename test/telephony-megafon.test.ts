@@ -94,9 +94,13 @@ describe.each(backends())('MegaFon / ITooLabs webhook on %s', (backend) => {
     expect((await send('answered-call/08-rating.form')).status).toBe(200);
     expect((await callByKey(h.ctx, ANSWERED)).rating).toBe('5');
 
-    // Now the number is known: the next lookup names the contact's open lead... which has no manager yet.
-    const again = await send('answered-call/01-contact.form');
-    expect(again).toEqual({ status: 200, body: {} });
+    // Now the number is known: routing gave the new lead to petrova (the fallback team, retail), so the next
+    // call from it rings her first, under her PBX login.
+    expect(lead.body.responsible).toBe('petrova');
+    expect(await send('answered-call/01-contact.form')).toEqual({
+      status: 200,
+      body: { responsible: 'petrov' },
+    });
   });
 
   it('a missed call from a new number is a lead marked "needs a call back"; the call back clears it', async () => {
