@@ -348,6 +348,8 @@ describe.each(backends())('MegaFon / ITooLabs webhook on %s', (backend) => {
     // The budget is 800 ms; generous slack for a loaded machine, but far below "waits for the lock".
     expect(elapsed).toBeGreaterThanOrEqual(700);
     expect(elapsed).toBeLessThan(3_000);
+    const metrics = await h.ctx.request('GET', '/metrics', undefined, { token: null });
+    expect(metrics.body).toMatch(/switchboard_pbx_contact_lookup_seconds_count\{outcome="timeout"\} 1\b/);
     expect((await postWebhook(h.ctx, URL_MAIN, body)).body).toEqual({
       contact_name: 'Медленный',
       responsible: 'ivanov',

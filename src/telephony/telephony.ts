@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Sql } from 'postgres';
+import { Histogram } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -7,9 +8,10 @@ import { openSidePool } from '../db/connect.js';
 import type { IdentityPolicy } from '../identity/identity.js';
 import type { AfterDecision } from '../ingest/processor.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { recordCallOutcome } from './call-store.js';
 import type { MangoAccountConfig, MegafonAccountConfig } from './config.js';
-import { createContactLookup } from './contact-lookup.js';
+import { type ContactLookup, createContactLookup } from './contact-lookup.js';
 import { PbxDirectory } from './directory.js';
 import { MANGO_RECORDING_PREFIX, mangoRecordingRequest } from './mango/commands.js';
 import { createMegafonClient, type MegafonClient } from './megafon/commands.js';
@@ -23,6 +25,8 @@ export interface TelephonyDeps {
   policy: IdentityPolicy;
   clock: Clock;
   log: Logger;
+  /** The contact lookup's latency is exported as switchboard_pbx_contact_lookup_seconds{outcome}. */
+  metrics?: Metrics;
   /** The daemon's data directory; recordings go to <dataDir>/recordings. Absent: recordings are not copied. */
   dataDir?: string;
   /** A server PostgreSQL URL: the contact lookup gets a small pool of its own there (see contact-lookup.ts). */
@@ -98,14 +102,17 @@ export function createTelephony(deps: TelephonyDeps) {
     recordings,
     afterDecision,
     contactBudgetMs: t.contactBudgetMs,
-    lookup: createContactLookup({
-      sql: deps.sql,
-      policy: deps.policy,
-      directory,
-      log: deps.log,
-      budgetMs: t.contactBudgetMs,
-      ...(lookupSql ? { lookupSql } : {}),
-    }),
+    lookup: timed(
+      createContactLookup({
+        sql: deps.sql,
+        policy: deps.policy,
+        directory,
+        log: deps.log,
+        budgetMs: t.contactBudgetMs,
+        ...(lookupSql ? { lookupSql } : {}),
+      }),
+      deps.metrics,
+    ),
     /** Reloads what PBX user imports learned into the directory. */
     async reloadDirectory(): Promise<void> {
       directory.learn(await importedUsers(deps.sql));
@@ -126,3 +133,21 @@ export function createTelephony(deps: TelephonyDeps) {
 }
 
 export type Telephony = ReturnType<typeof createTelephony>;
+
+/** Wraps the lookup with a latency histogram by outcome (found, unknown, timeout...): the budget made visible. */
+function timed(lookup: ContactLookup, metrics: Metrics | undefined): ContactLookup {
+  if (!metrics) return lookup;
+  const histogram = new Histogram({
+    name: 'switchboard_pbx_contact_lookup_seconds',
+    help: 'Time to answer a PBX "who is calling" lookup, by outcome (found, unknown, not_a_number, timeout, error)',
+    labelNames: ['outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [metrics.registry],
+  });
+  return async (phone) => {
+    const started = performance.now();
+    const result = await lookup(phone);
+    histogram.observe({ outcome: result.outcome }, (performance.now() - started) / 1000);
+    return result;
+  };
+}
