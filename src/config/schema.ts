@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { telephonySchema } from '../telephony/config.js';
 import { checkRouting, managerRoutingFields, routingSchema, teamRoutingFields } from './routing.js';
+import { checkSla, slaSchema } from './sla.js';
 
 const login = z
   .string()
@@ -86,6 +87,8 @@ export const configSchema = z
       .prefault({}),
     /** Cloud PBXs (MegaFon/ITooLabs, Mango): webhooks, the contact lookup, click-to-call, recordings. */
     telephony: telephonySchema.prefault({}),
+    /** Alerts about new leads nobody has taken into work: see sla.ts. */
+    sla: slaSchema,
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -130,6 +133,7 @@ export const configSchema = z
         message: `unknown team "${cfg.routing.fallbackTeam}"`,
       });
     for (const issue of checkRouting(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of checkSla(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     const tokens = new Set<string>();
     cfg.api.tokens.forEach((t, i) => {
       if (tokens.has(t.token))
