@@ -13,6 +13,9 @@ import type { Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createPipeline } from './pipeline.js';
 import { createAssigner } from './routing/assigner.js';
+import { calendarsFromConfig } from './sla/calendar.js';
+import { slaMetrics } from './sla/metrics.js';
+import { createSlaScanner } from './sla/scanner.js';
 
 export interface Daemon {
   /** The port the HTTP server listens on (resolved when 0 was asked). */
@@ -22,7 +25,7 @@ export interface Daemon {
 
 /**
  * Builds every dependency and starts the daemon: database (migrated), numbering plan, HTTP intake, the replay
- * worker, the queue assigner.
+ * worker, the queue assigner, the SLA scanner.
  * `stop()` reverses it: stop intake, let in-flight work finish, stop workers, close the database.
  */
 export async function startDaemon(
@@ -75,6 +78,16 @@ export async function startDaemon(
     intervalMs: config.ingest.replayIntervalMs,
     graceMs: config.ingest.replayGraceMs,
   });
+  const sla = config.sla.enabled
+    ? createSlaScanner({
+        sql: db.sql,
+        config,
+        clock,
+        log,
+        calendars: calendarsFromConfig(config),
+        onOutcome: slaMetrics(metrics.registry),
+      })
+    : undefined;
   const tokens: ApiToken[] = [...config.api.tokens];
   if (settings.envApiToken) tokens.push({ name: 'env', token: settings.envApiToken });
   if (tokens.length === 0) log.warn('no API tokens configured: every /api/v1 request will be refused');
@@ -107,6 +120,7 @@ export async function startDaemon(
   });
   const port = (server.address() as AddressInfo).port;
   accepting = true;
+  sla?.start();
   log.info({ host: config.server.host, port, config: settings.configPath }, 'switchboard listening');
 
   let stopping: Promise<void> | undefined;
@@ -123,6 +137,7 @@ export async function startDaemon(
         await replayer.stop();
         await processor.drain();
         await telephony.stop();
+        await sla?.stop();
         await db.close();
         log.info('stopped');
       })();

@@ -11,6 +11,7 @@ import { registerMergeSuggestions } from './routes/merge-suggestions.js';
 import { registerOps } from './routes/ops.js';
 import { registerRouting } from './routes/routing.js';
 import { registerTelephony } from './routes/telephony.js';
+import { registerSla } from './routes/sla.js';
 
 /** Builds the HTTP application. No I/O happens here; tests drive it through app.request(). */
 export function createApp(deps: AppDeps): App {
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps): App {
   registerCrm(app, deps);
   registerContacts(app, deps);
   registerLeads(app, deps);
+  registerSla(app, deps);
   registerMergeSuggestions(app, deps);
   registerRouting(app, deps);
   if (deps.telephony) registerTelephony(app, { ...deps, telephony: deps.telephony });

@@ -22,3 +22,8 @@ export type CalendarResolver = (team: string | null, clock: SlaClockKind) => Sla
 
 /** Every clock is the wall clock (until working hours are wired in). */
 export const wallOnly: CalendarResolver = () => wallCalendar;
+
+/** The calendars configured for the SLA. Working hours are not wired yet: every clock is the wall clock. */
+export function calendarsFromConfig(_config: unknown): CalendarResolver {
+  return wallOnly;
+}

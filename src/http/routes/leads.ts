@@ -7,6 +7,7 @@ import { getContact } from '../../db/repos/contacts.js';
 import { getLead } from '../../db/repos/leads.js';
 import { leadMessages, listLeads } from '../../db/repos/read-models.js';
 import type { App, AppDeps } from '../app-types.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
 
 const listQuery = z.object({
@@ -50,15 +51,6 @@ const patch = createRoute({
   },
   responses: { 200: ok('The updated lead'), ...errors },
 });
-
-const encodeCursor = (createdAt: Date, id: string) =>
-  Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
-function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefined {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
-  return { createdAt, id };
-}
 
 export function registerLeads(app: App, deps: AppDeps): void {
   const managers = new Set(deps.config.managers.map((m) => m.login));
