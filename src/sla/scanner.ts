@@ -158,6 +158,8 @@ export function createSlaScanner(opts: SlaScannerOptions) {
   return {
     instance,
     runOnce,
+    /** Only the first half of a pass: records the steps due at `now` and their deliveries; sends nothing. */
+    fireDue,
     /** Runs a pass now (not awaited: sending must not delay startup), then every `intervalMs`. */
     start(): void {
       stopping = false;

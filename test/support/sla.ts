@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import type { CalendarResolver } from '../../src/sla/calendar.js';
+import { createSlaScanner } from '../../src/sla/scanner.js';
+import { baseConfig, inboundBody, type TestContext } from './context.js';
+import { freshPhone } from './ids.js';
+import { type RecordedCall, startRecordingServer } from './recording-server.js';
+
+export const H = 3_600_000;
+export const M = 60_000;
+export const BOT_TOKEN = '123456:TEST-token';
+
+export const telegramFixture = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`../../fixtures/telegram/${name}.json`, import.meta.url), 'utf8'));
+
+/** A Bot API and webhook stand-in on loopback: answers success unless a test scripts otherwise. */
+export async function startVendorStandIn() {
+  return startRecordingServer((call) =>
+    call.path.startsWith('/bot') ? { status: 200, body: telegramFixture('sendMessage-ok') } : { status: 204 },
+  );
+}
+
+/** Managers with Telegram chats and the SLA pointed at the stand-in; `sla` overrides merge on top. */
+export function slaConfig(standInUrl: string, sla: Record<string, unknown> = {}): Partial<ConfigInput> {
+  return {
+    managers: [
+      { login: 'ivanov', name: 'Иван Иванов', telegramChatId: 1001 },
+      { login: 'petrova', name: 'Мария Петрова', telegramChatId: 1002, email: 'petrova@mebel-fabrika.ru' },
+      { login: 'head', name: 'Анна Руководитель', telegramChatId: 1000 },
+      { login: 'director', name: 'Олег Директор', telegramChatId: 999 },
+    ],
+    teams: baseConfig.teams,
+    sla: {
+      ...sla,
+      channels: {
+        telegram: { token: BOT_TOKEN, apiRoot: `${standInUrl}/` },
+        ...((sla.channels as object) ?? {}),
+      },
+      scanner: { retryBase: '30s', maxAttempts: 3, lease: '5m', ...((sla.scanner as object) ?? {}) },
+    } as ConfigInput['sla'],
+  };
+}
+
+/** A new lead whose client first wrote at `at`, in `team`, assigned to `responsible`. */
+export async function newLead(
+  ctx: TestContext,
+  o: { at: Date; team?: string; responsible?: string | null; name?: string },
+): Promise<string> {
+  const phone = freshPhone();
+  const res = await ctx.request(
+    'POST',
+    '/api/v1/inbound',
+    inboundBody({
+      occurredAt: o.at.toISOString(),
+      from: { name: o.name ?? 'Иван Петров', phones: [`8${phone}`] },
+    }),
+  );
+  if (res.status !== 200 || res.body.decision.kind !== 'new_lead')
+    throw new Error(`lead not created: ${JSON.stringify(res.body)}`);
+  const id: string = res.body.decision.leadId;
+  // What routing would have decided; the SLA reads it from the lead.
+  await ctx.db
+    .sql`UPDATE leads SET team = ${o.team ?? 'retail'}, responsible = ${o.responsible ?? null} WHERE id = ${id}`;
+  return id;
+}
+
+export function scannerFor(
+  ctx: TestContext,
+  instanceId: string,
+  opts: { calendars?: CalendarResolver; sql?: TestContext['db']['sql'] } = {},
+) {
+  return createSlaScanner({
+    sql: opts.sql ?? ctx.db.sql,
+    config: ctx.config,
+    clock: ctx.clock.clock,
+    log: silentLogger,
+    instanceId,
+    ...(opts.calendars ? { calendars: opts.calendars } : {}),
+  });
+}
+
+/** Telegram sendMessage calls about one lead (its id is in the link). */
+export const telegramCallsFor = (calls: RecordedCall[], leadId: string) =>
+  calls.filter((c) => c.path.endsWith('/sendMessage') && String(c.json?.text).includes(leadId));
+
+/** Leaves nothing open for the next test: its leads are handled, its deliveries settled. */
+export async function closeEverything(ctx: TestContext): Promise<void> {
+  await ctx.db
+    .sql`UPDATE leads SET status = 'junk', taken_at = coalesce(taken_at, first_contact_at) WHERE status IN ('new', 'in_progress')`;
+  await ctx.db.sql`UPDATE sla_notifications SET status = 'cancelled' WHERE status IN ('pending', 'sending')`;
+}
