@@ -1,0 +1,169 @@
+import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER } from '../src/sla/channels/webhook.js';
+import { createTestContext, type TestContext } from './support/context.js';
+import { backends } from './support/pg.js';
+import type { startRecordingServer } from './support/recording-server.js';
+import { closeEverything, H, newLead, scannerFor, slaConfig, startVendorStandIn } from './support/sla.js';
+
+const WEBHOOK_SECRET = 'webhook-secret-0123456789';
+
+interface ReceivedMail {
+  from: string;
+  to: string[];
+  raw: string;
+}
+
+/** A real SMTP server on loopback; `reject` answers the next RCPT TO with the given code. */
+async function startSmtp() {
+  const mails: ReceivedMail[] = [];
+  const rejections: number[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onRcptTo(address, _session, cb) {
+      const code = rejections.shift();
+      if (code === undefined) return cb();
+      const err = Object.assign(new Error(`${code} mailbox unavailable`), { responseCode: code });
+      return cb(err);
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+        });
+        cb();
+      });
+    },
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server.server, 'listening');
+  return {
+    port: (server.server.address() as AddressInfo).port,
+    mails,
+    reject: (code: number) => rejections.push(code),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe.each(backends())('SLA email and webhook delivery on %s', (backend) => {
+  let ctx: TestContext;
+  let hook: Awaited<ReturnType<typeof startRecordingServer>>;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  const T0 = new Date('2026-11-20T07:00:00Z');
+  const at = (ms: number) => new Date(T0.getTime() + ms);
+
+  beforeAll(async () => {
+    hook = await startVendorStandIn();
+    smtp = await startSmtp();
+    ctx = await createTestContext(
+      backend,
+      slaConfig(hook.url, {
+        default: {
+          steps: [{ id: 'assignee', after: '2h', to: ['assignee'], channels: ['email', 'webhook'] }],
+        },
+        channels: {
+          email: { host: '127.0.0.1', port: smtp.port, from: 'Switchboard <sla@mebel-fabrika.ru>' },
+          webhook: { url: `${hook.url}/hooks/sla`, secret: WEBHOOK_SECRET },
+        },
+      }),
+    );
+  });
+  afterEach(() => closeEverything(ctx));
+  afterAll(async () => {
+    await ctx?.close();
+    await smtp?.close();
+    await hook?.close();
+  });
+
+  const hookCallsFor = (leadId: string) =>
+    hook.calls.filter((c) => c.path === '/hooks/sla' && c.json?.leadId === leadId);
+
+  it('emails the manager through SMTP with a stable Message-ID; a 4xx is retried', async () => {
+    const leadId = await newLead(ctx, { at: T0, responsible: 'petrova', name: 'Иван Петров' });
+    const scanner = scannerFor(ctx, 'a');
+    smtp.reject(451);
+    ctx.clock.set(at(2 * H));
+    await scanner.runOnce();
+    const alerts = async () =>
+      (await ctx.request('GET', `/api/v1/alerts?leadId=${leadId}`)).body.alerts.find(
+        (a: { channel: string }) => a.channel === 'email',
+      );
+    expect(await alerts()).toMatchObject({ status: 'pending', attempts: 1, recipient: 'petrova' });
+    expect((await alerts()).lastError).toMatch(/^email: 451/);
+
+    ctx.clock.set(at(2 * H + 30_000));
+    await scanner.runOnce();
+    expect(await alerts()).toMatchObject({ status: 'sent', attempts: 2 });
+    const mine = smtp.mails.filter((m) => m.raw.includes(leadId));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.to).toEqual(['petrova@mebel-fabrika.ru']);
+    const parsed = await simpleParser(mine[0]!.raw);
+    expect(parsed.messageId).toBe(`<sla-${(await alerts()).id}@switchboard>`);
+    expect(parsed.subject).toBe('Лид не взят в работу 2 ч 00 мин: Иван Петров');
+    expect(parsed.text?.trim()).toMatch(/^⏰ Лид не взят в работу 2 ч 00 мин: Иван Петров, \+7 912 /);
+    expect(parsed.headers.get('x-switchboard-lead')).toBe(leadId);
+  });
+
+  it('a permanent SMTP rejection (5xx) fails at once, visibly', async () => {
+    const leadId = await newLead(ctx, { at: T0, responsible: 'petrova' });
+    smtp.reject(550);
+    ctx.clock.set(at(2 * H));
+    await scannerFor(ctx, 'a').runOnce();
+    const email = (await ctx.request('GET', `/api/v1/alerts?leadId=${leadId}&status=failed`)).body.alerts;
+    expect(email).toEqual([
+      expect.objectContaining({
+        channel: 'email',
+        attempts: 1,
+        lastError: expect.stringMatching(/^email: 550/),
+      }),
+    ]);
+  });
+
+  it('calls the webhook once per step, signed with HMAC-SHA256, the same idempotency key on every retry', async () => {
+    const leadId = await newLead(ctx, { at: T0, responsible: 'petrova' });
+    const scanner = scannerFor(ctx, 'a');
+    hook.script('/hooks/sla', { status: 503 }, { status: 429, headers: { 'retry-after': '120' } });
+    ctx.clock.set(at(2 * H));
+    await scanner.runOnce();
+    ctx.clock.set(at(2 * H + 30_000));
+    await scanner.runOnce();
+    ctx.clock.set(at(2 * H + 30_000 + 119_999)); // the receiver asked for 120 s
+    await scanner.runOnce();
+    expect(hookCallsFor(leadId)).toHaveLength(2);
+    ctx.clock.set(at(2 * H + 30_000 + 120_000));
+    await scanner.runOnce();
+
+    const calls = hookCallsFor(leadId);
+    expect(calls).toHaveLength(3);
+    const alert = (await ctx.request('GET', `/api/v1/alerts?leadId=${leadId}`)).body.alerts.find(
+      (a: { channel: string }) => a.channel === 'webhook',
+    );
+    expect(alert).toMatchObject({ recipient: '*', status: 'sent', attempts: 3 });
+    for (const c of calls) {
+      expect(c.headers[IDEMPOTENCY_HEADER]).toBe(alert.id);
+      const expected = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(c.body).digest('hex')}`;
+      expect(c.headers[SIGNATURE_HEADER]).toBe(expected);
+      expect(c.json).toMatchObject({
+        type: 'sla.alert',
+        id: alert.id,
+        leadId,
+        step: 'assignee',
+        repeat: 0,
+        team: 'retail',
+        responsible: 'petrova',
+        firstContactAt: T0.toISOString(),
+        dueAt: at(2 * H).toISOString(),
+      });
+    }
+  });
+});
