@@ -159,6 +159,14 @@ export function checkSla(cfg: ShapeForChecks): { path: (string | number)[]; mess
           });
     });
   }
+  // A send still in flight when its lease expires would be claimed and sent again by another daemon.
+  const ch = cfg.sla.channels;
+  const slowest = Math.max(ch.telegram?.timeoutMs ?? 0, ch.email?.timeoutMs ?? 0, ch.webhook?.timeoutMs ?? 0);
+  if (cfg.sla.scanner.lease < 2 * slowest)
+    issues.push({
+      path: ['sla', 'scanner', 'lease'],
+      message: `must be at least twice the slowest channel timeout (${slowest} ms)`,
+    });
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: cfg.sla.timeZone });
   } catch {

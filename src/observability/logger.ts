@@ -16,6 +16,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         paths: [
           '*.token',
           '*.password',
+          '*.secret',
           '*.authorization',
           'req.headers.authorization',
           '*.phone',
