@@ -26,7 +26,7 @@ async function startSmtp() {
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
-    onRcptTo(address, _session, cb) {
+    onRcptTo(_address, _session, cb) {
       const code = rejections.shift();
       if (code === undefined) return cb();
       const err = Object.assign(new Error(`${code} mailbox unavailable`), { responseCode: code });

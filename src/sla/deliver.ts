@@ -34,7 +34,7 @@ export async function deliver(row: ClaimedDelivery, deps: DeliverDeps): Promise<
     (await settle(sql, row.id, instance, clock(), outcome)) ? as : 'lost';
 
   const lead = await leadForAlert(sql, row.leadId);
-  if (!lead || lead.status !== 'new')
+  if (lead?.status !== 'new')
     return settleAs({ status: 'cancelled', error: 'lead handled before sending' }, 'cancelled');
   const alert = renderAlert(factsOf(lead, deps.config), clock(), deps.config.server.publicUrl);
 
