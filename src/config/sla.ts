@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../sla/duration.js';
+import { parsePeriod, WEEKDAYS } from '../sla/working-calendar.js';
+import { isTimeZone } from '../sla/zone.js';
 
 /** `2h`, `90m`, `1h30m`, `1d`: parsed to milliseconds. */
 const duration = z.string().transform((text, ctx) => {
@@ -79,6 +81,23 @@ const webhook = z
   })
   .strict();
 
+const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
+const period = z
+  .string()
+  .refine((t) => parsePeriod(t) !== undefined, 'a period "HH:MM-HH:MM", start before end');
+
+/** Working hours for the working_hours clock (a stand-in until teams carry their own hours). */
+const workingHours = z
+  .object({
+    timeZone: z.string().default('Europe/Moscow'),
+    /** Periods per weekday, e.g. `mon: ["09:00-13:00", "14:00-18:00"]`; a day left out is a day off. */
+    weekly: z.object(Object.fromEntries(WEEKDAYS.map((d) => [d, z.array(period).optional()]))).strict(),
+    /** Local dates off, whatever the weekday (public holidays). */
+    holidays: z.array(date).default([]),
+  })
+  .strict();
+export type WorkingHoursConfig = z.infer<typeof workingHours>;
+
 /** `sla:` in the config file: alerts about new leads nobody has taken into work. */
 export const slaSchema = z
   .object({
@@ -89,6 +108,8 @@ export const slaSchema = z
     default: z.object(policyFields).strict().prefault({}),
     /** Per-team overrides by team id; unset fields come from `default`. */
     teams: z.record(z.string(), z.object(policyFields).strict()).default({}),
+    /** By team id, or `default` for every team without its own: what the working_hours clock counts. */
+    workingHours: z.record(z.string(), workingHours).default({}),
     channels: z
       .object({
         telegram: telegram.optional(),
@@ -138,6 +159,28 @@ export function checkSla(cfg: ShapeForChecks): { path: (string | number)[]; mess
   ];
   for (const id of Object.keys(cfg.sla.teams))
     if (!teams.has(id)) issues.push({ path: ['sla', 'teams', id], message: `unknown team "${id}"` });
+  for (const [id, hours] of Object.entries(cfg.sla.workingHours)) {
+    const at = ['sla', 'workingHours', id];
+    if (id !== 'default' && !teams.has(id)) issues.push({ path: at, message: `unknown team "${id}"` });
+    if (!isTimeZone(hours.timeZone))
+      issues.push({ path: [...at, 'timeZone'], message: `unknown time zone "${hours.timeZone}"` });
+    if (Object.values(hours.weekly).every((p) => !p || p.length === 0))
+      issues.push({ path: [...at, 'weekly'], message: 'no working period in the week' });
+    for (const [day, texts] of Object.entries(hours.weekly)) {
+      const periods = (texts ?? []).map(parsePeriod).filter((p) => p !== undefined);
+      periods.sort((a, b) => a[0] - b[0]);
+      if (periods.some((p, i) => i > 0 && p[0] < periods[i - 1]![1]))
+        issues.push({ path: [...at, 'weekly', day], message: 'periods overlap' });
+    }
+  }
+  for (const t of cfg.teams) {
+    const clock = cfg.sla.teams[t.id]?.clock ?? cfg.sla.default.clock;
+    if (clock === 'working_hours' && !cfg.sla.workingHours[t.id] && !cfg.sla.workingHours.default)
+      issues.push({
+        path: ['sla', 'workingHours'],
+        message: `team "${t.id}" counts working hours: give sla.workingHours.${t.id} or sla.workingHours.default`,
+      });
+  }
   for (const [path, policy] of policies) {
     const ids = new Set<string>();
     (policy.steps ?? []).forEach((s, i) => {
@@ -167,10 +210,7 @@ export function checkSla(cfg: ShapeForChecks): { path: (string | number)[]; mess
       path: ['sla', 'scanner', 'lease'],
       message: `must be at least twice the slowest channel timeout (${slowest} ms)`,
     });
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: cfg.sla.timeZone });
-  } catch {
+  if (!isTimeZone(cfg.sla.timeZone))
     issues.push({ path: ['sla', 'timeZone'], message: `unknown time zone "${cfg.sla.timeZone}"` });
-  }
   return issues;
 }

@@ -1,3 +1,6 @@
+import type { Config } from '../config/schema.js';
+import { workingCalendar, workingWeekOf } from './working-calendar.js';
+
 /**
  * How an SLA clock counts time. The SLA needs only these two operations, so the working-hours
  * implementation (the routing part's calendar) plugs in behind this interface; `wallCalendar` counts every
@@ -23,7 +26,16 @@ export type CalendarResolver = (team: string | null, clock: SlaClockKind) => Sla
 /** Every clock is the wall clock (until working hours are wired in). */
 export const wallOnly: CalendarResolver = () => wallCalendar;
 
-/** The calendars configured for the SLA. Working hours are not wired yet: every clock is the wall clock. */
-export function calendarsFromConfig(_config: unknown): CalendarResolver {
-  return wallOnly;
+/**
+ * The calendars configured for the SLA: the wall clock, or for `working_hours` the team's entry under
+ * `sla.workingHours` (else its `default` entry; config validation makes sure one exists).
+ */
+export function calendarsFromConfig(config: Pick<Config, 'sla'>): CalendarResolver {
+  const built = new Map<string, SlaCalendar>();
+  for (const [id, hours] of Object.entries(config.sla.workingHours))
+    built.set(id, workingCalendar(workingWeekOf(hours)));
+  return (team, clock) =>
+    clock === 'wall'
+      ? wallCalendar
+      : ((team ? built.get(team) : undefined) ?? built.get('default') ?? wallCalendar);
 }

@@ -2,6 +2,7 @@ import type { Queryable } from '../db/queryable.js';
 import type { CalendarResolver } from './calendar.js';
 import type { SlaPolicies } from './policy.js';
 import { breachAt } from './rules.js';
+import { localParts, zonedInstant } from './zone.js';
 
 const MIN = 60_000;
 /** Wall age since first contact; upper bounds exclusive. */
@@ -104,29 +105,6 @@ function emptyGroup(): SummaryGroup {
 
 /** Local midnight of `at`'s day in the zone, as an instant. */
 export function startOfLocalDay(at: Date, timeZone: string): Date {
-  const parts = (t: number) => {
-    const p: Record<string, number> = {};
-    for (const x of new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    }).formatToParts(new Date(t)))
-      if (x.type !== 'literal') p[x.type] = Number(x.value);
-    return p;
-  };
-  const offset = (t: number) => {
-    const p = parts(t);
-    return (
-      Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - Math.floor(t / 1000) * 1000
-    );
-  };
-  const p = parts(at.getTime());
-  const wall = Date.UTC(p.year!, p.month! - 1, p.day!);
-  const guess = wall - offset(wall);
-  return new Date(wall - offset(guess));
+  const p = localParts(at, timeZone);
+  return zonedInstant(p.year, p.month, p.day, 0, timeZone);
 }
