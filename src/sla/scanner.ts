@@ -13,7 +13,14 @@ import { type DeliveryOutcome, deliver } from './deliver.js';
 import { resolvePolicies } from './policy.js';
 import { directoryFrom, planDeliveries } from './recipients.js';
 import { dueSteps, earliestStepMs } from './rules.js';
-import { cancelHandled, claimDue, firedSteps, fireStep, newLeadsPage } from './store.js';
+import {
+  cancelHandled,
+  claimDue,
+  firedSteps,
+  fireSteps,
+  newLeadsPage,
+  type StepOccurrence,
+} from './store.js';
 
 export interface SlaSenders {
   telegram?: TelegramSender;
@@ -84,27 +91,33 @@ export function createSlaScanner(opts: SlaScannerOptions) {
         sql,
         leads.map((l) => l.id),
       );
+      const occurrences: StepOccurrence[] = [];
       for (const lead of leads) {
         const policy = policies.policyFor(lead.team);
         const calendar = calendars(lead.team, policy.clock);
         for (const due of dueSteps(policy, lead, now, calendar)) {
           if ((done.get(lead.id)?.get(due.stepId) ?? -1) >= due.repeatNo) continue;
           const step = policy.steps.find((s) => s.id === due.stepId)!;
-          const deliveries = planDeliveries(step, lead, directory);
-          const ok = await fireStep(sql, { leadId: lead.id, team: lead.team, now, deliveries, ...due });
-          if (!ok) continue;
-          fired++;
-          log.info(
-            { leadId: lead.id, step: due.stepId, repeat: due.repeatNo, deliveries: deliveries.length },
-            'sla step fired',
-          );
-          for (const d of deliveries)
-            if (d.channel === 'none')
-              log.warn(
-                { leadId: lead.id, step: due.stepId, recipient: d.recipient },
-                `sla alert undeliverable: ${d.error}`,
-              );
+          occurrences.push({
+            leadId: lead.id,
+            team: lead.team,
+            deliveries: planDeliveries(step, lead, directory),
+            ...due,
+          });
         }
+      }
+      for (const o of await fireSteps(sql, now, occurrences)) {
+        fired++;
+        log.info(
+          { leadId: o.leadId, step: o.stepId, repeat: o.repeatNo, deliveries: o.deliveries.length },
+          'sla step fired',
+        );
+        for (const d of o.deliveries)
+          if (d.channel === 'none')
+            log.warn(
+              { leadId: o.leadId, step: o.stepId, recipient: d.recipient },
+              `sla alert undeliverable: ${d.error}`,
+            );
       }
       const last = leads.at(-1);
       if (!last || leads.length < sla.scanner.batchSize || stopping) break;

@@ -44,33 +44,55 @@ export async function firedSteps(
   return out;
 }
 
+export interface StepOccurrence {
+  leadId: string;
+  stepId: string;
+  repeatNo: number;
+  team: string | null;
+  dueAt: Date;
+  deliveries: readonly PlannedDelivery[];
+}
+
+const key = (o: { leadId: string; stepId: string; repeatNo: number }) =>
+  `${o.leadId}|${o.stepId}|${o.repeatNo}`;
+
 /**
- * Fires one step occurrence of a lead: records it and its deliveries in one transaction, only if the lead is
- * still new (its row is share-locked, so a concurrent "taken into work" either commits first and nothing
- * fires, or waits for this) and the occurrence never fired before. Returns false when nothing was done.
+ * Fires step occurrences: records each with its deliveries in one transaction, only for leads still new
+ * (their rows are share-locked, so a concurrent "taken into work" either commits first and nothing fires,
+ * or waits for this) and only occurrences that never fired (ON CONFLICT DO NOTHING on sla_steps: another
+ * daemon firing the same occurrence gets nothing back). Returns the occurrences this call fired.
  */
-export async function fireStep(
+export async function fireSteps(
   sql: Sql,
-  o: {
-    leadId: string;
-    stepId: string;
-    repeatNo: number;
-    team: string | null;
-    dueAt: Date;
-    now: Date;
-    deliveries: readonly PlannedDelivery[];
-  },
-): Promise<boolean> {
+  now: Date,
+  occurrences: readonly StepOccurrence[],
+): Promise<StepOccurrence[]> {
+  if (occurrences.length === 0) return [];
   return sql.begin(async (tx) => {
-    const [lead] = await tx<{ status: string }[]>`SELECT status FROM leads WHERE id = ${o.leadId} FOR SHARE`;
-    if (lead?.status !== 'new') return false;
-    const inserted = await tx`
-      INSERT INTO sla_steps (lead_id, step_id, repeat_no, team, due_at, fired_at)
-      VALUES (${o.leadId}, ${o.stepId}, ${o.repeatNo}, ${o.team}, ${o.dueAt}, ${o.now})
-      ON CONFLICT DO NOTHING RETURNING lead_id`;
-    if (inserted.length === 0) return false;
-    if (o.deliveries.length > 0) {
-      const rows = o.deliveries.map((d) => ({
+    const leadIds = [...new Set(occurrences.map((o) => o.leadId))];
+    const open = new Set(
+      (
+        await tx<{ id: string }[]>`
+          SELECT id FROM leads WHERE id = ANY(${leadIds}::uuid[]) AND status = 'new' ORDER BY id FOR SHARE`
+      ).map((r) => r.id),
+    );
+    const candidates = occurrences.filter((o) => open.has(o.leadId));
+    if (candidates.length === 0) return [];
+    const inserted = await tx<{ leadId: string; stepId: string; repeatNo: number }[]>`
+      INSERT INTO sla_steps ${tx(
+        candidates.map((o) => ({
+          lead_id: o.leadId,
+          step_id: o.stepId,
+          repeat_no: o.repeatNo,
+          team: o.team,
+          due_at: o.dueAt,
+          fired_at: now,
+        })),
+      )} ON CONFLICT DO NOTHING RETURNING lead_id, step_id, repeat_no`;
+    const won = new Set(inserted.map(key));
+    const fired = candidates.filter((o) => won.has(key(o)));
+    const rows = fired.flatMap((o) =>
+      o.deliveries.map((d) => ({
         lead_id: o.leadId,
         step_id: o.stepId,
         repeat_no: o.repeatNo,
@@ -79,14 +101,16 @@ export async function fireStep(
         channel: d.channel,
         status: d.channel === 'none' ? 'failed' : 'pending',
         due_at: o.dueAt,
-        next_attempt_at: o.now,
+        next_attempt_at: now,
         last_error: d.error ?? null,
-        created_at: o.now,
-        updated_at: o.now,
-      }));
-      await tx`INSERT INTO sla_notifications ${tx(rows)} ON CONFLICT DO NOTHING`;
-    }
-    return true;
+        created_at: now,
+        updated_at: now,
+      })),
+    );
+    // Chunks keep a statement under the protocol's 65535 parameters.
+    for (let i = 0; i < rows.length; i += 2000)
+      await tx`INSERT INTO sla_notifications ${tx(rows.slice(i, i + 2000))} ON CONFLICT DO NOTHING`;
+    return fired;
   });
 }
 
