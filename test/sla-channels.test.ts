@@ -5,10 +5,18 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER } from '../src/sla/channels/webhook.js';
-import { createTestContext, type TestContext } from './support/context.js';
+import type { TestContext } from './support/context.js';
 import { backends } from './support/pg.js';
-import type { startRecordingServer } from './support/recording-server.js';
-import { closeEverything, H, newLead, scannerFor, slaConfig, startVendorStandIn } from './support/sla.js';
+import {
+  at,
+  closeEverything,
+  H,
+  newLead,
+  openSlaContext,
+  type SlaContext,
+  scannerFor,
+  T0,
+} from './support/sla.js';
 
 const WEBHOOK_SECRET = 'webhook-secret-0123456789';
 
@@ -57,32 +65,28 @@ async function startSmtp() {
 
 describe.each(backends())('SLA email and webhook delivery on %s', (backend) => {
   let ctx: TestContext;
-  let hook: Awaited<ReturnType<typeof startRecordingServer>>;
+  let hook: SlaContext['bot'];
+  let close: () => Promise<void>;
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
-  const T0 = new Date('2026-11-20T07:00:00Z');
-  const at = (ms: number) => new Date(T0.getTime() + ms);
 
   beforeAll(async () => {
-    hook = await startVendorStandIn();
     smtp = await startSmtp();
-    ctx = await createTestContext(
-      backend,
-      slaConfig(hook.url, {
-        default: {
-          steps: [{ id: 'assignee', after: '2h', to: ['assignee'], channels: ['email', 'webhook'] }],
-        },
-        channels: {
-          email: { host: '127.0.0.1', port: smtp.port, from: 'Switchboard <sla@mebel-fabrika.ru>' },
-          webhook: { url: `${hook.url}/hooks/sla`, secret: WEBHOOK_SECRET },
-        },
-      }),
-    );
+    ({
+      ctx,
+      bot: hook,
+      close,
+    } = await openSlaContext(backend, (standIn) => ({
+      default: { steps: [{ id: 'assignee', after: '2h', to: ['assignee'], channels: ['email', 'webhook'] }] },
+      channels: {
+        email: { host: '127.0.0.1', port: smtp.port, from: 'Switchboard <sla@mebel-fabrika.ru>' },
+        webhook: { url: `${standIn}/hooks/sla`, secret: WEBHOOK_SECRET },
+      },
+    })));
   });
   afterEach(() => closeEverything(ctx));
   afterAll(async () => {
-    await ctx?.close();
+    await close?.();
     await smtp?.close();
-    await hook?.close();
   });
 
   const hookCallsFor = (leadId: string) =>

@@ -1,39 +1,41 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../src/db/connect.js';
-import { createTestContext, type TestContext } from './support/context.js';
+import type { TestContext } from './support/context.js';
 import { backends } from './support/pg.js';
-import type { startRecordingServer } from './support/recording-server.js';
-import { H, M, newLead, scannerFor, slaConfig, startVendorStandIn, telegramCallsFor } from './support/sla.js';
+import {
+  at,
+  H,
+  M,
+  newLead,
+  openSlaContext,
+  type SlaContext,
+  scannerFor,
+  telegramCallsFor,
+} from './support/sla.js';
 
 // Two daemons need two sessions on one database: only a server PostgreSQL has that (PGlite is single-session).
 describe.skipIf(!backends().includes('postgres'))('two SLA daemons on one PostgreSQL', () => {
   let ctx: TestContext;
+  let bot: SlaContext['bot'];
+  let close: () => Promise<void>;
   let second: Database;
-  let bot: Awaited<ReturnType<typeof startRecordingServer>>;
-  const T0 = new Date('2026-11-20T07:00:00Z');
-  const at = (ms: number) => new Date(T0.getTime() + ms);
 
   beforeAll(async () => {
-    bot = await startVendorStandIn();
-    ctx = await createTestContext(
-      'postgres',
-      slaConfig(bot.url, {
-        default: {
-          steps: [
-            { id: 'remind', after: '1h30m', to: ['assignee'] },
-            { id: 'supervisor', after: '2h', to: ['supervisor'], repeatEvery: '1h' },
-          ],
-        },
-        // Small batches make the two daemons interleave claim by claim.
-        scanner: { batchSize: 3 },
-      }),
-    );
+    ({ ctx, bot, close } = await openSlaContext('postgres', {
+      default: {
+        steps: [
+          { id: 'remind', after: '1h30m', to: ['assignee'] },
+          { id: 'supervisor', after: '2h', to: ['supervisor'], repeatEvery: '1h' },
+        ],
+      },
+      // Small batches make the two daemons interleave claim by claim.
+      scanner: { batchSize: 3 },
+    }));
     second = await openDatabase({ url: ctx.db.url! });
   });
   afterAll(async () => {
     await second?.close();
-    await ctx?.close();
-    await bot?.close();
+    await close?.();
   });
 
   it('fire and send every step exactly once while racing', async () => {

@@ -1,38 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calendarsFromConfig } from '../src/sla/calendar.js';
-import { createTestContext, type TestContext } from './support/context.js';
+import type { TestContext } from './support/context.js';
 import { backends } from './support/pg.js';
-import type { startRecordingServer } from './support/recording-server.js';
-import { newLead, scannerFor, slaConfig, startVendorStandIn, telegramCallsFor } from './support/sla.js';
+import { newLead, openSlaContext, type SlaContext, scannerFor, telegramCallsFor } from './support/sla.js';
 
 const weekdays = ['09:00-18:00'];
 
 describe.each(backends())('the working-hours SLA clock in the daemon on %s', (backend) => {
   let ctx: TestContext;
-  let bot: Awaited<ReturnType<typeof startRecordingServer>>;
+  let bot: SlaContext['bot'];
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    bot = await startVendorStandIn();
-    ctx = await createTestContext(
-      backend,
-      slaConfig(bot.url, {
-        // The summary's day is Moscow's; the partners team works in Yekaterinburg (UTC+5).
-        timeZone: 'Europe/Moscow',
-        teams: { partners: { clock: 'working_hours' } },
-        workingHours: {
-          partners: {
-            timeZone: 'Asia/Yekaterinburg',
-            weekly: { mon: weekdays, tue: weekdays, wed: weekdays, thu: weekdays, fri: weekdays },
-            holidays: ['2026-11-23'],
-          },
+    ({ ctx, bot, close } = await openSlaContext(backend, {
+      // The summary's day is Moscow's; the partners team works in Yekaterinburg (UTC+5).
+      timeZone: 'Europe/Moscow',
+      teams: { partners: { clock: 'working_hours' } },
+      workingHours: {
+        partners: {
+          timeZone: 'Asia/Yekaterinburg',
+          weekly: { mon: weekdays, tue: weekdays, wed: weekdays, thu: weekdays, fri: weekdays },
+          holidays: ['2026-11-23'],
         },
-      }),
-    );
+      },
+    }));
   });
-  afterAll(async () => {
-    await ctx?.close();
-    await bot?.close();
-  });
+  afterAll(() => close?.());
 
   it('a lead of Friday 17:00 (local) is alerted on Tuesday 10:00, after the weekend and a holiday; retail counts wall time', async () => {
     const friday = new Date('2026-11-20T12:00:00Z'); // 17:00 in Yekaterinburg

@@ -1,51 +1,44 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { telegramResponseSchema } from '../src/sla/channels/telegram.js';
 import { claimDue } from '../src/sla/store.js';
-import { createTestContext, type TestContext } from './support/context.js';
+import type { TestContext } from './support/context.js';
 import { backends } from './support/pg.js';
-import type { startRecordingServer } from './support/recording-server.js';
 import {
+  at,
   BOT_TOKEN,
   closeEverything,
   H,
   M,
   newLead,
+  openSlaContext,
+  type SlaContext,
   scannerFor,
-  slaConfig,
-  startVendorStandIn,
+  T0,
   telegramCallsFor,
   telegramFixture,
 } from './support/sla.js';
 
 describe.each(backends())('SLA alerts on %s', (backend) => {
   let ctx: TestContext;
-  let bot: Awaited<ReturnType<typeof startRecordingServer>>;
-  const T0 = new Date('2026-11-20T07:00:00Z');
-  const at = (ms: number) => new Date(T0.getTime() + ms);
+  let bot: SlaContext['bot'];
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    bot = await startVendorStandIn();
-    ctx = await createTestContext(
-      backend,
-      slaConfig(bot.url, {
-        default: { threshold: '2h' },
-        teams: {
-          partners: {
-            steps: [
-              { id: 'remind', after: '1h30m', to: ['assignee'] },
-              { id: 'supervisor', after: '2h', to: ['supervisor'] },
-              { id: 'head', after: '4h', to: ['manager:director'], repeatEvery: '2h', maxRepeats: 1 },
-            ],
-          },
+    ({ ctx, bot, close } = await openSlaContext(backend, {
+      default: { threshold: '2h' },
+      teams: {
+        partners: {
+          steps: [
+            { id: 'remind', after: '1h30m', to: ['assignee'] },
+            { id: 'supervisor', after: '2h', to: ['supervisor'] },
+            { id: 'head', after: '4h', to: ['manager:director'], repeatEvery: '2h', maxRepeats: 1 },
+          ],
         },
-      }),
-    );
+      },
+    }));
   });
   afterEach(() => closeEverything(ctx));
-  afterAll(async () => {
-    await ctx?.close();
-    await bot?.close();
-  });
+  afterAll(() => close?.());
 
   const alertsOf = async (leadId: string) =>
     (await ctx.request('GET', `/api/v1/alerts?leadId=${leadId}`)).body.alerts as {

@@ -124,17 +124,11 @@ export async function cancelHandled(sql: Queryable, now: Date): Promise<number> 
   return rows.length;
 }
 
-export interface ClaimedDelivery {
-  id: string;
-  leadId: string;
-  stepId: string;
-  repeatNo: number;
-  team: string | null;
-  recipient: string;
-  channel: DeliveryChannel;
-  attempts: number;
-  dueAt: Date;
-}
+/** A delivery claimed for sending (never a `none` row: those are failed when planned). */
+export type ClaimedDelivery = Pick<
+  AlertRow,
+  'id' | 'leadId' | 'stepId' | 'repeatNo' | 'team' | 'recipient' | 'attempts' | 'dueAt'
+> & { channel: DeliveryChannel };
 
 /**
  * Claims due deliveries for `instance`: pending ones whose time has come and `sending` ones whose lease

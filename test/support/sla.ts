@@ -3,13 +3,17 @@ import type { ConfigInput } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { CalendarResolver } from '../../src/sla/calendar.js';
 import { createSlaScanner } from '../../src/sla/scanner.js';
-import { baseConfig, inboundBody, type TestContext } from './context.js';
+import { baseConfig, createTestContext, inboundBody, type TestContext } from './context.js';
 import { freshPhone } from './ids.js';
+import type { Backend } from './pg.js';
 import { type RecordedCall, startRecordingServer } from './recording-server.js';
 
 export const H = 3_600_000;
 export const M = 60_000;
 export const BOT_TOKEN = '123456:TEST-token';
+/** The client's first contact in most SLA tests; `at(ms)` is that much later. */
+export const T0 = new Date('2026-11-20T07:00:00Z');
+export const at = (ms: number) => new Date(T0.getTime() + ms);
 
 export const telegramFixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`../../fixtures/telegram/${name}.json`, import.meta.url), 'utf8'));
@@ -90,3 +94,25 @@ export async function closeEverything(ctx: TestContext): Promise<void> {
     .sql`UPDATE leads SET status = 'junk', taken_at = coalesce(taken_at, first_contact_at) WHERE status IN ('new', 'in_progress')`;
   await ctx.db.sql`UPDATE sla_notifications SET status = 'cancelled' WHERE status IN ('pending', 'sending')`;
 }
+
+/** A test context whose SLA talks to a fresh Bot API / webhook stand-in; `close` stops both. */
+export async function openSlaContext(
+  backend: Backend,
+  sla: Record<string, unknown> | ((standInUrl: string) => Record<string, unknown>),
+) {
+  const bot = await startVendorStandIn();
+  const ctx = await createTestContext(
+    backend,
+    slaConfig(bot.url, typeof sla === 'function' ? sla(bot.url) : sla),
+  );
+  return {
+    ctx,
+    bot,
+    close: async () => {
+      await ctx.close();
+      await bot.close();
+    },
+  };
+}
+
+export type SlaContext = Awaited<ReturnType<typeof openSlaContext>>;
