@@ -131,13 +131,13 @@ export async function startDaemon(
         accepting = false;
         log.info('stopping: intake closed, finishing in-flight work');
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await sla?.stop();
         await processor.drain();
         await numberingPlan.stop();
         await assigner.stop();
         await replayer.stop();
         await processor.drain();
         await telephony.stop();
-        await sla?.stop();
         await db.close();
         log.info('stopped');
       })();

@@ -12,18 +12,25 @@ describe.each(backends())('the working-hours SLA clock in the daemon on %s', (ba
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ ctx, bot, close } = await openSlaContext(backend, {
+    ({ ctx, bot, close } = await openSlaContext(
+      backend,
       // The summary's day is Moscow's; the partners team works in Yekaterinburg (UTC+5).
-      timeZone: 'Europe/Moscow',
-      teams: { partners: { clock: 'working_hours' } },
-      workingHours: {
-        partners: {
-          timeZone: 'Asia/Yekaterinburg',
-          weekly: { mon: weekdays, tue: weekdays, wed: weekdays, thu: weekdays, fri: weekdays },
-          holidays: ['2026-11-23'],
-        },
+      { timeZone: 'Europe/Moscow', teams: { partners: { clock: 'working_hours' } } },
+      {
+        teams: [
+          {
+            id: 'partners',
+            name: 'Партнёры',
+            supervisor: 'head',
+            members: ['ivanov'],
+            timeZone: 'Asia/Yekaterinburg',
+            hours: { mon: weekdays, tue: weekdays, wed: weekdays, thu: weekdays, fri: weekdays },
+            holidays: ['2026-11-23'],
+          },
+          { id: 'retail', name: 'Розница', supervisor: 'head', members: ['petrova'] },
+        ],
       },
-    }));
+    ));
   });
   afterAll(() => close?.());
 

@@ -1,7 +1,6 @@
 import { z } from 'zod';
+import { isValidTimeZone } from '../routing/working-hours.js';
 import { parseDuration } from '../sla/duration.js';
-import { parsePeriod, WEEKDAYS } from '../sla/working-calendar.js';
-import { isTimeZone } from '../sla/zone.js';
 
 /** `2h`, `90m`, `1h30m`, `1d`: parsed to milliseconds. */
 const duration = z.string().transform((text, ctx) => {
@@ -81,23 +80,6 @@ const webhook = z
   })
   .strict();
 
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
-const period = z
-  .string()
-  .refine((t) => parsePeriod(t) !== undefined, 'a period "HH:MM-HH:MM", start before end');
-
-/** Working hours for the working_hours clock (a stand-in until teams carry their own hours). */
-const workingHours = z
-  .object({
-    timeZone: z.string().default('Europe/Moscow'),
-    /** Periods per weekday, e.g. `mon: ["09:00-13:00", "14:00-18:00"]`; a day left out is a day off. */
-    weekly: z.object(Object.fromEntries(WEEKDAYS.map((d) => [d, z.array(period).optional()]))).strict(),
-    /** Local dates off, whatever the weekday (public holidays). */
-    holidays: z.array(date).default([]),
-  })
-  .strict();
-export type WorkingHoursConfig = z.infer<typeof workingHours>;
-
 /** `sla:` in the config file: alerts about new leads nobody has taken into work. */
 export const slaSchema = z
   .object({
@@ -108,16 +90,18 @@ export const slaSchema = z
     default: z.object(policyFields).strict().prefault({}),
     /** Per-team overrides by team id; unset fields come from `default`. */
     teams: z.record(z.string(), z.object(policyFields).strict()).default({}),
-    /** By team id, or `default` for every team without its own: what the working_hours clock counts. */
-    workingHours: z.record(z.string(), workingHours).default({}),
     channels: z
       .object({
         telegram: telegram.optional(),
         email: email.optional(),
         webhook: webhook.optional(),
         /** Stored notifications for the web inbox (GET /api/v1/notifications). */
-        inapp: z.object({ enabled: z.boolean().default(true) }).prefault({}),
+        inapp: z
+          .object({ enabled: z.boolean().default(true) })
+          .strict()
+          .prefault({}),
       })
+      .strict()
       .prefault({}),
     scanner: z
       .object({
@@ -133,8 +117,10 @@ export const slaSchema = z
         /** Leads first contacted longer ago than this are not alerted (no flood when SLA is first enabled). */
         lookback: duration.prefault('14d'),
       })
+      .strict()
       .prefault({}),
   })
+  .strict()
   .prefault({});
 
 export type SlaConfig = z.infer<typeof slaSchema>;
@@ -143,7 +129,7 @@ export type SlaStepConfig = z.infer<typeof step>;
 interface ShapeForChecks {
   sla: SlaConfig;
   managers: { login: string }[];
-  teams: { id: string }[];
+  teams: { id: string; hours?: unknown }[];
 }
 
 /** Cross-field checks for the `sla` section (called from the config schema's superRefine). */
@@ -159,28 +145,14 @@ export function checkSla(cfg: ShapeForChecks): { path: (string | number)[]; mess
   ];
   for (const id of Object.keys(cfg.sla.teams))
     if (!teams.has(id)) issues.push({ path: ['sla', 'teams', id], message: `unknown team "${id}"` });
-  for (const [id, hours] of Object.entries(cfg.sla.workingHours)) {
-    const at = ['sla', 'workingHours', id];
-    if (id !== 'default' && !teams.has(id)) issues.push({ path: at, message: `unknown team "${id}"` });
-    if (!isTimeZone(hours.timeZone))
-      issues.push({ path: [...at, 'timeZone'], message: `unknown time zone "${hours.timeZone}"` });
-    if (Object.values(hours.weekly).every((p) => !p || p.length === 0))
-      issues.push({ path: [...at, 'weekly'], message: 'no working period in the week' });
-    for (const [day, texts] of Object.entries(hours.weekly)) {
-      const periods = (texts ?? []).map(parsePeriod).filter((p) => p !== undefined);
-      periods.sort((a, b) => a[0] - b[0]);
-      if (periods.some((p, i) => i > 0 && p[0] < periods[i - 1]![1]))
-        issues.push({ path: [...at, 'weekly', day], message: 'periods overlap' });
-    }
-  }
-  for (const t of cfg.teams) {
+  cfg.teams.forEach((t, i) => {
     const clock = cfg.sla.teams[t.id]?.clock ?? cfg.sla.default.clock;
-    if (clock === 'working_hours' && !cfg.sla.workingHours[t.id] && !cfg.sla.workingHours.default)
+    if (clock === 'working_hours' && !t.hours)
       issues.push({
-        path: ['sla', 'workingHours'],
-        message: `team "${t.id}" counts working hours: give sla.workingHours.${t.id} or sla.workingHours.default`,
+        path: ['teams', i, 'hours'],
+        message: `team "${t.id}" counts SLA time in working hours: give its hours (without them every hour counts)`,
       });
-  }
+  });
   for (const [path, policy] of policies) {
     const ids = new Set<string>();
     (policy.steps ?? []).forEach((s, i) => {
@@ -210,7 +182,7 @@ export function checkSla(cfg: ShapeForChecks): { path: (string | number)[]; mess
       path: ['sla', 'scanner', 'lease'],
       message: `must be at least twice the slowest channel timeout (${slowest} ms)`,
     });
-  if (!isTimeZone(cfg.sla.timeZone))
+  if (!isValidTimeZone(cfg.sla.timeZone))
     issues.push({ path: ['sla', 'timeZone'], message: `unknown time zone "${cfg.sla.timeZone}"` });
   return issues;
 }

@@ -1,10 +1,10 @@
 import type { Config } from '../config/schema.js';
-import { workingCalendar, workingWeekOf } from './working-calendar.js';
+import { buildTeamDirectory } from '../routing/teams.js';
+import { addWorkingMinutes, type WorkingHours, workingMinutesBetween } from '../routing/working-hours.js';
 
 /**
- * How an SLA clock counts time. The SLA needs only these two operations, so the working-hours
- * implementation (the routing part's calendar) plugs in behind this interface; `wallCalendar` counts every
- * millisecond.
+ * How an SLA clock counts time. The SLA needs only these two operations: `wallCalendar` counts every
+ * millisecond, `workingCalendar` only a team's working hours (the routing part's calendar, src/routing).
  */
 export interface SlaCalendar {
   /** The instant reached after `ms` of counted time from `start`. Undefined when it never comes. */
@@ -18,6 +18,16 @@ export const wallCalendar: SlaCalendar = {
   elapsed: (from, to) => Math.max(0, to.getTime() - from.getTime()),
 };
 
+const MINUTE = 60_000;
+
+/** Counts only the periods of `hours` (days off, holidays and special days as routing defines them). */
+export function workingCalendar(hours: WorkingHours): SlaCalendar {
+  return {
+    addTime: (start, ms) => addWorkingMinutes(hours, start, ms / MINUTE),
+    elapsed: (from, to) => Math.round(workingMinutesBetween(hours, from, to) * MINUTE),
+  };
+}
+
 export type SlaClockKind = 'wall' | 'working_hours';
 
 /** Picks the calendar of a lead's team for a policy's clock. */
@@ -27,15 +37,14 @@ export type CalendarResolver = (team: string | null, clock: SlaClockKind) => Sla
 export const wallOnly: CalendarResolver = () => wallCalendar;
 
 /**
- * The calendars configured for the SLA: the wall clock, or for `working_hours` the team's entry under
- * `sla.workingHours` (else its `default` entry; config validation makes sure one exists).
+ * The calendars of the configured teams: the wall clock, or for `working_hours` the team's hours from
+ * `teams[]` (`timeZone`, `hours`, `holidays`, `specialDays`, plus `routing.holidays`). A lead without a team,
+ * or of a team no longer configured, counts wall time.
  */
-export function calendarsFromConfig(config: Pick<Config, 'sla'>): CalendarResolver {
+export function calendarsFromConfig(
+  config: Pick<Config, 'managers' | 'teams' | 'routing'>,
+): CalendarResolver {
   const built = new Map<string, SlaCalendar>();
-  for (const [id, hours] of Object.entries(config.sla.workingHours))
-    built.set(id, workingCalendar(workingWeekOf(hours)));
-  return (team, clock) =>
-    clock === 'wall'
-      ? wallCalendar
-      : ((team ? built.get(team) : undefined) ?? built.get('default') ?? wallCalendar);
+  for (const [id, team] of buildTeamDirectory(config).teams) built.set(id, workingCalendar(team.hours));
+  return (team, clock) => (clock === 'wall' || !team ? wallCalendar : (built.get(team) ?? wallCalendar));
 }

@@ -61,9 +61,9 @@ function latestOccurrence(
   if (!first || first > now) return undefined;
   if (!step.repeatEveryMs) return { repeatNo: 0, dueAt: first };
   const every = step.repeatEveryMs;
-  let n = Math.floor((calendar.elapsed(start, now) - step.afterMs) / every);
+  // elapsed() and addTime() agree up to rounding: start one above the estimate, settle on the last <= now.
+  let n = Math.floor((calendar.elapsed(start, now) - step.afterMs) / every) + 1;
   n = Math.max(0, Math.min(n, step.maxRepeats ?? Number.POSITIVE_INFINITY));
-  // elapsed() and addTime() agree up to rounding at window edges: settle on the last occurrence <= now.
   for (; n > 0; n--) {
     const at = calendar.addTime(start, step.afterMs + n * every);
     if (at && at <= now) return { repeatNo: n, dueAt: at };

@@ -99,12 +99,14 @@ export async function closeEverything(ctx: TestContext): Promise<void> {
 export async function openSlaContext(
   backend: Backend,
   sla: Record<string, unknown> | ((standInUrl: string) => Record<string, unknown>),
+  /** Other config sections (e.g. teams with working hours). */
+  other: Partial<ConfigInput> = {},
 ) {
   const bot = await startVendorStandIn();
-  const ctx = await createTestContext(
-    backend,
-    slaConfig(bot.url, typeof sla === 'function' ? sla(bot.url) : sla),
-  );
+  const ctx = await createTestContext(backend, {
+    ...slaConfig(bot.url, typeof sla === 'function' ? sla(bot.url) : sla),
+    ...other,
+  });
   return {
     ctx,
     bot,
