@@ -61,21 +61,23 @@ describe.each(backends())('the SLA scanner in the daemon process on %s', (backen
     expect(await first.stop('SIGTERM')).toBe(0);
 
     const second = await startDaemonProcess(env);
-    const alerts = await until(
-      () => api(second.port, 'GET', `/alerts?leadId=${leadId}`),
-      (r) => r.alerts.filter((a: { status: string }) => a.status !== 'pending').length >= 2,
-    );
-    expect(
-      alerts.alerts
-        .map((a: { stepId: string; recipient: string; channel: string; status: string }) =>
-          [a.stepId, a.recipient, a.channel, a.status].join(' '),
-        )
-        .sort(),
-    ).toEqual([
-      // the lead has no responsible manager yet: visible, not dropped
-      'remind-manager assignee none failed',
-      'supervisor head inapp sent',
+    type Alert = { stepId: string; recipient: string; channel: string; status: string };
+    const settled = (r: { alerts: Alert[] }) =>
+      r.alerts.length >= 2 && r.alerts.every((a) => ['sent', 'failed'].includes(a.status));
+    const { alerts } = (await until(() => api(second.port, 'GET', `/alerts?leadId=${leadId}`), settled)) as {
+      alerts: Alert[];
+    };
+    expect(alerts.filter((a) => a.stepId === 'supervisor')).toEqual([
+      expect.objectContaining({ recipient: 'head', channel: 'inapp', status: 'sent' }),
     ]);
+    // Whether routing assigned the lead depends on the sample teams' hours at the time the test runs: either the
+    // assignee was reminded, or the missing assignee is recorded as a failed alert (never dropped).
+    const remind = alerts.filter((a) => a.stepId === 'remind-manager');
+    expect(remind).toHaveLength(1);
+    expect([`${remind[0]!.channel} ${remind[0]!.status}`]).toEqual([
+      remind[0]!.recipient === 'assignee' ? 'none failed' : 'inapp sent',
+    ]);
+    expect(alerts.some((a) => a.stepId === 'head-of-sales')).toBe(false); // due at 4 h, the lead is 3 h old
     const inbox = await api(second.port, 'GET', '/notifications?recipient=head');
     const mine = inbox.notifications.filter((n: { leadId: string }) => n.leadId === leadId);
     expect(mine).toHaveLength(1);
