@@ -166,6 +166,11 @@ export function addWorkingMinutes(hours: WorkingHours, at: Date, minutes: number
   return undefined;
 }
 
+/** Local midnight of the day `at` falls on in the zone (the SLA summary's "today"). */
+export function startOfLocalDay(at: Date, timeZone: string): Date {
+  return zonedToInstant(localTime(at, timeZone).day, 0, timeZone);
+}
+
 /** Working minutes between `from` and `to` (0 when `to` <= `from`); fractional minutes are kept. */
 export function workingMinutesBetween(hours: WorkingHours, from: Date, to: Date): number {
   let total = 0;

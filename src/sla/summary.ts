@@ -1,8 +1,8 @@
 import type { Queryable } from '../db/queryable.js';
+import { startOfLocalDay } from '../routing/working-hours.js';
 import type { CalendarResolver } from './calendar.js';
 import type { SlaPolicies } from './policy.js';
 import { breachAt } from './rules.js';
-import { localParts, zonedInstant } from './zone.js';
 
 const MIN = 60_000;
 /** Wall age since first contact; upper bounds exclusive. */
@@ -101,10 +101,4 @@ function emptyGroup(): SummaryGroup {
     overdue: 0,
     breachesToday: 0,
   };
-}
-
-/** Local midnight of `at`'s day in the zone, as an instant. */
-export function startOfLocalDay(at: Date, timeZone: string): Date {
-  const p = localParts(at, timeZone);
-  return zonedInstant(p.year, p.month, p.day, 0, timeZone);
 }
