@@ -10,8 +10,8 @@ import { registerLeads } from './routes/leads.js';
 import { registerMergeSuggestions } from './routes/merge-suggestions.js';
 import { registerOps } from './routes/ops.js';
 import { registerRouting } from './routes/routing.js';
-import { registerTelephony } from './routes/telephony.js';
 import { registerSla } from './routes/sla.js';
+import { registerTelephony } from './routes/telephony.js';
 
 /** Builds the HTTP application. No I/O happens here; tests drive it through app.request(). */
 export function createApp(deps: AppDeps): App {
