@@ -79,7 +79,7 @@ describe.each(backends())('SLA email and webhook delivery on %s', (backend) => {
       default: { steps: [{ id: 'assignee', after: '2h', to: ['assignee'], channels: ['email', 'webhook'] }] },
       channels: {
         email: { host: '127.0.0.1', port: smtp.port, from: 'Switchboard <sla@mebel-fabrika.ru>' },
-        webhook: { url: `${standIn}/hooks/sla`, secret: WEBHOOK_SECRET },
+        webhook: { url: `${standIn}/hooks/sla`, secret: WEBHOOK_SECRET }, // the stand-in's webhook path
       },
     })));
   });
@@ -136,7 +136,7 @@ describe.each(backends())('SLA email and webhook delivery on %s', (backend) => {
   it('calls the webhook once per step, signed with HMAC-SHA256, the same idempotency key on every retry', async () => {
     const leadId = await newLead(ctx, { at: T0, responsible: 'petrova' });
     const scanner = scannerFor(ctx, 'a');
-    hook.script('/hooks/sla', { status: 503 }, { status: 429, headers: { 'retry-after': '120' } });
+    hook.script('webhook', { status: 503 }, { status: 429, headers: { 'retry-after': '120' } });
     ctx.clock.set(at(2 * H));
     await scanner.runOnce();
     ctx.clock.set(at(2 * H + 30_000));

@@ -255,7 +255,7 @@ describe.each(backends())('SLA alerts on %s', (backend) => {
     const leadId = await newLead(ctx, { at: T0, responsible: 'petrova' });
     const scanner = scannerFor(ctx, 'a');
     bot.script(
-      '/bot',
+      'telegram',
       { status: 429, body: telegramFixture('sendMessage-429') },
       { status: 500, body: telegramFixture('sendMessage-500') },
     );
@@ -303,7 +303,7 @@ describe.each(backends())('SLA alerts on %s', (backend) => {
     const flaky = await newLead(ctx, { at: T0, responsible: 'petrova' });
     const scanner = scannerFor(ctx, 'a');
     const down = { status: 500, body: telegramFixture('sendMessage-500') };
-    bot.script('/bot', down, down, down);
+    bot.script('telegram', down, down, down);
     for (const t of [2 * H, 2 * H + 30_000, 2 * H + 90_000, 2 * H + 10 * H]) {
       ctx.clock.set(at(t));
       await scanner.runOnce();
@@ -320,7 +320,7 @@ describe.each(backends())('SLA alerts on %s', (backend) => {
     });
 
     const blocked = await newLead(ctx, { at: at(20 * H), responsible: 'petrova' });
-    bot.script('/bot', { status: 403, body: telegramFixture('sendMessage-403') });
+    bot.script('telegram', { status: 403, body: telegramFixture('sendMessage-403') });
     ctx.clock.set(at(22 * H));
     await scanner.runOnce();
     ctx.clock.set(at(30 * H));

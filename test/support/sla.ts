@@ -4,9 +4,9 @@ import { silentLogger } from '../../src/observability/logger.js';
 import type { CalendarResolver } from '../../src/sla/calendar.js';
 import { createSlaScanner } from '../../src/sla/scanner.js';
 import { baseConfig, createTestContext, inboundBody, type TestContext } from './context.js';
+import { type RecordedRequest, type Reply, startHttpRecorder } from './http-recorder.js';
 import { freshPhone } from './ids.js';
 import type { Backend } from './pg.js';
-import { type RecordedCall, startRecordingServer } from './recording-server.js';
 
 export const H = 3_600_000;
 export const M = 60_000;
@@ -18,11 +18,60 @@ export const at = (ms: number) => new Date(T0.getTime() + ms);
 export const telegramFixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`../../fixtures/telegram/${name}.json`, import.meta.url), 'utf8'));
 
-/** A Bot API and webhook stand-in on loopback: answers success unless a test scripts otherwise. */
+export interface StandInCall extends RecordedRequest {
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert on the JSON that was sent field by field
+  json: any;
+}
+
+export interface ScriptedReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const WEBHOOK_PATH = '/hooks/sla';
+
+/**
+ * The Telegram Bot API (`POST /bot<token>/sendMessage`) and a webhook receiver (`POST /hooks/sla`) on loopback,
+ * on the shared recorder. They answer success unless a test scripts the next answers of a path.
+ */
 export async function startVendorStandIn() {
-  return startRecordingServer((call) =>
-    call.path.startsWith('/bot') ? { status: 200, body: telegramFixture('sendMessage-ok') } : { status: 204 },
+  const recorder = await startHttpRecorder();
+  const queues = new Map<string, ScriptedReply[]>();
+  const reply = (path: string, fallback: ScriptedReply) => (): Reply => {
+    const r = queues.get(path)?.shift() ?? fallback;
+    return {
+      status: r.status,
+      headers: { 'content-type': 'application/json', ...(r.headers ?? {}) },
+      body: r.body === undefined ? '' : JSON.stringify(r.body),
+    };
+  };
+  const telegramPath = `/bot${BOT_TOKEN}/sendMessage`;
+  recorder.on(
+    `POST ${telegramPath}`,
+    reply(telegramPath, { status: 200, body: telegramFixture('sendMessage-ok') }),
   );
+  recorder.on(`POST ${WEBHOOK_PATH}`, reply(WEBHOOK_PATH, { status: 204 }));
+  return {
+    url: recorder.url,
+    webhookUrl: `${recorder.url}${WEBHOOK_PATH}`,
+    /** Every call so far, with its JSON body parsed. */
+    get calls(): StandInCall[] {
+      return recorder.requests.map((r) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(r.body);
+        } catch {}
+        return { ...r, json };
+      });
+    },
+    /** The next answers of `telegram` (sendMessage) or `webhook`, in order; then success again. */
+    script(target: 'telegram' | 'webhook', ...answers: ScriptedReply[]) {
+      const path = target === 'telegram' ? telegramPath : WEBHOOK_PATH;
+      queues.set(path, [...(queues.get(path) ?? []), ...answers]);
+    },
+    close: recorder.close,
+  };
 }
 
 /** Managers with Telegram chats and the SLA pointed at the stand-in; `sla` overrides merge on top. */
@@ -85,7 +134,7 @@ export function scannerFor(
 }
 
 /** Telegram sendMessage calls about one lead (its id is in the link). */
-export const telegramCallsFor = (calls: RecordedCall[], leadId: string) =>
+export const telegramCallsFor = (calls: StandInCall[], leadId: string) =>
   calls.filter((c) => c.path.endsWith('/sendMessage') && String(c.json?.text).includes(leadId));
 
 /** Leaves nothing open for the next test: its leads are handled, its deliveries settled. */
