@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import type { Sql } from 'postgres';
+
+const MS_PER_TICK = 10; // USER_HZ is 100 on Linux
+
+/** CPU time (user + system, ms) of a process from /proc; undefined off Linux or when it is gone. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuSnapshot {
+  client: number;
+  daemon?: number;
+  postgres: Map<number, number>;
+}
+
+/**
+ * Where the CPU goes: this process (the load generator), the daemon child, and the PostgreSQL processes
+ * working for the bench database (its backends, the WAL writer, the checkpointer, the background writer).
+ * Read from /proc, so it needs the server on this machine; elsewhere the postgres share stays empty.
+ */
+export async function cpuSnapshot(sql: Sql, daemonPid: number | undefined): Promise<CpuSnapshot> {
+  const rows = await sql<{ pid: number }[]>`
+    SELECT pid FROM pg_stat_activity
+    WHERE datname = current_database() OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`;
+  const postgres = new Map<number, number>();
+  for (const { pid } of rows) {
+    const ms = processCpuMs(pid);
+    if (ms !== undefined) postgres.set(pid, ms);
+  }
+  const usage = process.cpuUsage();
+  const daemon = daemonPid === undefined ? undefined : processCpuMs(daemonPid);
+  return {
+    client: (usage.user + usage.system) / 1000,
+    ...(daemon !== undefined ? { daemon } : {}),
+    postgres,
+  };
+}
+
+/** CPU ms per event between two snapshots; `daemon` is absent when the daemon runs in this process. */
+export interface CpuPerEvent {
+  client: number;
+  daemon?: number;
+  postgres: number;
+  total: number;
+}
+
+export function cpuPerEvent(a: CpuSnapshot, b: CpuSnapshot, events: number): CpuPerEvent | undefined {
+  if (events === 0) return undefined;
+  let pg = 0;
+  // Backends that appeared during the step count from zero; those that ended are lost (pools keep them).
+  for (const [pid, ms] of b.postgres) pg += ms - (a.postgres.get(pid) ?? 0);
+  const r = (ms: number) => Math.round((ms / events) * 100) / 100;
+  const client = r(b.client - a.client);
+  const daemon = a.daemon !== undefined && b.daemon !== undefined ? r(b.daemon - a.daemon) : undefined;
+  const postgres = r(pg);
+  return {
+    client,
+    ...(daemon !== undefined ? { daemon } : {}),
+    postgres,
+    total: Math.round((client + (daemon ?? 0) + postgres) * 100) / 100,
+  };
+}

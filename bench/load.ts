@@ -1,0 +1,182 @@
+import http from 'node:http';
+import type { CpuPerEvent } from './cpu.js';
+import { type LatencySummary, round, Samples } from './stats.js';
+import type { BenchEvent, EventKind } from './workload.js';
+
+/** A keep-alive HTTP client for the benchmark daemon; it reads only the status and the decision kind. */
+export function createClient(opts: { port: number; token: string; maxSockets: number }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
+  const auth = `Bearer ${opts.token}`;
+
+  function request(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = { authorization: auth };
+      if (body !== undefined) {
+        headers['content-type'] = 'application/json';
+        headers['content-length'] = Buffer.byteLength(body);
+      }
+      const req = http.request(
+        { host: '127.0.0.1', port: opts.port, method, path, agent, headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  return {
+    request,
+    /** POSTs one event; returns the HTTP status and the decision kind (or the 202 status). */
+    async send(event: BenchEvent): Promise<{ status: number; decision: string }> {
+      const res = await request('POST', '/api/v1/inbound', event.body);
+      const m = /"(?:kind|status)":"([a-z_]+)"/.exec(res.text);
+      return { status: res.status, decision: m?.[1] ?? `http_${res.status}` };
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+export type Client = ReturnType<typeof createClient>;
+
+export interface StepResult {
+  mode: 'open' | 'closed';
+  /** Target events/s (open loop) or requests in flight (closed loop). */
+  load: number;
+  seconds: number;
+  sent: number;
+  completed: number;
+  eventsPerSecond: number;
+  /** Non-200 answers and transport errors among the measured events. */
+  errors: number;
+  /** Open loop: events not sent because `maxInFlight` was reached (the daemon fell behind). */
+  shed: number;
+  latency: LatencySummary;
+  byKind: Record<EventKind, LatencySummary>;
+  decisions: Record<string, number>;
+  /** CPU ms per measured event, by process (see cpu.ts). */
+  cpu?: CpuPerEvent;
+}
+
+class Recorder {
+  readonly all = new Samples();
+  readonly byKind = { known: new Samples(), unknown: new Samples(), duplicate: new Samples() };
+  readonly decisions: Record<string, number> = {};
+  completed = 0;
+  errors = 0;
+
+  record(kind: EventKind, ms: number, outcome: { status: number; decision: string } | undefined): void {
+    this.completed += 1;
+    this.all.add(ms);
+    this.byKind[kind].add(ms);
+    const decision = outcome?.decision ?? 'transport_error';
+    this.decisions[decision] = (this.decisions[decision] ?? 0) + 1;
+    if (outcome?.status !== 200) this.errors += 1;
+  }
+
+  result(mode: StepResult['mode'], load: number, seconds: number, sent: number, shed: number): StepResult {
+    return {
+      mode,
+      load,
+      seconds: round(seconds, 1),
+      sent,
+      completed: this.completed,
+      eventsPerSecond: Math.round(this.completed / seconds),
+      errors: this.errors,
+      shed,
+      latency: this.all.summary(),
+      byKind: {
+        known: this.byKind.known.summary(),
+        unknown: this.byKind.unknown.summary(),
+        duplicate: this.byKind.duplicate.summary(),
+      },
+      decisions: this.decisions,
+    };
+  }
+}
+
+async function timed(client: Client, event: BenchEvent) {
+  try {
+    return await client.send(event);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Open loop: events are due at a fixed rate whatever the daemon does, and latency is measured from when an
+ * event was due (not when it was sent), so a stall shows up in the percentiles instead of hiding as a
+ * slower send rate (no coordinated omission). Events due in the warm-up are sent but not recorded.
+ */
+export async function openLoop(
+  client: Client,
+  next: () => BenchEvent,
+  opts: { rate: number; warmupMs: number; durationMs: number; maxInFlight: number },
+): Promise<StepResult> {
+  const rec = new Recorder();
+  const start = performance.now();
+  const total = Math.floor(((opts.warmupMs + opts.durationMs) / 1000) * opts.rate);
+  const measuredFrom = Math.floor((opts.warmupMs / 1000) * opts.rate);
+  const pending = new Set<Promise<void>>();
+  let sent = 0;
+  let shed = 0;
+  for (let k = 0; k < total; ) {
+    const now = performance.now();
+    for (; k < total && start + (k * 1000) / opts.rate <= now; k++) {
+      const due = start + (k * 1000) / opts.rate;
+      const measured = k >= measuredFrom;
+      if (pending.size >= opts.maxInFlight) {
+        if (measured) shed += 1;
+        continue;
+      }
+      const event = next();
+      if (measured) sent += 1;
+      const p = timed(client, event).then((outcome) => {
+        pending.delete(p);
+        if (measured) rec.record(event.kind, performance.now() - due, outcome);
+      });
+      pending.add(p);
+    }
+    if (k < total) {
+      const wait = start + (k * 1000) / opts.rate - performance.now();
+      await new Promise((resolve) => (wait > 1 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+    }
+  }
+  const issuedFor = (performance.now() - start - opts.warmupMs) / 1000;
+  await Promise.all(pending);
+  return rec.result('open', opts.rate, Math.max(issuedFor, opts.durationMs / 1000), sent, shed);
+}
+
+/** Closed loop: `concurrency` senders, each sending its next event as soon as the previous is decided. */
+export async function closedLoop(
+  client: Client,
+  next: () => BenchEvent,
+  opts: { concurrency: number; warmupMs: number; durationMs: number },
+): Promise<StepResult> {
+  const rec = new Recorder();
+  const start = performance.now();
+  const measureFrom = start + opts.warmupMs;
+  const end = measureFrom + opts.durationMs;
+  let sent = 0;
+  const worker = async () => {
+    for (;;) {
+      const t0 = performance.now();
+      if (t0 >= end) return;
+      const event = next();
+      const outcome = await timed(client, event);
+      const t1 = performance.now();
+      if (t0 >= measureFrom && t1 <= end) {
+        sent += 1;
+        rec.record(event.kind, t1 - t0, outcome);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency }, worker));
+  return rec.result('closed', opts.concurrency, opts.durationMs / 1000, sent, 0);
+}

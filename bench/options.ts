@@ -1,0 +1,98 @@
+/** Benchmark options: `--name=value` arguments override BENCH_* environment variables override defaults. */
+export interface BenchOptions {
+  /** Contacts to preload (about two identities each). */
+  contacts: number;
+  /** Open-loop steps, events/s. */
+  rates: number[];
+  /** Closed-loop steps, requests in flight. */
+  concurrency: number[];
+  /** postgres.js pool sizes of the daemon: the first runs every step, the others the closed loop only. */
+  pools: number[];
+  /** Where the daemon runs: in a child process (default) or in the load generator's process. */
+  servers: ('child' | 'inproc')[];
+  stepSeconds: number;
+  warmupSeconds: number;
+  lookups: number;
+  /** Keep the database created for the run (and reuse its seed next time via DATABASE_URL). */
+  keep: boolean;
+  /** Replace the generated parts of docs/benchmarks.md with this run's figures. */
+  writeDocs: boolean;
+  geo: boolean;
+  /** node --cpu-prof for the daemon child process; profiles land in this directory. */
+  cpuProfDir?: string;
+  seed: number;
+}
+
+const SMOKE: Partial<BenchOptions> = {
+  contacts: 20_000,
+  rates: [200, 500],
+  concurrency: [1, 8],
+  stepSeconds: 4,
+  warmupSeconds: 1,
+  lookups: 2_000,
+  geo: false,
+};
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
+  const args = new Map<string, string>();
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new Error(`unknown argument "${arg}" (use --name=value)`);
+    args.set(m[1]!, m[2] ?? 'true');
+  }
+  const smoke = args.has('smoke') || env.BENCH_SMOKE === '1';
+  const get = (name: string): string | undefined =>
+    args.get(name) ?? env[`BENCH_${name.toUpperCase().replaceAll('-', '_')}`];
+  const num = (name: string, fallback: number): number => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    const n = Number(v.replaceAll('_', ''));
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: not a number: "${v}"`);
+    return n;
+  };
+  const list = (name: string, fallback: number[]): number[] => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    if (v.trim() === '') return [];
+    return v.split(',').map((s) => {
+      const n = Number(s.trim().replaceAll('_', ''));
+      if (!Number.isInteger(n) || n <= 0)
+        throw new Error(`--${name}: not a list of positive integers: "${v}"`);
+      return n;
+    });
+  };
+  const defaults: BenchOptions = {
+    contacts: 1_000_000,
+    rates: [500, 1000, 1500, 2000],
+    concurrency: [1, 4, 8, 16, 32, 64],
+    pools: [10],
+    servers: ['child'],
+    stepSeconds: 20,
+    warmupSeconds: 3,
+    lookups: 20_000,
+    keep: false,
+    writeDocs: false,
+    geo: true,
+    seed: 7,
+    ...(smoke ? SMOKE : {}),
+  };
+  const servers = (get('server') ?? defaults.servers.join(',')).split(',');
+  for (const s of servers)
+    if (s !== 'child' && s !== 'inproc') throw new Error(`--server: "child" or "inproc", not "${s}"`);
+  const cpuProfDir = get('cpu-prof');
+  return {
+    contacts: num('contacts', defaults.contacts),
+    rates: list('rates', defaults.rates),
+    concurrency: list('concurrency', defaults.concurrency),
+    pools: list('pools', defaults.pools),
+    servers: servers as BenchOptions['servers'],
+    stepSeconds: num('step-seconds', defaults.stepSeconds),
+    warmupSeconds: num('warmup-seconds', defaults.warmupSeconds),
+    lookups: num('lookups', defaults.lookups),
+    keep: get('keep') === 'true' || get('keep') === '1',
+    writeDocs: get('write-docs') === 'true' || get('write-docs') === '1',
+    geo: get('geo') === undefined ? defaults.geo : get('geo') !== 'false' && get('geo') !== '0',
+    ...(cpuProfDir ? { cpuProfDir: cpuProfDir === 'true' ? 'bench/profiles' : cpuProfDir } : {}),
+    seed: num('seed', defaults.seed),
+  };
+}

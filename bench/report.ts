@@ -1,0 +1,177 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { GeoBenchResult } from './geo.js';
+import type { StepResult } from './load.js';
+import type { LookupResult } from './lookup.js';
+import type { SeedResult } from './seed.js';
+import type { LatencySummary } from './stats.js';
+
+export interface RunResult {
+  server: 'child' | 'inproc';
+  pool: number;
+  open: StepResult[];
+  closed: StepResult[];
+  /** findIdentities timed beside the open-loop step closest to 1,000 events/s. */
+  lookupUnderLoad?: { rate: number; latency: LatencySummary };
+}
+
+export interface CoreBenchResult {
+  bench: 'core';
+  command: string;
+  machine: Record<string, string | number>;
+  postgres: Record<string, string>;
+  dataset: SeedResult | { reused: true; contacts: number };
+  lookup: LookupResult;
+  runs: RunResult[];
+  targets: { name: string; target: string; measured: string; pass: boolean }[];
+}
+
+export const TARGETS = { eventsPerSecond: 1_500, p99AtRate: { rate: 1_000, ms: 25 }, lookupP99Ms: 5 };
+
+/** The issue's three targets, judged on the first run (the default daemon setup). */
+export function judge(lookup: LookupResult, runs: RunResult[]): CoreBenchResult['targets'] {
+  const main = runs[0];
+  const best = Math.max(
+    0,
+    ...runs.flatMap((r) => r.closed.filter((s) => s.errors === 0)).map((s) => s.eventsPerSecond),
+  );
+  const at = main?.open.find((s) => s.load === TARGETS.p99AtRate.rate);
+  const lookupP99 = lookup.findIdentities.p99;
+  return [
+    {
+      name: 'sustained throughput',
+      target: `>= ${TARGETS.eventsPerSecond} events/s`,
+      measured: `${best} events/s (best closed-loop step without errors)`,
+      pass: best >= TARGETS.eventsPerSecond,
+    },
+    {
+      name: `p99 decision latency at ${TARGETS.p99AtRate.rate} events/s`,
+      target: `<= ${TARGETS.p99AtRate.ms} ms`,
+      measured: at ? `${at.latency.p99} ms` : 'not measured (no such rate step)',
+      pass: at !== undefined && at.errors === 0 && at.shed === 0 && at.latency.p99 <= TARGETS.p99AtRate.ms,
+    },
+    {
+      name: 'p99 contact lookup by phone',
+      target: `<= ${TARGETS.lookupP99Ms} ms`,
+      measured: `${lookupP99} ms (findIdentities, idle); ${lookup.httpByPhone.p99} ms via GET /api/v1/contacts`,
+      pass: lookupP99 <= TARGETS.lookupP99Ms,
+    },
+  ];
+}
+
+const decisionsCell = (d: Record<string, number>) =>
+  Object.entries(d)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
+function stepRows(steps: StepResult[]): string[] {
+  return steps.map((s) =>
+    [
+      s.mode === 'open' ? `${s.load}/s` : `${s.load} in flight`,
+      s.eventsPerSecond,
+      s.latency.p50,
+      s.latency.p95,
+      s.latency.p99,
+      s.latency.max,
+      s.byKind.known.p99,
+      s.byKind.unknown.p99,
+      s.byKind.duplicate.p99,
+      s.errors,
+      s.shed,
+      s.cpu ? `${s.cpu.daemon ?? '-'} / ${s.cpu.postgres} / ${s.cpu.client}` : '-',
+      decisionsCell(s.decisions),
+    ].join(' | '),
+  );
+}
+
+const STEP_HEADER =
+  'load | events/s | p50 ms | p95 ms | p99 ms | max ms | p99 known | p99 unknown | p99 dup | errors | shed | CPU ms/event daemon / pg / client | decisions';
+
+/** Markdown tables of one run (also readable as plain text on a terminal). */
+export function runTables(run: RunResult): string {
+  const lines = [
+    `daemon: ${run.server === 'child' ? 'child process' : 'same process as the load generator'}, pool ${run.pool}`,
+  ];
+  for (const [title, steps] of [
+    ['open loop (fixed rate; latency from the due time)', run.open],
+    ['closed loop (rising concurrency)', run.closed],
+  ] as const) {
+    if (steps.length === 0) continue;
+    lines.push(
+      '',
+      `${title}:`,
+      '',
+      `| ${STEP_HEADER} |`,
+      `|${STEP_HEADER.split('|')
+        .map(() => '---')
+        .join('|')}|`,
+    );
+    lines.push(...stepRows(steps).map((r) => `| ${r} |`));
+  }
+  if (run.lookupUnderLoad) {
+    const l = run.lookupUnderLoad.latency;
+    lines.push(
+      '',
+      `findIdentities beside the ${run.lookupUnderLoad.rate}/s step: p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms (${l.count} lookups)`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function coreMarkdown(r: CoreBenchResult): string {
+  const m = r.machine;
+  const ds = r.dataset;
+  const lines = [
+    `Command: \`${r.command}\``,
+    '',
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB RAM, ${m.os}, Node ${m.node}; PostgreSQL ${r.postgres.server_version} on the same machine (shared_buffers ${r.postgres.shared_buffers}, synchronous_commit ${r.postgres.synchronous_commit}, fsync ${r.postgres.fsync}); load average before the run ${m.loadAverage}.`,
+    '',
+    'reused' in ds
+      ? `Dataset: ${ds.contacts} contacts reused from an earlier run.`
+      : `Dataset: ${ds.contacts.toLocaleString('en')} contacts, ${ds.identities.toLocaleString('en')} identities, ${ds.deals.toLocaleString('en')} deals, ${ds.leads.toLocaleString('en')} open leads, loaded by COPY in ${(ds.loadMs / 1000).toFixed(1)} s (VACUUM ANALYZE ${(ds.analyzeMs / 1000).toFixed(1)} s).`,
+    '',
+    '| target | required | measured | |',
+    '|---|---|---|---|',
+    ...r.targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.pass ? 'met' : '**missed**'} |`),
+    '',
+    'Contact lookup by phone over random seeded contacts, one at a time:',
+    '',
+    '| lookup | p50 ms | p95 ms | p99 ms | max ms |',
+    '|---|---|---|---|---|',
+    `| findIdentities (SQL) | ${r.lookup.findIdentities.p50} | ${r.lookup.findIdentities.p95} | ${r.lookup.findIdentities.p99} | ${r.lookup.findIdentities.max} |`,
+    `| GET /api/v1/contacts?phone= | ${r.lookup.httpByPhone.p50} | ${r.lookup.httpByPhone.p95} | ${r.lookup.httpByPhone.p99} | ${r.lookup.httpByPhone.max} |`,
+  ];
+  for (const run of r.runs) lines.push('', runTables(run));
+  return lines.join('\n');
+}
+
+export function geoMarkdown(g: GeoBenchResult): string {
+  return [
+    'Command: `npm run bench` (or `npx tsx bench/geo.ts` alone)',
+    '',
+    '| registry | rows | index entries | parse ms | build ms | lookups/s (index) | resolves/s (resolver) | hit rate |',
+    '|---|---|---|---|---|---|---|---|',
+    `| ${g.file} | ${g.rows} | ${g.entries} | ${g.parseMs} | ${g.buildMs} | ${g.lookupsPerSecond.toLocaleString('en')} | ${g.resolvesPerSecond.toLocaleString('en')} | ${g.hitRate} |`,
+  ].join('\n');
+}
+
+/**
+ * Replaces the generated block of a section (between `<!-- bench:<id>:start -->` and `<!-- bench:<id>:end -->`)
+ * in docs/benchmarks.md, adding the section when it is missing. Prose outside the markers is kept.
+ */
+export async function writeDocsSection(
+  file: string,
+  heading: string,
+  id: string,
+  body: string,
+): Promise<void> {
+  let text = await readFile(file, 'utf8');
+  const start = `<!-- bench:${id}:start -->`;
+  const end = `<!-- bench:${id}:end -->`;
+  const block = `${start}\n${body}\n${end}`;
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from >= 0 && to > from) text = text.slice(0, from) + block + text.slice(to + end.length);
+  else text = `${text.trimEnd()}\n\n${heading}\n\n${block}\n`;
+  await writeFile(file, text);
+}

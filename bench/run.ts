@@ -1,0 +1,182 @@
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { openDatabase } from '../src/db/connect.js';
+import { migrate } from '../src/db/migrate.js';
+import { type CpuSnapshot, cpuPerEvent, cpuSnapshot } from './cpu.js';
+import { benchDatabase, describeServer } from './database.js';
+import { runGeoBench } from './geo.js';
+import { type Client, closedLoop, createClient, openLoop, type StepResult } from './load.js';
+import { lookupBench, lookupProbe } from './lookup.js';
+import { type BenchOptions, parseOptions } from './options.js';
+import {
+  type CoreBenchResult,
+  coreMarkdown,
+  geoMarkdown,
+  judge,
+  type RunResult,
+  writeDocsSection,
+} from './report.js';
+import { phoneOf, seed } from './seed.js';
+import { BENCH_TOKEN, type BenchServer, startBenchServer } from './server.js';
+import { createWorkload } from './workload.js';
+
+const log = (line: string) => console.error(`[bench] ${line}`);
+const DOCS = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const SERVER_ENTRY = fileURLToPath(new URL('./server.ts', import.meta.url));
+
+/** Starts the daemon's HTTP intake in a child process (its own event loop) or in this process. */
+async function launch(mode: 'child' | 'inproc', url: string, pool: number, opts: BenchOptions) {
+  if (mode === 'inproc') return { ...(await startBenchServer({ url, poolSize: pool })), pid: undefined };
+  const execArgv = [...process.execArgv];
+  if (opts.cpuProfDir) {
+    await mkdir(opts.cpuProfDir, { recursive: true });
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
+  }
+  const child = fork(SERVER_ENTRY, [], {
+    execArgv,
+    env: { ...process.env, BENCH_SERVER_URL: url, BENCH_POOL: String(pool) },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return {
+    port,
+    pid: child.pid,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.send('stop');
+      }),
+  } satisfies BenchServer & { pid: number | undefined };
+}
+
+function withCpu(s: StepResult, a: CpuSnapshot, b: CpuSnapshot): StepResult {
+  const cpu = cpuPerEvent(a, b, s.completed);
+  return cpu ? { ...s, cpu } : s;
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2), process.env);
+  const loadAverage = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  const target = await benchDatabase(process.env.DATABASE_URL);
+  const db = await openDatabase({ url: target.url, maxConnections: 4 });
+  const runId = randomBytes(3).toString('hex');
+  try {
+    await migrate(db.sql);
+    const [row] = await db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM identities WHERE kind = 'phone' AND value IN (${phoneOf(0)}, ${phoneOf(opts.contacts - 1)})`;
+    let dataset: CoreBenchResult['dataset'];
+    if (row?.n === 2) {
+      log(
+        `database ${new URL(target.url).pathname.slice(1)} already holds the ${opts.contacts} bench contacts: reused`,
+      );
+      dataset = { reused: true, contacts: opts.contacts };
+    } else {
+      log(`seeding ${opts.contacts} contacts into ${new URL(target.url).pathname.slice(1)} by COPY`);
+      dataset = await seed(db.sql, opts.contacts, log);
+      log(
+        `seeded in ${(dataset.loadMs / 1000).toFixed(1)} s, VACUUM ANALYZE ${(dataset.analyzeMs / 1000).toFixed(1)} s`,
+      );
+    }
+
+    const workload = createWorkload({ contacts: opts.contacts, seed: opts.seed, runId });
+    const next = () => workload.next();
+    const warmupMs = opts.warmupSeconds * 1000;
+    const durationMs = opts.stepSeconds * 1000;
+    const runs: RunResult[] = [];
+    let lookup: CoreBenchResult['lookup'] | undefined;
+
+    for (const mode of opts.servers) {
+      for (const [p, pool] of opts.pools.entries()) {
+        const server = await launch(mode, target.url, pool, opts);
+        const client: Client = createClient({ port: server.port, token: BENCH_TOKEN, maxSockets: 1024 });
+        const run: RunResult = { server: mode, pool, open: [], closed: [] };
+        try {
+          if (!lookup) {
+            log(`lookups: ${opts.lookups} by findIdentities, ${opts.lookups} by GET /api/v1/contacts`);
+            lookup = await lookupBench(db.sql, client, {
+              contacts: opts.contacts,
+              lookups: opts.lookups,
+              seed: opts.seed,
+            });
+          }
+          const step = (s: StepResult) => {
+            log(
+              `${mode} pool ${pool} ${s.mode} ${s.load}: ${s.eventsPerSecond} ev/s, p50 ${s.latency.p50} p99 ${s.latency.p99} ms, errors ${s.errors}, shed ${s.shed}, CPU ms/event ${JSON.stringify(s.cpu)}`,
+            );
+            return s;
+          };
+          if (p === 0) {
+            const probeAt = opts.rates.reduce<number | undefined>(
+              (a, b) => (a === undefined || Math.abs(b - 1000) < Math.abs(a - 1000) ? b : a),
+              undefined,
+            );
+            for (const rate of opts.rates) {
+              await openLoop(client, next, { rate, warmupMs: 0, durationMs: warmupMs, maxInFlight: 2_000 });
+              // The probe shares the bench pool with the CPU snapshots: a few ms of queueing at most.
+              const probe =
+                rate === probeAt
+                  ? lookupProbe(db.sql, { contacts: opts.contacts, intervalMs: 5, seed: rate })
+                  : undefined;
+              const before = await cpuSnapshot(db.sql, server.pid);
+              const s = await openLoop(client, next, { rate, warmupMs: 0, durationMs, maxInFlight: 2_000 });
+              run.open.push(step(withCpu(s, before, await cpuSnapshot(db.sql, server.pid))));
+              if (probe) run.lookupUnderLoad = { rate, latency: await probe.stop() };
+            }
+          }
+          for (const concurrency of opts.concurrency) {
+            await closedLoop(client, next, { concurrency, warmupMs: 0, durationMs: warmupMs });
+            const before = await cpuSnapshot(db.sql, server.pid);
+            const s = await closedLoop(client, next, { concurrency, warmupMs: 0, durationMs });
+            run.closed.push(step(withCpu(s, before, await cpuSnapshot(db.sql, server.pid))));
+          }
+        } finally {
+          client.close();
+          await server.close();
+        }
+        runs.push(run);
+      }
+    }
+
+    const cpus = os.cpus();
+    const result: CoreBenchResult = {
+      bench: 'core',
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      machine: {
+        cpus: cpus.length,
+        cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+        memoryGb: Math.round(os.totalmem() / 2 ** 30),
+        os: `${os.type()} ${os.release()}`,
+        node: process.versions.node,
+        loadAverage,
+      },
+      postgres: await describeServer(db.sql),
+      dataset,
+      lookup: lookup!,
+      runs,
+      targets: judge(lookup!, runs),
+    };
+    console.log(coreMarkdown(result));
+    const geo = opts.geo ? await runGeoBench() : undefined;
+    if (geo) console.log(`\n${geoMarkdown(geo)}`);
+    console.log(`\n${JSON.stringify({ ...result, ...(geo ? { geo } : {}) })}`);
+    if (opts.writeDocs) {
+      await writeDocsSection(DOCS, '## Core pipeline', 'core', coreMarkdown(result));
+      if (geo) await writeDocsSection(DOCS, '## Geo', 'geo', geoMarkdown(geo));
+      log(`figures written to ${DOCS}`);
+    }
+  } finally {
+    await db.close();
+    if (target.created && !opts.keep) await target.drop();
+    else if (target.created) log(`kept: DATABASE_URL=${target.url}`);
+  }
+}
+
+await main();
