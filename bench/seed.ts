@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Writable } from 'node:stream';
+import { once } from 'node:events';
 import type { Sql } from 'postgres';
 
 /**
@@ -112,7 +112,7 @@ async function copy(sql: Sql, target: string, rows: number, line: (n: number) =>
     for (let n = 0; n < rows; ) {
       let chunk = '';
       for (const end = Math.min(rows, n + CHUNK_ROWS); n < end; n++) chunk += line(n);
-      if (!stream.write(chunk)) await drained(stream);
+      if (!stream.write(chunk)) await once(stream, 'drain');
     }
     await new Promise<void>((resolve, reject) => {
       stream.once('error', reject);
@@ -122,13 +122,6 @@ async function copy(sql: Sql, target: string, rows: number, line: (n: number) =>
     await conn`RESET session_replication_role`.catch(() => {});
     conn.release();
   }
-}
-
-function drained(stream: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.once('drain', resolve);
-    stream.once('error', reject);
-  });
 }
 
 const ms = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;

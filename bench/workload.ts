@@ -37,8 +37,9 @@ export function createWorkload(opts: { contacts: number; seed: number; runId: st
   const pick = (n: number) => Math.floor(random() * n);
   const sent: string[] = [];
   let seq = 0;
-  // Unknown senders get indexes past the seeded ones, offset per run so a kept database is not reused.
-  let unknown = opts.contacts + 1_000_000 + pick(100_000_000);
+  // Unknown senders get indexes past the seeded ones (phones stay unique below 1e9), at a random offset
+  // per run: a kept database must not already know them.
+  let unknown = opts.contacts + Math.floor(Math.random() * (900_000_000 - opts.contacts));
 
   function body(i: number, known: boolean): string {
     seq += 1;

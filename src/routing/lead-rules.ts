@@ -33,10 +33,15 @@ export async function applyLeadRules(
 ): Promise<Decision> {
   const party = normalizeParty(comm.party, deps.policy);
   const messageKey = `message|${comm.channel}|${comm.account}|${comm.externalId}`;
-  await lockNames(tx, [messageKey, ...[...party.own, ...party.hints].map(identityKey)]);
+  // Pipelined on the transaction's connection: the statements run in the order issued, so both reads see
+  // everything committed by whoever held the locks before us, in one round trip instead of three.
+  const [, seen, resolved] = await Promise.all([
+    lockNames(tx, [messageKey, ...[...party.own, ...party.hints].map(identityKey)]),
+    findMessage(tx, comm.channel, comm.account, comm.externalId),
+    resolveContact(tx, party),
+  ]);
 
   // Rule 1.
-  const seen = await findMessage(tx, comm.channel, comm.account, comm.externalId);
   if (seen) {
     return {
       kind: 'duplicate',
@@ -54,11 +59,18 @@ export async function applyLeadRules(
   }
 
   // Rule 3 (resolution comes first so that rule 2 knows whose conversation an outbound message is).
-  const { resolution, known } = await resolveContact(tx, party);
+  const { resolution, known } = resolved;
   let contact: ContactRow;
   let created = false;
+  let deal: Awaited<ReturnType<typeof activeDealOf>>;
+  let open: Awaited<ReturnType<typeof openLeadOf>>;
   if (resolution.contactId) {
-    contact = await lockContact(tx, resolution.contactId);
+    // The row lock, then (pipelined, in order) the reads for rules 4 and 5 that it guards.
+    [contact, deal, open] = await Promise.all([
+      lockContact(tx, resolution.contactId),
+      activeDealOf(tx, resolution.contactId),
+      openLeadOf(tx, resolution.contactId),
+    ]);
     if (!contact.name && party.name)
       await tx`UPDATE contacts SET name = ${party.name} WHERE id = ${contact.id}`;
   } else {
@@ -88,11 +100,9 @@ export async function applyLeadRules(
     kind = 'outbound';
     rule = 'rule_2_outbound';
     because = 'sent by us: attached to the conversation, never a lead';
-    dealId = created ? undefined : (await activeDealOf(tx, contact.id))?.id;
-    leadId = created ? undefined : (await openLeadOf(tx, contact.id))?.id;
+    dealId = deal?.id;
+    leadId = open?.id;
   } else {
-    const deal = created ? undefined : await activeDealOf(tx, contact.id);
-    const open = deal || created ? undefined : await openLeadOf(tx, contact.id);
     if (deal) {
       kind = 'attached_to_deal';
       rule = 'rule_4_active_deal';
