@@ -6,7 +6,7 @@ export interface BenchOptions {
   rates: number[];
   /** Closed-loop steps, requests in flight. */
   concurrency: number[];
-  /** postgres.js pool sizes of the daemon: the first runs every step, the others the closed loop only. */
+  /** postgres.js pool sizes of the daemon. The first pool on the first server runs the open loop too. */
   pools: number[];
   /** Where the daemon runs: in a child process (default) or in the load generator's process. */
   servers: ('child' | 'inproc')[];
@@ -63,7 +63,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
   };
   const defaults: BenchOptions = {
     contacts: 1_000_000,
-    rates: [500, 1000, 1500, 2000],
+    rates: [250, 500, 1000, 1500, 2000],
     concurrency: [1, 4, 8, 16, 32, 64],
     pools: [10],
     servers: ['child'],

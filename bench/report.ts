@@ -118,18 +118,32 @@ export function runTables(run: RunResult): string {
   return lines.join('\n');
 }
 
+/** What the CPU cost per event allows on this machine's cores if nothing else ran on them. */
+function cpuCeiling(r: CoreBenchResult): string[] {
+  const best = r.runs[0]?.closed
+    .filter((s) => s.cpu?.daemon !== undefined && s.errors === 0)
+    .sort((a, b) => b.eventsPerSecond - a.eventsPerSecond)[0];
+  if (!best?.cpu) return [];
+  const cores = Number(r.machine.cpus);
+  return [
+    `CPU per event at the best closed-loop step (${best.load} in flight): daemon ${best.cpu.daemon} ms + PostgreSQL ${best.cpu.postgres} ms + load generator ${best.cpu.client} ms = ${best.cpu.total} ms, so ${cores} cores with nothing else on them top out near ${Math.round((cores * 1000) / best.cpu.total)} events/s (${Math.round((cores * 1000) / (best.cpu.total - best.cpu.client))} without the load generator).`,
+    '',
+  ];
+}
+
 export function coreMarkdown(r: CoreBenchResult): string {
   const m = r.machine;
   const ds = r.dataset;
   const lines = [
     `Command: \`${r.command}\``,
     '',
-    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB RAM, ${m.os}, Node ${m.node}; PostgreSQL ${r.postgres.server_version} on the same machine (shared_buffers ${r.postgres.shared_buffers}, synchronous_commit ${r.postgres.synchronous_commit}, fsync ${r.postgres.fsync}); load average before the run ${m.loadAverage}.`,
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB RAM, ${m.os}, Node ${m.node}; PostgreSQL ${r.postgres.server_version} on the same machine (shared_buffers ${r.postgres.shared_buffers}, synchronous_commit ${r.postgres.synchronous_commit}, fsync ${r.postgres.fsync}); load average (1/5/15 min) ${m.loadAverage} before the run and ${m.loadAverageAfter} after it: other work shared the cores.`,
     '',
     'reused' in ds
       ? `Dataset: ${ds.contacts} contacts reused from an earlier run.`
       : `Dataset: ${ds.contacts.toLocaleString('en')} contacts, ${ds.identities.toLocaleString('en')} identities, ${ds.deals.toLocaleString('en')} deals, ${ds.leads.toLocaleString('en')} open leads, loaded by COPY in ${(ds.loadMs / 1000).toFixed(1)} s (VACUUM ANALYZE ${(ds.analyzeMs / 1000).toFixed(1)} s).`,
     '',
+    ...cpuCeiling(r),
     '| target | required | measured | |',
     '|---|---|---|---|',
     ...r.targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.pass ? 'met' : '**missed**'} |`),

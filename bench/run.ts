@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     let lookup: CoreBenchResult['lookup'] | undefined;
 
     for (const mode of opts.servers) {
-      for (const [p, pool] of opts.pools.entries()) {
+      for (const pool of opts.pools) {
         const server = await launch(mode, target.url, pool, opts);
         const client: Client = createClient({ port: server.port, token: BENCH_TOKEN, maxSockets: 1024 });
         const run: RunResult = { server: mode, pool, open: [], closed: [] };
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
             );
             return s;
           };
-          if (p === 0) {
+          if (runs.length === 0) {
             const probeAt = opts.rates.reduce<number | undefined>(
               (a, b) => (a === undefined || Math.abs(b - 1000) < Math.abs(a - 1000) ? b : a),
               undefined,
@@ -156,6 +156,10 @@ async function main(): Promise<void> {
         os: `${os.type()} ${os.release()}`,
         node: process.versions.node,
         loadAverage,
+        loadAverageAfter: os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' '),
       },
       postgres: await describeServer(db.sql),
       dataset,
