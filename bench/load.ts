@@ -5,7 +5,8 @@ import type { BenchEvent, EventKind } from './workload.js';
 
 /** A keep-alive HTTP client for the benchmark daemon; it reads only the status and the decision kind. */
 export function createClient(opts: { port: number; token: string; maxSockets: number }) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
+  // Idle sockets are dropped before the server's 5 s keep-alive timeout would close them under a request.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets, timeout: 4_000 });
   const auth = `Bearer ${opts.token}`;
 
   function request(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {

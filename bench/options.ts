@@ -1,3 +1,6 @@
+import os from 'node:os';
+import path from 'node:path';
+
 /** Benchmark options: `--name=value` arguments override BENCH_* environment variables override defaults. */
 export interface BenchOptions {
   /** Contacts to preload (about two identities each). */
@@ -18,7 +21,7 @@ export interface BenchOptions {
   /** Replace the generated parts of docs/benchmarks.md with this run's figures. */
   writeDocs: boolean;
   geo: boolean;
-  /** node --cpu-prof for the daemon child process; profiles land in this directory. */
+  /** node --cpu-prof for the daemon child process; profiles land in this directory (`--cpu-prof` alone: a temp dir). */
   cpuProfDir?: string;
   seed: number;
 }
@@ -92,7 +95,12 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     keep: get('keep') === 'true' || get('keep') === '1',
     writeDocs: get('write-docs') === 'true' || get('write-docs') === '1',
     geo: get('geo') === undefined ? defaults.geo : get('geo') !== 'false' && get('geo') !== '0',
-    ...(cpuProfDir ? { cpuProfDir: cpuProfDir === 'true' ? 'bench/profiles' : cpuProfDir } : {}),
+    ...(cpuProfDir
+      ? {
+          cpuProfDir:
+            cpuProfDir === 'true' ? path.join(os.tmpdir(), 'switchboard-bench-profiles') : cpuProfDir,
+        }
+      : {}),
     seed: num('seed', defaults.seed),
   };
 }
