@@ -35,16 +35,29 @@ export function createClient(opts: { port: number; token: string; maxSockets: nu
   return {
     request,
     /** POSTs one event; returns the HTTP status and the decision kind (or the 202 status). */
-    async send(event: BenchEvent): Promise<{ status: number; decision: string }> {
+    async send(event: BenchEvent): Promise<Outcome> {
       const res = await request('POST', '/api/v1/inbound', event.body);
       const m = /"(?:kind|status)":"([a-z_]+)"/.exec(res.text);
-      return { status: res.status, decision: m?.[1] ?? `http_${res.status}` };
+      return {
+        status: res.status,
+        decision: m?.[1] ?? `http_${res.status}`,
+        ...(res.status === 200 ? {} : { body: res.text }),
+      };
     },
     close: () => agent.destroy(),
   };
 }
 
 export type Client = ReturnType<typeof createClient>;
+
+/** One answer: the HTTP status, the decision kind, and the body of anything but a 200 (our error text). */
+export interface Outcome {
+  status: number;
+  decision: string;
+  body?: string;
+}
+
+const ERROR_SAMPLES = 5;
 
 export interface StepResult {
   mode: 'open' | 'closed';
@@ -56,6 +69,8 @@ export interface StepResult {
   eventsPerSecond: number;
   /** Non-200 answers and transport errors among the measured events. */
   errors: number;
+  /** The first few of them, as answered (the daemon's error text carries no personal data). */
+  errorSamples: string[];
   /** Open loop: events not sent because `maxInFlight` was reached (the daemon fell behind). */
   shed: number;
   latency: LatencySummary;
@@ -69,16 +84,23 @@ class Recorder {
   readonly all = new Samples();
   readonly byKind = { known: new Samples(), unknown: new Samples(), duplicate: new Samples() };
   readonly decisions: Record<string, number> = {};
+  readonly errorSamples: string[] = [];
   completed = 0;
   errors = 0;
 
-  record(kind: EventKind, ms: number, outcome: { status: number; decision: string } | undefined): void {
+  record(kind: EventKind, ms: number, outcome: Outcome | Error): void {
     this.completed += 1;
     this.all.add(ms);
     this.byKind[kind].add(ms);
-    const decision = outcome?.decision ?? 'transport_error';
+    const decision = outcome instanceof Error ? 'transport_error' : outcome.decision;
     this.decisions[decision] = (this.decisions[decision] ?? 0) + 1;
-    if (outcome?.status !== 200) this.errors += 1;
+    if (outcome instanceof Error || outcome.status !== 200) {
+      this.errors += 1;
+      if (this.errorSamples.length < ERROR_SAMPLES)
+        this.errorSamples.push(
+          outcome instanceof Error ? `transport: ${outcome.message}` : `${outcome.status} ${outcome.body}`,
+        );
+    }
   }
 
   result(mode: StepResult['mode'], load: number, seconds: number, sent: number, shed: number): StepResult {
@@ -90,6 +112,7 @@ class Recorder {
       completed: this.completed,
       eventsPerSecond: Math.round(this.completed / seconds),
       errors: this.errors,
+      errorSamples: this.errorSamples,
       shed,
       latency: this.all.summary(),
       byKind: {
@@ -102,11 +125,11 @@ class Recorder {
   }
 }
 
-async function timed(client: Client, event: BenchEvent) {
+async function timed(client: Client, event: BenchEvent): Promise<Outcome | Error> {
   try {
     return await client.send(event);
-  } catch {
-    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
   }
 }
 

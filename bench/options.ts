@@ -83,6 +83,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
   for (const s of servers)
     if (s !== 'child' && s !== 'inproc') throw new Error(`--server: "child" or "inproc", not "${s}"`);
   const cpuProfDir = get('cpu-prof');
+  const writeDocs = get('write-docs') === 'true' || get('write-docs') === '1';
+  if (smoke && writeDocs) throw new Error('--write-docs with --smoke would replace the documented figures');
   return {
     contacts: num('contacts', defaults.contacts),
     rates: list('rates', defaults.rates),
@@ -93,7 +95,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     warmupSeconds: num('warmup-seconds', defaults.warmupSeconds),
     lookups: num('lookups', defaults.lookups),
     keep: get('keep') === 'true' || get('keep') === '1',
-    writeDocs: get('write-docs') === 'true' || get('write-docs') === '1',
+    writeDocs,
     geo: get('geo') === undefined ? defaults.geo : get('geo') !== 'false' && get('geo') !== '0',
     ...(cpuProfDir
       ? {

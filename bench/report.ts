@@ -108,6 +108,11 @@ export function runTables(run: RunResult): string {
     );
     lines.push(...stepRows(steps).map((r) => `| ${r} |`));
   }
+  const samples = [...run.open, ...run.closed].flatMap((s) =>
+    s.errorSamples.map((e) => `${s.mode === 'open' ? `${s.load}/s` : `${s.load} in flight`}: ${e}`),
+  );
+  if (samples.length > 0)
+    lines.push('', 'Errors (first answers of each step):', '', ...samples.map((e) => `- ${e}`));
   if (run.lookupUnderLoad) {
     const l = run.lookupUnderLoad.latency;
     lines.push(
