@@ -1,9 +1,8 @@
-import { execFile, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { openDatabase } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
 import { type CpuSnapshot, cpuPerEvent, cpuSnapshot } from './cpu.js';
@@ -26,7 +25,6 @@ import { createWorkload } from './workload.js';
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 const DOCS = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
-const BIOME = fileURLToPath(new URL('../node_modules/.bin/biome', import.meta.url));
 const SERVER_ENTRY = fileURLToPath(new URL('./server.ts', import.meta.url));
 
 /** Starts the daemon's HTTP intake in a child process (its own event loop) or in this process. */
@@ -176,8 +174,6 @@ async function main(): Promise<void> {
     if (opts.writeDocs) {
       await writeDocsSection(DOCS, '## Core pipeline', 'core', coreMarkdown(result));
       if (geo) await writeDocsSection(DOCS, '## Geo', 'geo', geoMarkdown(geo));
-      // The repository's formatter owns the layout of markdown tables; keep `npm run lint` green.
-      await promisify(execFile)(BIOME, ['format', '--write', DOCS]).catch(() => {});
       log(`figures written to ${DOCS}`);
     }
   } finally {

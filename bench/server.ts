@@ -1,39 +1,25 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { configSchema } from '../src/config/schema.js';
+import { EXAMPLE_CONFIG_PATH, parseConfig } from '../src/config/load.js';
 import { systemClock } from '../src/core/clock.js';
 import { openDatabase } from '../src/db/connect.js';
+import {
+  buildRangeIndex,
+  createPhoneRegionResolver,
+  type PhoneRegionResolver,
+  readNumberingPlanFile,
+} from '../src/geo/index.js';
 import { createApp } from '../src/http/app.js';
-import { createIdentityPolicy } from '../src/identity/identity.js';
-import { createProcessor } from '../src/ingest/processor.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
-import { createStickyRouter } from '../src/routing/sticky-router.js';
+import { createPipeline } from '../src/pipeline.js';
 
 export const BENCH_TOKEN = 'bench-token-0123456789';
-
-/** The configuration the benchmark daemon runs with; seeded responsibles are these managers. */
-export const benchConfig = configSchema.parse({
-  api: { tokens: [{ name: 'bench', token: BENCH_TOKEN }] },
-  company: {
-    phones: ['8 (800) 555-35-35'],
-    emails: ['sales@mebel-fabrika.ru'],
-    domains: ['mebel-fabrika.ru'],
-  },
-  managers: [
-    { login: 'ivanov', name: 'Иван Иванов' },
-    { login: 'petrova', name: 'Мария Петрова' },
-    { login: 'sidorov', name: 'Пётр Сидоров' },
-    { login: 'head', name: 'Анна Руководитель' },
-  ],
-  teams: [
-    { id: 'partners', name: 'Партнёры', supervisor: 'head', members: ['ivanov', 'sidorov'] },
-    { id: 'retail', name: 'Розница', supervisor: 'head', members: ['petrova'] },
-  ],
-  routing: { fallbackTeam: 'retail' },
-});
-export const BENCH_MANAGERS = benchConfig.managers.map((m) => m.login);
+const DEF_FILE = fileURLToPath(new URL('../../shared/data/rossvyaz/DEF-9xx.csv', import.meta.url));
 
 export interface BenchServer {
   port: number;
@@ -41,40 +27,35 @@ export interface BenchServer {
 }
 
 /**
- * The daemon's HTTP intake as src/daemon.ts composes it (app, processor, sticky router, metrics) on a
- * server database with a chosen pool size, listening on loopback. No replay worker: every event is
- * processed by the request that stored it, which is what is measured.
+ * The daemon's HTTP intake as src/daemon.ts composes it (createPipeline: identity policy, rule router,
+ * processor, telephony; createApp) with the example configuration (its managers are the seeded contacts'
+ * responsibles) and the mobile numbering plan when the shared registry file is present, on a server database
+ * with a chosen pool size, on loopback. No replay worker or queue assigner: every event is decided by the
+ * request that stored it, which is what is measured.
  */
 export async function startBenchServer(opts: { url: string; poolSize: number }): Promise<BenchServer> {
+  const config = parseConfig(await readFile(EXAMPLE_CONFIG_PATH, 'utf8'), process.env, EXAMPLE_CONFIG_PATH);
+  config.api.tokens = [{ name: 'bench', token: BENCH_TOKEN }];
   const db = await openDatabase({ url: opts.url, maxConnections: opts.poolSize });
-  const config = benchConfig;
+  let resolver: PhoneRegionResolver = createPhoneRegionResolver();
+  if (existsSync(DEF_FILE))
+    resolver = createPhoneRegionResolver({
+      index: buildRangeIndex((await readNumberingPlanFile(DEF_FILE)).ranges),
+    });
+  const phoneRegions = () => resolver;
   const metrics = createMetrics();
-  const policy = createIdentityPolicy({
-    ownPhones: config.company.phones,
-    ownEmails: config.company.emails,
-    ownDomains: config.company.domains,
-  });
-  const processor = createProcessor({
-    sql: db.sql,
-    clock: systemClock,
-    log: silentLogger,
-    metrics,
-    policy,
-    router: createStickyRouter(config),
-    maxAttempts: config.ingest.maxAttempts,
-    retryBaseDelayMs: config.ingest.retryBaseDelayMs,
-  });
+  const deps = { sql: db.sql, config, clock: systemClock, log: silentLogger, metrics };
+  const { policy, processor, telephony } = createPipeline({ ...deps, phoneRegions, databaseUrl: opts.url });
   const app = createApp({
-    sql: db.sql,
-    config,
+    ...deps,
     policy,
     processor,
-    metrics,
-    log: silentLogger,
-    clock: systemClock,
     tokens: config.api.tokens,
+    phoneRegions,
     isAccepting: () => true,
+    telephony,
   });
+  await telephony.start();
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -86,6 +67,7 @@ export async function startBenchServer(opts: { url: string; poolSize: number }):
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await processor.drain();
+      await telephony.stop();
       await db.close();
     },
   };
