@@ -40,17 +40,23 @@ export async function assignInTeam(
   sticky: readonly StickyCandidate[],
   now: Date,
 ): Promise<Assignment> {
-  await tx`INSERT INTO routing_team_state (team) VALUES (${team.id}) ON CONFLICT (team) DO NOTHING`;
-  const [state] = await tx<{ lastManager: string | null }[]>`
-    SELECT last_manager FROM routing_team_state WHERE team = ${team.id} FOR UPDATE`;
   const involved = [...new Set([...team.members, ...sticky.map((s) => s.manager), team.onCall ?? ''])].filter(
     (l) => l !== '',
   );
-  await lockNames(
-    tx,
-    involved.map((l) => `manager|${l}`),
-  );
-  const load = await openLeadCounts(tx, involved);
+  // Pipelined: the statements run in this order on the transaction's connection, in one round trip, so the
+  // counts are read after both locks are held.
+  const [, stateRows, , load] = await Promise.all([
+    tx`INSERT INTO routing_team_state (team) VALUES (${team.id}) ON CONFLICT (team) DO NOTHING`,
+    tx<
+      { lastManager: string | null }[]
+    >`SELECT last_manager FROM routing_team_state WHERE team = ${team.id} FOR UPDATE`,
+    lockNames(
+      tx,
+      involved.map((l) => `manager|${l}`),
+    ),
+    openLeadCounts(tx, involved),
+  ]);
+  const state = stateRows[0];
   const candidates: RoutingCandidate[] = [];
   const onShift = isOnShift(team.hours, now);
 

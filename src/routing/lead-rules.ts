@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { Decision, DecisionKind, InboundCommunication } from '../core/communication.js';
 import { lockNames } from '../db/locks.js';
 import type { Queryable as Sql } from '../db/queryable.js';
 import { audit } from '../db/repos/audit.js';
-import { type ContactRow, createProspect, lockContact } from '../db/repos/contacts.js';
+import { type ContactRow, createProspect, lockContact, prospectRow } from '../db/repos/contacts.js';
 import { findMessage, insertMessage, upsertConversation } from '../db/repos/conversations.js';
 import { activeDealOf, createLead, openLeadOf } from '../db/repos/leads.js';
 import type { IdentityPolicy } from '../identity/identity.js';
@@ -74,16 +75,20 @@ export async function applyLeadRules(
     if (!contact.name && party.name)
       await tx`UPDATE contacts SET name = ${party.name} WHERE id = ${contact.id}`;
   } else {
-    contact = await createProspect(tx, party.name ?? null);
+    contact = prospectRow(randomUUID(), party.name ?? null, new Date());
     created = true;
   }
-  const bound = await bindIdentities(tx, {
-    contactId: contact.id,
-    party,
-    known,
-    source: comm.channel,
-    ...(inboundEventId ? { inboundEventId } : {}),
-  });
+  // The new contact's row and its identities in one round trip, in this order.
+  const [, bound] = await Promise.all([
+    created ? createProspect(tx, contact) : undefined,
+    bindIdentities(tx, {
+      contactId: contact.id,
+      party,
+      known,
+      source: comm.channel,
+      ...(inboundEventId ? { inboundEventId } : {}),
+    }),
+  ]);
   const matchedBy = resolution.matchedBy
     ? `${describeIdentity(resolution.matchedBy)} matched an existing contact`
     : party.own.length > 0
@@ -95,6 +100,7 @@ export async function applyLeadRules(
   let because: string;
   let dealId: string | undefined;
   let leadId: string | undefined;
+  let newLead: Promise<unknown> | undefined;
 
   if (comm.direction === 'out') {
     kind = 'outbound';
@@ -139,7 +145,9 @@ export async function applyLeadRules(
         signals: comm.signals ?? {},
         now: comm.occurredAt,
       });
-      leadId = await createLead(tx, {
+      leadId = randomUUID();
+      newLead = createLead(tx, {
+        id: leadId,
         contactId: contact.id,
         kind: repeat ? 'repeat' : 'new',
         channel: comm.channel,
@@ -153,26 +161,50 @@ export async function applyLeadRules(
     }
   }
 
-  const conversationId = await upsertConversation(tx, {
+  const reason = `${matchedBy}; ${because}`;
+  const conversation = {
     channel: comm.channel,
     account: comm.account,
     threadKey: comm.threadKey ?? `contact:${contact.id}`,
-    contactId: contact.id,
-    leadId: leadId ?? null,
-    dealId: dealId ?? null,
-    subject: comm.subject ?? null,
-    at: comm.occurredAt,
-  });
-  const messageId = await insertMessage(tx, {
-    conversationId,
-    contactId: contact.id,
-    leadId: leadId ?? null,
-    dealId: dealId ?? null,
-    inboundEventId: inboundEventId ?? null,
-    comm,
-  });
-
-  const reason = `${matchedBy}; ${because}`;
+  };
+  const messageId = randomUUID();
+  // The lead (when new), its conversation, the message and the audit row in one round trip, in this order:
+  // each statement may reference what the ones before it wrote.
+  const [, conversationId] = await Promise.all([
+    newLead,
+    upsertConversation(tx, {
+      ...conversation,
+      contactId: contact.id,
+      leadId: leadId ?? null,
+      dealId: dealId ?? null,
+      subject: comm.subject ?? null,
+      at: comm.occurredAt,
+    }),
+    insertMessage(tx, {
+      id: messageId,
+      conversation,
+      contactId: contact.id,
+      leadId: leadId ?? null,
+      dealId: dealId ?? null,
+      inboundEventId: inboundEventId ?? null,
+      comm,
+    }),
+    audit(tx, {
+      actor: 'pipeline',
+      action: `decision.${kind}`,
+      entityType: leadId ? 'lead' : 'message',
+      entityId: leadId ?? messageId,
+      reason,
+      data: {
+        rule,
+        messageId,
+        contactId: contact.id,
+        dealId: dealId ?? null,
+        mergeSuggestionIds: bound.mergeSuggestionIds,
+      },
+      ...(inboundEventId ? { inboundEventId } : {}),
+    }),
+  ]);
   const decision: Decision = {
     kind,
     channel: comm.channel,
@@ -186,20 +218,5 @@ export async function applyLeadRules(
     matches: bound.matches,
     mergeSuggestionIds: bound.mergeSuggestionIds,
   };
-  await audit(tx, {
-    actor: 'pipeline',
-    action: `decision.${kind}`,
-    entityType: leadId ? 'lead' : 'message',
-    entityId: leadId ?? messageId,
-    reason,
-    data: {
-      rule,
-      messageId,
-      contactId: contact.id,
-      dealId: dealId ?? null,
-      mergeSuggestionIds: bound.mergeSuggestionIds,
-    },
-    ...(inboundEventId ? { inboundEventId } : {}),
-  });
   return decision;
 }

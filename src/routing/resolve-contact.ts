@@ -1,6 +1,6 @@
 import type { IdentityMatch, Party } from '../core/communication.js';
 import type { Queryable as Sql } from '../db/queryable.js';
-import { addIdentity, findIdentities, type IdentityRow, markVerified } from '../db/repos/identities.js';
+import { addIdentities, findIdentities, type IdentityRow, markVerified } from '../db/repos/identities.js';
 import { suggestMerge } from '../db/repos/merge-suggestions.js';
 import { type Identity, type IdentityPolicy, identityKey, normalizeIdentity } from '../identity/identity.js';
 
@@ -75,35 +75,44 @@ export async function bindIdentities(
   },
 ): Promise<{ matches: IdentityMatch[]; mergeSuggestionIds: string[] }> {
   const matches: IdentityMatch[] = [];
-  const mergeSuggestionIds: string[] = [];
-  const bind = async (identity: Identity, hint: boolean) => {
+  const toVerify: Identity[] = [];
+  const toAdd: { identity: Identity; verified: boolean; source: string }[] = [];
+  const conflicts: { identity: Identity; owner: string; hint: boolean }[] = [];
+  const classify = (identity: Identity, hint: boolean) => {
     const row = input.known.get(identityKey(identity));
     const owner = row?.contactId;
     if (owner === input.contactId) {
-      if (!hint && !row?.verified) await markVerified(tx, identity);
+      if (!hint && !row?.verified) toVerify.push(identity);
       matches.push({ ...identity, contactId: owner, outcome: hint ? 'confirmed_hint' : 'matched' });
     } else if (owner) {
-      const id = await suggestMerge(tx, {
-        contactId: input.contactId,
-        otherContactId: owner,
-        identity,
-        reason: hint
-          ? `${identity.kind} found in the content belongs to another contact`
-          : `${identity.kind} used by the sender belongs to another contact`,
-        ...(input.inboundEventId ? { inboundEventId: input.inboundEventId } : {}),
-      });
-      mergeSuggestionIds.push(id);
+      conflicts.push({ identity, owner, hint });
       matches.push({ ...identity, contactId: owner, outcome: 'conflict' });
     } else {
-      await addIdentity(tx, input.contactId, identity, {
-        verified: !hint,
-        source: hint ? `hint:${input.source}` : input.source,
-      });
+      toAdd.push({ identity, verified: !hint, source: hint ? `hint:${input.source}` : input.source });
       matches.push({ ...identity, contactId: input.contactId, outcome: hint ? 'added_hint' : 'added' });
     }
   };
-  for (const identity of input.party.own) await bind(identity, false);
-  for (const identity of input.party.hints) await bind(identity, true);
+  for (const identity of input.party.own) classify(identity, false);
+  for (const identity of input.party.hints) classify(identity, true);
+
+  // All writes in one round trip (pipelined on the transaction's connection).
+  const [, , mergeSuggestionIds] = await Promise.all([
+    toAdd.length > 0 ? addIdentities(tx, input.contactId, toAdd) : undefined,
+    toVerify.length > 0 ? markVerified(tx, toVerify) : undefined,
+    Promise.all(
+      conflicts.map((c) =>
+        suggestMerge(tx, {
+          contactId: input.contactId,
+          otherContactId: c.owner,
+          identity: c.identity,
+          reason: c.hint
+            ? `${c.identity.kind} found in the content belongs to another contact`
+            : `${c.identity.kind} used by the sender belongs to another contact`,
+          ...(input.inboundEventId ? { inboundEventId: input.inboundEventId } : {}),
+        }),
+      ),
+    ),
+  ]);
   return { matches, mergeSuggestionIds };
 }
 

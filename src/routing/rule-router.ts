@@ -85,18 +85,19 @@ export function createRuleRouter(deps: RuleRouterDeps): Router & {
   return {
     facts,
     async route(tx: Sql, input: RoutingInput): Promise<RoutingResult> {
-      const company = input.contact.companyId
-        ? ((
-            await tx<CompanyFacts[]>`
+      // Both reads in one round trip (pipelined on the transaction's connection).
+      const [companyRows, sticky] = await Promise.all([
+        input.contact.companyId
+          ? tx<CompanyFacts[]>`
               SELECT name, inn, region, client_type, responsible FROM companies WHERE id = ${input.contact.companyId}`
-          )[0] ?? null)
-        : null;
-      const f = facts(input, company);
+          : Promise.resolve([] as CompanyFacts[]),
+        stickyCandidates(tx, input.contact.id),
+      ]);
+      const f = facts(input, companyRows[0] ?? null);
       const team = directory.teams.get(f.match.team);
       // Config validation guarantees every rule names a team; a missing one is a bug, not bad input.
       if (!team) throw new Error(`routing rule ${f.match.rule} names unknown team ${f.match.team}`);
       const now = deps.clock();
-      const sticky = await stickyCandidates(tx, input.contact.id);
       const a = await assignInTeam(tx, directory, team, sticky, now);
       const trace: RoutingTrace = {
         router: 'rules',

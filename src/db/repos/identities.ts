@@ -20,23 +20,25 @@ export async function findIdentities(sql: Sql, identities: readonly Identity[]):
       ON i.kind = q.kind AND i.value = q.value`;
 }
 
-/** Adds an identity to a contact; an identity already owned (by anyone) is left as it is. */
-export async function addIdentity(
+/** Adds identities to a contact in one statement; an identity already owned (by anyone) is left as it is. */
+export async function addIdentities(
   sql: Sql,
   contactId: string,
-  identity: Identity,
-  opts: { verified: boolean; source: string },
-): Promise<boolean> {
-  const rows = await sql`
+  rows: readonly { identity: Identity; verified: boolean; source: string }[],
+): Promise<void> {
+  await sql`
     INSERT INTO identities (contact_id, kind, value, verified, source)
-    VALUES (${contactId}, ${identity.kind}, ${identity.value}, ${opts.verified}, ${opts.source})
-    ON CONFLICT (kind, value) DO NOTHING
-    RETURNING id`;
-  return rows.length > 0;
+    SELECT ${contactId}, kind, value, verified, source
+    FROM unnest(${rows.map((r) => r.identity.kind)}::text[], ${rows.map((r) => r.identity.value)}::text[],
+                ${rows.map((r) => String(r.verified))}::text[]::bool[], ${rows.map((r) => r.source)}::text[]) AS t(kind, value, verified, source)
+    ON CONFLICT (kind, value) DO NOTHING`;
 }
 
-export async function markVerified(sql: Sql, identity: Identity): Promise<void> {
-  await sql`UPDATE identities SET verified = true WHERE kind = ${identity.kind} AND value = ${identity.value}`;
+export async function markVerified(sql: Sql, identities: readonly Identity[]): Promise<void> {
+  await sql`
+    UPDATE identities SET verified = true
+    FROM unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS t(kind, value)
+    WHERE identities.kind = t.kind AND identities.value = t.value`;
 }
 
 export async function identitiesOf(sql: Sql, contactId: string): Promise<IdentityRow[]> {
