@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
+import { createEmailChannel } from './channels/email/email-channel.js';
 import type { RuntimeSettings } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { openDatabase } from './db/connect.js';
@@ -69,6 +70,7 @@ export async function startDaemon(
     ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
   });
   const assigner = createAssigner({ sql: db.sql, config, clock, log });
+  const email = createEmailChannel({ sql: db.sql, processor, config, log, clock, metrics });
   const replayer = createReplayer({
     sql: db.sql,
     processor,
@@ -104,7 +106,11 @@ export async function startDaemon(
     tokens,
     phoneRegions,
     isAccepting: () => accepting,
-    readinessDetails: () => ({ databaseKind: db.kind }),
+    readinessDetails: () => ({
+      databaseKind: db.kind,
+      ...(config.email.mailboxes.length > 0 ? { email: email.status() } : {}),
+    }),
+    repliers: { email: email.replies },
     telephony,
   });
 
@@ -121,6 +127,7 @@ export async function startDaemon(
   const port = (server.address() as AddressInfo).port;
   accepting = true;
   sla?.start();
+  email.start();
   log.info({ host: config.server.host, port, config: settings.configPath }, 'switchboard listening');
 
   let stopping: Promise<void> | undefined;
@@ -130,6 +137,7 @@ export async function startDaemon(
       stopping ??= (async () => {
         accepting = false;
         log.info('stopping: intake closed, finishing in-flight work');
+        await email.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await sla?.stop();
         await processor.drain();
