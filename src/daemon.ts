@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
+import type { Sql } from 'postgres';
 import { createEmailChannel } from './channels/email/email-channel.js';
 import type { RuntimeSettings } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
@@ -21,6 +22,8 @@ import { createSlaScanner } from './sla/scanner.js';
 export interface Daemon {
   /** The port the HTTP server listens on (resolved when 0 was asked). */
   port: number;
+  /** The daemon's database pool, for in-process tools and tests (the embedded database has no other door). */
+  sql: Sql;
   stop(): Promise<void>;
 }
 
@@ -70,7 +73,15 @@ export async function startDaemon(
     ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
   });
   const assigner = createAssigner({ sql: db.sql, config, clock, log });
-  const email = createEmailChannel({ sql: db.sql, processor, config, log, clock, metrics });
+  const email = createEmailChannel({
+    sql: db.sql,
+    processor,
+    config,
+    log,
+    clock,
+    metrics,
+    ...(db.kind === 'embedded' ? { spillDir: settings.dataDir } : {}),
+  });
   const replayer = createReplayer({
     sql: db.sql,
     processor,
@@ -133,6 +144,7 @@ export async function startDaemon(
   let stopping: Promise<void> | undefined;
   return {
     port,
+    sql: db.sql,
     stop() {
       stopping ??= (async () => {
         accepting = false;

@@ -16,6 +16,8 @@ export interface Dovecot {
   dir: string;
   /** Delivers one message into `folder` (created when missing) by IMAP APPEND, as a mail client would. */
   append(user: DovecotUser, folder: string, raw: Buffer | string, date?: Date): Promise<number>;
+  /** Delivers many messages over one connection, in order; returns their UIDs. */
+  appendMany(user: DovecotUser, folder: string, raws: (Buffer | string)[]): Promise<number[]>;
   /** Deletes and recreates `folder`: the server assigns it a new UIDVALIDITY. */
   recreateFolder(user: DovecotUser, folder: string): Promise<void>;
   stop(): Promise<void>;
@@ -109,6 +111,10 @@ service imap-login {
 }
 service anvil {
   chroot =
+  # No auth penalty: a mailbox configured with a wrong password (a test) must not slow down the others' logins.
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 service stats {
   unix_listener stats-reader {
@@ -172,6 +178,17 @@ service stats {
         const res = await c.append(folder, raw, [], date);
         if (!res) throw new Error('APPEND failed');
         return res.uid ?? 0;
+      }),
+    appendMany: (u, folder, raws) =>
+      withClient(u, async (c) => {
+        await ensureFolder(c, folder);
+        const uids: number[] = [];
+        for (const raw of raws) {
+          const res = await c.append(folder, raw);
+          if (!res) throw new Error('APPEND failed');
+          uids.push(res.uid ?? 0);
+        }
+        return uids;
       }),
     recreateFolder: (u, folder) =>
       withClient(u, async (c) => {

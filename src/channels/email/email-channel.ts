@@ -13,6 +13,8 @@ import { createEmailMetrics } from './metrics.js';
 import { createEmailSource } from './normalize.js';
 import { createEmailReplies } from './replies.js';
 
+const SPILL_OVER_BYTES = 2 * 1024 * 1024;
+
 /** The configured email source (our addresses, blocklist, attachment storage) for the processor. */
 export function createConfiguredEmailSource(config: Config, dataDir?: string): InboundSource {
   return createEmailSource({
@@ -21,6 +23,7 @@ export function createConfiguredEmailSource(config: Config, dataDir?: string): I
       companyDomains: config.company.domains,
       email: config.email,
     }),
+    ...(dataDir ? { dataDir: path.resolve(dataDir) } : {}),
     attachments: createAttachmentStore({
       ...(dataDir ? { dataDir: path.resolve(dataDir) } : {}),
       maxBytes: config.email.attachments.maxBytes,
@@ -35,6 +38,8 @@ export interface EmailChannelOptions {
   log: Logger;
   clock: Clock;
   metrics: Metrics;
+  /** Keep raw messages over 2 MB as files here instead of in the database (the embedded database). */
+  spillDir?: string;
 }
 
 /**
@@ -60,6 +65,9 @@ export function createEmailChannel(opts: EmailChannelOptions) {
         syncIntervalMs: email.syncIntervalMs,
         idleRestartMs: email.idleRestartMs,
         reconnect: email.reconnect,
+        ...(opts.spillDir
+          ? { spill: { dataDir: path.resolve(opts.spillDir), overBytes: SPILL_OVER_BYTES } }
+          : {}),
       }),
     })),
   );

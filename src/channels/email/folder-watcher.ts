@@ -7,7 +7,7 @@ import { getCursor, putCursor } from '../../db/repos/email-cursors.js';
 import type { Processor } from '../../ingest/processor.js';
 import type { Logger } from '../../observability/logger.js';
 import type { EmailMetrics } from './metrics.js';
-import { storeFetchedMessage } from './store.js';
+import { type RawSpill, storeFetchedMessage } from './store.js';
 
 export type FolderState = 'starting' | 'connecting' | 'connected' | 'error' | 'stopped';
 export type FailureKind = 'auth' | 'network' | 'protocol';
@@ -34,6 +34,7 @@ export interface FolderWatcherOptions {
   syncIntervalMs: number;
   idleRestartMs: number;
   reconnect: { minDelayMs: number; maxDelayMs: number };
+  spill?: RawSpill;
 }
 
 // Fetch sources in batches so a backlog of big messages never sits in memory at once.
@@ -79,6 +80,8 @@ export function createFolderWatcher(opts: FolderWatcherOptions) {
       auth: { user: mailbox.user, pass: mailbox.password },
       logger: false,
       maxIdleTime: opts.idleRestartMs,
+      // IDLE (and with it new-mail notifications) starts after this quiet period; imapflow's default is 15 s.
+      autoIdleDelay: 1_000,
     });
     client = c;
     let lastError: unknown;
@@ -111,7 +114,8 @@ export function createFolderWatcher(opts: FolderWatcherOptions) {
         });
     };
 
-    setState('connecting');
+    // After a failure the folder stays in 'error' (with the reason) until a connection succeeds.
+    if (status.failures === 0) setState('connecting');
     try {
       await c.connect();
       await c.mailboxOpen(folder);
@@ -179,18 +183,22 @@ export function createFolderWatcher(opts: FolderWatcherOptions) {
   async function ingest(m: FetchMessageObject, uidValidity: bigint): Promise<void> {
     if (!m.source) throw new Error(`UID ${m.uid}: the server returned no message source`);
     const internal = m.internalDate ? new Date(m.internalDate) : undefined;
-    const outcome = await storeFetchedMessage(opts.sql, {
-      event: {
-        kind: 'received',
-        mailbox: mailbox.label,
-        folder,
-        uid: m.uid,
-        uidValidity: uidValidity.toString(),
-        ...(internal && !Number.isNaN(internal.getTime()) ? { internalDate: internal.toISOString() } : {}),
-        receivedAt: opts.clock().toISOString(),
+    const outcome = await storeFetchedMessage(
+      opts.sql,
+      {
+        event: {
+          kind: 'received',
+          mailbox: mailbox.label,
+          folder,
+          uid: m.uid,
+          uidValidity: uidValidity.toString(),
+          ...(internal && !Number.isNaN(internal.getTime()) ? { internalDate: internal.toISOString() } : {}),
+          receivedAt: opts.clock().toISOString(),
+        },
+        raw: m.source,
       },
-      raw: m.source,
-    });
+      opts.spill,
+    );
     if (outcome.status === 'behind') return;
     opts.metrics.fetched.inc({ ...labels, outcome: outcome.status });
     if (outcome.status === 'duplicate') {

@@ -9,7 +9,7 @@ const QUOTE_START = [
   /^-{2,}\s*(?:original message|исходное сообщение|пересылаемое сообщение|forwarded message)/i,
   /^_{5,}\s*$/, // Outlook's separator line above "От: … Отправлено: …"
   /^(?:от|from):\s.+/i, // Outlook's quoted header block
-  /^(?:on\s.+wrote:|.+\s(?:wrote|написал(?:а)?\(?а?\)?):?)\s*$/i,
+  /^(?:on\s.+wrote:|.+\s(?:wrote|пишет|написала?|написал\(а\)):)\s*$/i,
   /^\d{1,2}[./]\d{1,2}[./]\d{2,4}.*(?:,|\s)\s*.+[<@].+>?\s*:?\s*$/, // "11.08.2025 12:00, Иван <ivan@…>:"
   /^(?:пн|вт|ср|чт|пт|сб|вс|mon|tue|wed|thu|fri|sat|sun)[.,].+(?:<[^>]+>|@).*:\s*$/i, // Gmail "пт, 11 авг. 2025 г. в 12:00, X <x@y>:"
 ];

@@ -8,12 +8,15 @@ import { emailExternalId, headerBlock, headerValues, messageIds, threadKeyOf } f
 import { findInns, findPhones, ownPart } from './hints.js';
 import { mimeProblems } from './mime-check.js';
 import { type EmailEvent, emailEventSchema } from './payload.js';
+import { readRawFile } from './raw-files.js';
 
 export interface EmailSourceOptions {
   senders: SenderPolicy;
   attachments?: AttachmentStore;
   /** Longer bodies are cut (the raw message keeps everything). */
   maxTextChars?: number;
+  /** Where raw files of big messages live (see raw-files.ts). */
+  dataDir?: string;
 }
 
 const NO_SENDERS: SenderPolicy = {
@@ -36,6 +39,20 @@ export function createEmailSource(opts: EmailSourceOptions = { senders: NO_SENDE
         const issue = parsedPayload.error.issues[0];
         return { ok: false, error: issue?.message ?? 'invalid', field: issue?.path.join('.') ?? '' };
       }
+      const event = parsedPayload.data;
+      if (!raw && event.kind === 'received' && event.rawFile) {
+        if (!opts.dataDir)
+          return { ok: false, error: 'the raw message is in a file but no data directory is set' };
+        try {
+          raw = await readRawFile(opts.dataDir, event.rawFile);
+        } catch (err) {
+          return {
+            ok: false,
+            error: `cannot read the raw message file: ${errorMessage(err)}`,
+            field: 'rawFile',
+          };
+        }
+      }
       if (!raw || raw.byteLength === 0) return { ok: false, error: 'no raw message stored', field: 'raw' };
       let mail: ParsedMail;
       try {
@@ -45,7 +62,7 @@ export function createEmailSource(opts: EmailSourceOptions = { senders: NO_SENDE
       } catch (err) {
         return { ok: false, error: `unreadable MIME: ${errorMessage(err)}` };
       }
-      return toResult(parsedPayload.data, raw, mail, opts);
+      return toResult(event, raw, mail, opts);
     },
   };
 }

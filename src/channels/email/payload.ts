@@ -17,6 +17,10 @@ export const emailEventSchema = z.discriminatedUnion('kind', [
     internalDate: z.iso.datetime({ offset: true }).optional(),
     /** When Switchboard fetched it. */
     receivedAt: z.iso.datetime({ offset: true }),
+    /** Set when the raw bytes live in a file under the data directory instead of the `raw` column. */
+    rawFile: z
+      .object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int() })
+      .optional(),
   }),
   z.object({
     kind: z.literal('sent'),

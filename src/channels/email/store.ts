@@ -3,6 +3,13 @@ import { lockCursor, putCursor } from '../../db/repos/email-cursors.js';
 import { storeInboundEvent } from '../../ingest/inbound-store.js';
 import { emailExternalId } from './headers.js';
 import type { EmailEvent } from './payload.js';
+import { writeRawFile } from './raw-files.js';
+
+/** Big messages go to a file in `dataDir` instead of the database row (embedded database only). */
+export interface RawSpill {
+  dataDir: string;
+  overBytes: number;
+}
 
 export type StoreOutcome =
   /** Stored as a new inbound event: process it. */
@@ -20,8 +27,12 @@ export type StoreOutcome =
 export async function storeFetchedMessage(
   sql: Sql,
   m: { event: Extract<EmailEvent, { kind: 'received' }>; raw: Uint8Array },
+  spill?: RawSpill,
 ): Promise<StoreOutcome> {
-  const { event } = m;
+  // Written (and fsynced) before the transaction: a crash leaves at worst an orphan file, never a lost message.
+  const rawFile =
+    spill && m.raw.byteLength > spill.overBytes ? await writeRawFile(spill.dataDir, m.raw) : undefined;
+  const event = rawFile ? { ...m.event, rawFile } : m.event;
   const uidValidity = BigInt(event.uidValidity);
   return sql.begin(async (tx) => {
     const cursor = await lockCursor(tx, event.mailbox, event.folder);
@@ -39,7 +50,7 @@ export async function storeFetchedMessage(
         externalId,
         contentType: 'message/rfc822',
         payload: event,
-        raw: m.raw,
+        ...(rawFile ? {} : { raw: m.raw }),
       });
     await putCursor(tx, event.mailbox, event.folder, { uidValidity, lastUid: event.uid });
     return eventId
