@@ -16,6 +16,8 @@ export interface Dovecot {
   dir: string;
   /** Delivers one message into `folder` (created when missing) by IMAP APPEND, as a mail client would. */
   append(user: DovecotUser, folder: string, raw: Buffer | string, date?: Date): Promise<number>;
+  /** The folder's current UIDVALIDITY. */
+  uidValidity(user: DovecotUser, folder: string): Promise<bigint>;
   /** Delivers many messages over one connection, in order; returns their UIDs. */
   appendMany(user: DovecotUser, folder: string, raws: (Buffer | string)[]): Promise<number[]>;
   /** Deletes and recreates `folder`: the server assigns it a new UIDVALIDITY. */
@@ -189,6 +191,12 @@ service stats {
           uids.push(res.uid ?? 0);
         }
         return uids;
+      }),
+    uidValidity: (u, folder) =>
+      withClient(u, async (c) => {
+        const st = await c.status(folder, { uidValidity: true });
+        if (!st || st.uidValidity === undefined) throw new Error(`no UIDVALIDITY for ${folder}`);
+        return BigInt(st.uidValidity);
       }),
     recreateFolder: (u, folder) =>
       withClient(u, async (c) => {

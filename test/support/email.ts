@@ -180,6 +180,7 @@ export async function createDaemonHarness(backend: Backend): Promise<DaemonHarne
   const db: TestDatabase | undefined =
     backend === 'postgres' ? await openTestDatabase('postgres') : undefined;
   let daemon: Daemon | undefined;
+  let closing: Promise<void> | undefined;
   const harness: DaemonHarness = {
     get daemon() {
       if (!daemon) throw new Error('the daemon is not running');
@@ -221,10 +222,13 @@ export async function createDaemonHarness(backend: Backend): Promise<DaemonHarne
       } catch {}
       return { status: res.status, body: parsed };
     },
-    async close() {
-      await harness.stop();
-      await db?.close();
-      await rm(dataDir, { recursive: true, force: true });
+    close() {
+      closing ??= (async () => {
+        await harness.stop();
+        await db?.close();
+        await rm(dataDir, { recursive: true, force: true });
+      })();
+      return closing;
     },
   };
   return harness;
