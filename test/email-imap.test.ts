@@ -9,7 +9,10 @@ import {
   composeMail,
   createDaemonHarness,
   type DaemonHarness,
+  type EmailMeta,
+  type EmailPayload,
   emailTestConfig,
+  readiness,
   startSmtpCapture,
   waitFor,
 } from './support/email.js';
@@ -314,7 +317,7 @@ describe.each(backends())('the email channel against a real Dovecot and SMTP ser
     for (const [id, subject, body, name] of expectations) {
       const e = await processed(id);
       expect(e.decision?.[0]?.kind).toBe('new_lead');
-      const [msg] = await sql()<{ subject: string; body: string; meta: any; contactName: string }[]>`
+      const [msg] = await sql()<{ subject: string; body: string; meta: EmailMeta; contactName: string }[]>`
         SELECT m.subject, m.body, m.meta, c.name AS contact_name FROM messages m JOIN contacts c ON c.id = m.contact_id
         WHERE m.external_id = ${id}`;
       expect(msg).toMatchObject({ subject, contactName: name });
@@ -326,7 +329,7 @@ describe.each(backends())('the email channel against a real Dovecot and SMTP ser
           contentType: 'application/pdf',
           stored: true,
         });
-        const file = await readFile(path.join(h.dataDir, att.path));
+        const file = await readFile(path.join(h.dataDir, att!.path));
         expect(file.subarray(0, 8).toString()).toBe('%PDF-1.4');
       }
     }
@@ -361,7 +364,7 @@ describe.each(backends())('the email channel against a real Dovecot and SMTP ser
     const e = await processed(messageId, 90_000);
     expect(e.decision?.[0]?.kind).toBe('new_lead');
     const [msg] = await sql()<
-      { subject: string; meta: any }[]
+      { subject: string; meta: EmailMeta }[]
     >`SELECT subject, meta FROM messages WHERE external_id = ${messageId}`;
     expect(msg!.subject).toBe('Чертежи цеха');
     expect(msg!.meta.attachments).toEqual([
@@ -372,10 +375,10 @@ describe.each(backends())('the email channel against a real Dovecot and SMTP ser
         stored: true,
       }),
     ]);
-    const file = await stat(path.join(h.dataDir, msg!.meta.attachments[0].path));
+    const file = await stat(path.join(h.dataDir, msg!.meta.attachments[0]!.path));
     expect(file.size).toBe(content.length);
     // The raw message is kept whole: in the row on PostgreSQL, in a checksummed file on the embedded database.
-    const [ev] = await sql()<{ rawLength: number | null; payload: any }[]>`
+    const [ev] = await sql()<{ rawLength: number | null; payload: EmailPayload }[]>`
       SELECT octet_length(raw) AS raw_length, payload FROM inbound_events WHERE id = ${e.id}`;
     if (backend === 'postgres') expect(ev!.rawLength).toBe(Buffer.byteLength(raw));
     else {
@@ -389,7 +392,7 @@ describe.each(backends())('the email channel against a real Dovecot and SMTP ser
     await deliver(await fixture('malformed-mime.eml'));
     const e = await processed('<1763739190.558812345@f512.i.mail.ru>');
     expect(e.decision?.[0]?.kind).toBe('new_lead');
-    const [msg] = await sql()<{ body: string; meta: any }[]>`
+    const [msg] = await sql()<{ body: string; meta: EmailMeta }[]>`
       SELECT body, meta FROM messages WHERE external_id = '<1763739190.558812345@f512.i.mail.ru>'`;
     expect(msg!.meta.malformed).toContain('the multipart boundary never appears in the body');
     expect(msg!.body).toContain('нужны шкафы для раздевалки');
@@ -401,13 +404,13 @@ describe.each(backends())('the email channel against a real Dovecot and SMTP ser
 
   it('a mailbox with wrong credentials is reported in /readyz and metrics and retried; the others keep working', async () => {
     const ready = await waitFor(async () => {
-      const r: any = await fetch(`http://127.0.0.1:${h.daemon.port}/readyz`).then((x) => x.json());
-      return r.email?.info?.INBOX?.failures >= 2 ? r : undefined;
+      const r = await readiness(h.daemon.port);
+      return (r.email.info?.INBOX?.failures ?? 0) >= 2 ? r : undefined;
     }, 'the info mailbox to fail twice');
     expect(ready.status).toBe('ready');
-    expect(ready.email.info.INBOX).toMatchObject({ state: 'error', lastErrorKind: 'auth' });
-    expect(ready.email.info.INBOX.lastError).toMatch(/Authentication failed/i);
-    expect(ready.email.sales.INBOX.state).toBe('connected');
+    expect(ready.email.info?.INBOX).toMatchObject({ state: 'error', lastErrorKind: 'auth' });
+    expect(ready.email.info?.INBOX?.lastError).toMatch(/Authentication failed/i);
+    expect(ready.email.sales?.INBOX?.state).toBe('connected');
     expect(JSON.stringify(ready)).not.toContain('not-the-password');
     const metrics = await fetch(`http://127.0.0.1:${h.daemon.port}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(

@@ -7,6 +7,7 @@ import {
   createDaemonHarness,
   type DaemonHarness,
   emailTestConfig,
+  readiness,
   startCuttingProxy,
   waitFor,
 } from './support/email.js';
@@ -137,8 +138,8 @@ describe.each(backends())(
       await h.start(emailTestConfig({ mailboxes: [mailbox('crash', CRASH, dovecot.port)] }));
       await waitFor(async () => (await processedCount('crash')) === 1, 'the pending message processed');
       await waitFor(async () => {
-        const r: any = await fetch(`http://127.0.0.1:${h.daemon.port}/readyz`).then((x) => x.json());
-        return r.email.crash.INBOX.lastSyncAt;
+        const r = await readiness(h.daemon.port);
+        return r.email.crash?.INBOX?.lastSyncAt;
       }, 'a sync of the folder');
       const [totals] = await h.daemon.sql<{ events: number; messages: number }[]>`
       SELECT (SELECT count(*) FROM inbound_events WHERE account = 'crash')::int AS events,
@@ -215,8 +216,8 @@ describe.each(backends())(
                (SELECT count(DISTINCT external_id) FROM inbound_events WHERE account = 'flaky')::int AS ids,
                (SELECT count(*) FROM messages WHERE account = 'flaky')::int AS messages`;
         expect(totals).toEqual({ events: 30, ids: 30, messages: 30 });
-        const ready: any = await fetch(`http://127.0.0.1:${h.daemon.port}/readyz`).then((r) => r.json());
-        expect(ready.email.flaky.INBOX.state).toBe('connected');
+        const ready = await readiness(h.daemon.port);
+        expect(ready.email.flaky?.INBOX?.state).toBe('connected');
         const metrics = await fetch(`http://127.0.0.1:${h.daemon.port}/metrics`).then((r) => r.text());
         expect(metrics).toMatch(
           /switchboard_email_connection_failures_total\{mailbox="flaky",folder="INBOX",kind="(network|protocol)"\} 1/,

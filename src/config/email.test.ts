@@ -36,9 +36,9 @@ email:
     expect(() => parseConfig(`${base}\nemail: { mailboxes: [${mb('sales')}, ${mb('sales')}] }`, {})).toThrow(
       /email\.mailboxes\.1\.label: duplicate mailbox "sales"/,
     );
-    expect(() => parseConfig(`${base}\nemail: { mailboxes: [${mb('sales', '[INBOX, INBOX]')}] }`, {})).toThrow(
-      /email\.mailboxes\.0\.folders: duplicate folder/,
-    );
+    expect(() =>
+      parseConfig(`${base}\nemail: { mailboxes: [${mb('sales', '[INBOX, INBOX]')}] }`, {}),
+    ).toThrow(/email\.mailboxes\.0\.folders: duplicate folder/);
     expect(() =>
       parseConfig(
         `${base}\nemail: { mailboxes: [{ label: s, address: a@b.ru, host: h, user: u, password: "\${NOPE}" }] }`,

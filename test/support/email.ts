@@ -4,6 +4,9 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import type { AttachmentMeta } from '../../src/channels/email/attachments.js';
+import type { FolderStatus } from '../../src/channels/email/folder-watcher.js';
+import type { RawFileRef } from '../../src/channels/email/raw-files.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { configSchema } from '../../src/config/schema.js';
 import { type Daemon, startDaemon } from '../../src/daemon.js';
@@ -245,4 +248,24 @@ export function emailTestConfig(email: NonNullable<ConfigInput['email']>): Confi
       ...email,
     },
   };
+}
+
+/** The parts of a stored email message's meta the tests look at. */
+export interface EmailMeta {
+  attachments: (AttachmentMeta & { path: string })[];
+  malformed?: string[];
+}
+
+/** The parts of a stored email event's payload the tests look at. */
+export interface EmailPayload {
+  rawFile: RawFileRef;
+}
+
+export interface Readiness {
+  status: string;
+  email: Record<string, Record<string, FolderStatus>>;
+}
+
+export async function readiness(port: number): Promise<Readiness> {
+  return (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.json())) as Readiness;
 }

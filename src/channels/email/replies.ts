@@ -102,8 +102,9 @@ export function createEmailReplies(opts: EmailRepliesOptions): ConversationRepli
       } catch (err) {
         opts.metrics.sent.inc({ mailbox: mb.label, outcome: 'failed' });
         const failure = smtpFailure(err, mb.smtp.host);
+        // The server's text may quote the recipient address: the log gets the codes, the caller the text.
         opts.log.warn(
-          { mailbox: mb.label, conversationId: conversation.id, err: failure.message },
+          { mailbox: mb.label, conversationId: conversation.id, ...(failure.details as object) },
           'reply not sent',
         );
         throw failure;
