@@ -11,7 +11,7 @@ import type { ConfigInput } from '../../src/config/schema.js';
 import { configSchema } from '../../src/config/schema.js';
 import { type Daemon, startDaemon } from '../../src/daemon.js';
 import { createLogger, silentLogger } from '../../src/observability/logger.js';
-import { baseConfig, TEST_TOKEN } from './context.js';
+import { baseConfig, readBody, TEST_TOKEN } from './context.js';
 import { openTestDatabase, type TestDatabase } from './db.js';
 import type { Backend } from './pg.js';
 
@@ -173,7 +173,12 @@ export interface DaemonHarness {
   dataDir: string;
   start(config: ConfigInput): Promise<Daemon>;
   stop(): Promise<void>;
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON the tests assert on field by field
+  ): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
 
@@ -218,12 +223,7 @@ export async function createDaemonHarness(backend: Backend): Promise<DaemonHarne
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {}
-      return { status: res.status, body: parsed };
+      return { status: res.status, body: await readBody(res) };
     },
     close() {
       closing ??= (async () => {
