@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Decision } from '../src/core/communication.js';
 import { type Dovecot, startDovecot } from './support/dovecot.js';
 import {
   composeMail,
@@ -29,9 +30,7 @@ const SMTP = { user: 'sales', password: 'sales-smtp-secret' };
 interface EventRow {
   id: string;
   status: string;
-  decision:
-    | { kind: string; leadId?: string; dealId?: string; contactId: string; conversationId: string }[]
-    | null;
+  decision: Decision[] | null;
   skipped: { rule: string; reason: string }[] | null;
   lastError: string | null;
 }
@@ -235,6 +234,64 @@ describe.each(backends())('the email channel against a real Dovecot and SMTP ser
       leadId: d1.leadId,
       conversationId: d1.conversationId,
     });
+  });
+
+  it('signature phones: one of the sender’s contact confirms it, one of another contact is a merge suggestion', async () => {
+    const n = randomBytes(4).toString('hex');
+    const [own, other] = [freshPhone(), freshPhone()];
+    const email = freshEmail();
+    await h.request('PUT', `/api/v1/contacts/crm-${n}-a`, {
+      name: 'Пётр',
+      emails: [email],
+      phones: [`8${own}`],
+    });
+    const otherContact = await h.request('PUT', `/api/v1/contacts/crm-${n}-b`, {
+      name: 'Другой',
+      phones: [`8${other}`],
+    });
+    const m = composeMail({
+      from: email,
+      subject: 'Дозаказ',
+      text: `Нужно ещё 2 стола.\n\n--\nПётр\nмоб. +7 ${own}\nсклад: 8 ${other}`,
+    });
+    await deliver(m.raw);
+    const d = (await processed(m.messageId)).decision![0]!;
+    expect(d.matches).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          kind: 'phone',
+          value: `+7${own}`,
+          outcome: 'confirmed_hint',
+          contactId: d.contactId,
+        }),
+        expect.objectContaining({ kind: 'phone', value: `+7${other}`, outcome: 'conflict' }),
+      ]),
+    );
+    expect(d.mergeSuggestionIds).toHaveLength(1);
+    // Never merged automatically: the other contact keeps its phone.
+    const after = await h.request('GET', `/api/v1/contacts/${otherContact.body.id}`);
+    expect(after.body.identities).toEqual([expect.objectContaining({ kind: 'phone', value: `+7${other}` })]);
+  });
+
+  it('replies are refused on a conversation whose channel cannot send', async () => {
+    const inbound = await h.request('POST', '/api/v1/inbound', {
+      channel: 'webform',
+      account: 'site',
+      direction: 'in',
+      occurredAt: '2026-11-20T09:15:00+03:00',
+      from: { phones: [`8${freshPhone()}`] },
+      text: 'Перезвоните',
+    });
+    expect(inbound.status).toBe(200);
+    const res = await h.request(
+      'POST',
+      `/api/v1/conversations/${inbound.body.decision.conversationId}/messages`,
+      {
+        text: 'Добрый день',
+      },
+    );
+    expect(res.status).toBe(422);
+    expect(res.body.error.message).toBe('replies on the webform channel are not supported');
   });
 
   it('an SMTP refusal is reported clearly and nothing is recorded as sent', async () => {

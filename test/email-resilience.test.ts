@@ -18,6 +18,7 @@ const STREAM: DovecotUser = { user: 'stream', password: 'stream-secret' };
 const RESET: DovecotUser = { user: 'reset', password: 'reset-secret' };
 const FLAKY: DovecotUser = { user: 'flaky', password: 'flaky-secret' };
 const CRASH: DovecotUser = { user: 'crash', password: 'crash-secret' };
+const IDLE: DovecotUser = { user: 'idle', password: 'idle-secret' };
 
 const mailbox = (label: string, u: DovecotUser, port: number, folders = ['INBOX']) => ({
   label,
@@ -38,7 +39,7 @@ describe.each(backends())(
     let h: DaemonHarness;
 
     beforeAll(async () => {
-      dovecot = await startDovecot([STREAM, RESET, FLAKY, CRASH]);
+      dovecot = await startDovecot([STREAM, RESET, FLAKY, CRASH, IDLE]);
     });
     afterEach(async () => {
       await h?.close();
@@ -56,6 +57,23 @@ describe.each(backends())(
         `SELECT count(*)::int AS n FROM inbound_events WHERE source = 'email' AND account = $1 AND status = 'processed'`,
         account,
       );
+
+    it('new mail is noticed through IDLE alone (safety sync effectively off)', async () => {
+      h = await createDaemonHarness(backend);
+      await h.start({
+        ...emailTestConfig({ mailboxes: [mailbox('idle', IDLE, dovecot.port)] }),
+        email: { mailboxes: [mailbox('idle', IDLE, dovecot.port)], syncIntervalMs: 3_600_000 },
+      });
+      // The sync on connect has run and the folder is quiet: from here only an EXISTS notification can trigger a sync.
+      await waitFor(
+        async () => (await readiness(h.daemon.port)).email.idle?.INBOX?.lastSyncAt,
+        'the first sync',
+      );
+      await new Promise((r) => setTimeout(r, 1_500)); // network wait: imapflow enters IDLE after 1 s of quiet
+      const m = composeMail({ from: freshEmail(), subject: 'Через IDLE', text: 'Нужен стеллаж' });
+      await dovecot.appendMany(IDLE, 'INBOX', [m.raw]);
+      await waitFor(async () => (await processedCount('idle')) === 1, 'the message processed', 10_000);
+    });
 
     it('a daemon restart in the middle of a stream of 200 messages loses and duplicates nothing', async () => {
       h = await createDaemonHarness(backend);

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, UnprocessableError } from '../../core/errors.js';
 import { getConversation } from '../../db/repos/conversation-reads.js';
 import type { App, AppDeps } from '../app-types.js';
-import { errors, ok, security, uuidParam } from './schemas.js';
+import { errorSchema, errors, ok, security, uuidParam } from './schemas.js';
 
 const replyBody = z.object({
   text: z.string().trim().min(1, 'the reply is empty').max(100_000),
@@ -28,7 +28,10 @@ const replyRoute = createRoute({
         messageId: z.uuid().optional(),
       }),
     ),
-    502: ok('The channel refused or could not be reached; nothing was recorded'),
+    502: {
+      description: 'The channel refused the message or could not be reached; nothing was recorded',
+      content: { 'application/json': { schema: errorSchema } },
+    },
     ...errors,
   },
 });
