@@ -43,6 +43,8 @@ describe.each(backends())('the email channel against a real Dovecot and SMTP ser
   beforeAll(async () => {
     dovecot = await startDovecot([SALES, INFO]);
     smtp = await startSmtpCapture(SMTP);
+    // Sent must exist before its watcher first selects it.
+    await dovecot.recreateFolder(SALES, 'Sent');
     h = await createDaemonHarness(backend);
     await h.start(
       emailTestConfig({
@@ -73,8 +75,6 @@ describe.each(backends())('the email channel against a real Dovecot and SMTP ser
         ],
       }),
     );
-    // Sent must exist for its watcher to select it.
-    await dovecot.recreateFolder(SALES, 'Sent');
   });
   afterAll(async () => {
     await h?.close();

@@ -19,6 +19,7 @@ const RESET: DovecotUser = { user: 'reset', password: 'reset-secret' };
 const FLAKY: DovecotUser = { user: 'flaky', password: 'flaky-secret' };
 const CRASH: DovecotUser = { user: 'crash', password: 'crash-secret' };
 const IDLE: DovecotUser = { user: 'idle', password: 'idle-secret' };
+const LIVE: DovecotUser = { user: 'live', password: 'live-secret' };
 
 const mailbox = (label: string, u: DovecotUser, port: number, folders = ['INBOX']) => ({
   label,
@@ -39,7 +40,7 @@ describe.each(backends())(
     let h: DaemonHarness;
 
     beforeAll(async () => {
-      dovecot = await startDovecot([STREAM, RESET, FLAKY, CRASH, IDLE]);
+      dovecot = await startDovecot([STREAM, RESET, FLAKY, CRASH, IDLE, LIVE]);
     });
     afterEach(async () => {
       await h?.close();
@@ -206,6 +207,22 @@ describe.each(backends())(
         'switchboard_email_messages_total{mailbox="reset",folder="Requests",outcome="duplicate"} 5',
       );
     }, 120_000);
+
+    it('a folder rebuilt under a connected watcher (no notification at all) is noticed by the periodic sync', async () => {
+      h = await createDaemonHarness(backend);
+      const first = composeMail({ from: freshEmail(), subject: 'До', text: 'Первое' });
+      await dovecot.appendMany(LIVE, 'Requests', [first.raw]);
+      await h.start(emailTestConfig({ mailboxes: [mailbox('live', LIVE, dovecot.port, ['Requests'])] }));
+      await waitFor(async () => (await processedCount('live')) === 1, 'the first message processed');
+      await dovecot.recreateFolder(LIVE, 'Requests');
+      const second = composeMail({ from: freshEmail(), subject: 'После', text: 'Второе' });
+      await dovecot.appendMany(LIVE, 'Requests', [first.raw, second.raw]);
+      await waitFor(async () => (await processedCount('live')) === 2, 'the new message processed');
+      const [totals] = await h.daemon.sql<{ events: number; messages: number }[]>`
+      SELECT (SELECT count(*) FROM inbound_events WHERE account = 'live')::int AS events,
+             (SELECT count(*) FROM messages WHERE account = 'live')::int AS messages`;
+      expect(totals).toEqual({ events: 2, messages: 2 });
+    });
 
     it('an IMAP server that drops the connection mid-fetch: the worker reconnects and takes every message exactly once', async () => {
       const proxy = await startCuttingProxy(dovecot.port);

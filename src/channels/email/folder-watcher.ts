@@ -93,8 +93,13 @@ export function createFolderWatcher(opts: FolderWatcherOptions) {
     const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
     let syncing: Promise<void> | undefined;
     let again = false;
-    const scheduleSync = () => {
+    let reselect = false;
+    let selecting = false;
+    // `fresh`: SELECT the folder again first. The periodic sync does, because a folder deleted and recreated
+    // under a selected session (new UIDVALIDITY) produces no notification on that session at all.
+    const scheduleSync = (fresh = false) => {
       if (stopping) return;
+      reselect ||= fresh;
       if (syncing) {
         again = true;
         return;
@@ -102,8 +107,17 @@ export function createFolderWatcher(opts: FolderWatcherOptions) {
       syncing = (async () => {
         do {
           again = false;
+          if (reselect) {
+            reselect = false;
+            selecting = true;
+            try {
+              await c.mailboxOpen(folder);
+            } finally {
+              selecting = false;
+            }
+          }
           await sync(c);
-        } while (again && !stopping && c.usable);
+        } while ((again || reselect) && !stopping && c.usable);
       })()
         .catch((err) => {
           if (!stopping) lastError = err;
@@ -129,8 +143,10 @@ export function createFolderWatcher(opts: FolderWatcherOptions) {
       if (e.count > e.prevCount) scheduleSync();
     });
     // Re-emitted by imapflow when the server reports a new UIDVALIDITY.
-    c.on('mailboxOpen', () => scheduleSync());
-    const timer = setInterval(scheduleSync, opts.syncIntervalMs);
+    c.on('mailboxOpen', () => {
+      if (!selecting) scheduleSync();
+    });
+    const timer = setInterval(() => scheduleSync(true), opts.syncIntervalMs);
     timer.unref();
     scheduleSync();
     if (stopping) c.close();
