@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -129,7 +130,10 @@ service stats {
 `;
   const confPath = path.join(dir, 'dovecot.conf');
   await writeFile(confPath, conf);
-  const proc: ChildProcess = spawn('dovecot', ['-F', '-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // /usr/sbin is not on a normal user's PATH.
+  const binary =
+    process.env.DOVECOT_BIN ?? (existsSync('/usr/sbin/dovecot') ? '/usr/sbin/dovecot' : 'dovecot');
+  const proc: ChildProcess = spawn(binary, ['-F', '-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout?.on('data', (d) => (output += d));
   proc.stderr?.on('data', (d) => (output += d));
