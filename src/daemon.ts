@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
+import type { Sql } from 'postgres';
+import { createEmailChannel } from './channels/email/email-channel.js';
 import type { RuntimeSettings } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { openDatabase } from './db/connect.js';
@@ -20,6 +22,8 @@ import { createSlaScanner } from './sla/scanner.js';
 export interface Daemon {
   /** The port the HTTP server listens on (resolved when 0 was asked). */
   port: number;
+  /** The daemon's database pool, for in-process tools and tests (the embedded database has no other door). */
+  sql: Sql;
   stop(): Promise<void>;
 }
 
@@ -69,6 +73,15 @@ export async function startDaemon(
     ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
   });
   const assigner = createAssigner({ sql: db.sql, config, clock, log });
+  const email = createEmailChannel({
+    sql: db.sql,
+    processor,
+    config,
+    log,
+    clock,
+    metrics,
+    ...(db.kind === 'embedded' ? { spillDir: settings.dataDir } : {}),
+  });
   const replayer = createReplayer({
     sql: db.sql,
     processor,
@@ -104,7 +117,11 @@ export async function startDaemon(
     tokens,
     phoneRegions,
     isAccepting: () => accepting,
-    readinessDetails: () => ({ databaseKind: db.kind }),
+    readinessDetails: () => ({
+      databaseKind: db.kind,
+      ...(config.email.mailboxes.length > 0 ? { email: email.status() } : {}),
+    }),
+    repliers: { email: email.replies },
     telephony,
   });
 
@@ -121,15 +138,18 @@ export async function startDaemon(
   const port = (server.address() as AddressInfo).port;
   accepting = true;
   sla?.start();
+  email.start();
   log.info({ host: config.server.host, port, config: settings.configPath }, 'switchboard listening');
 
   let stopping: Promise<void> | undefined;
   return {
     port,
+    sql: db.sql,
     stop() {
       stopping ??= (async () => {
         accepting = false;
         log.info('stopping: intake closed, finishing in-flight work');
+        await email.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await sla?.stop();
         await processor.drain();

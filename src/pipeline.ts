@@ -1,5 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { Sql } from 'postgres';
+import { createConfiguredEmailSource } from './channels/email/email-channel.js';
 import type { Config } from './config/schema.js';
 import type { Clock } from './core/clock.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from './geo/index.js';
@@ -63,6 +64,7 @@ export function createPipeline(deps: {
     afterDecision: telephony.afterDecision,
     maxAttempts: config.ingest.maxAttempts,
     retryBaseDelayMs: config.ingest.retryBaseDelayMs,
+    sources: { email: createConfiguredEmailSource(config, dataDir) },
   });
   return { policy, router, processor, telephony };
 }

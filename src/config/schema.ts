@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { telephonySchema } from '../telephony/config.js';
+import { emailConfigSchema } from './email.js';
 import { checkRouting, managerRoutingFields, routingSchema, teamRoutingFields } from './routing.js';
 import { checkSla, slaSchema } from './sla.js';
 
@@ -89,6 +90,8 @@ export const configSchema = z
     telephony: telephonySchema.prefault({}),
     /** Alerts about new leads nobody has taken into work: see sla.ts. */
     sla: slaSchema,
+    /** IMAP mailboxes watched for requests and SMTP for replies (src/config/email.ts). */
+    email: emailConfigSchema,
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,7 +1,9 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Sql } from 'postgres';
+import type { ConversationReplier } from '../channels/channel.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import type { ChannelKind } from '../core/communication.js';
 import type { PhoneRegionResolver } from '../geo/index.js';
 import type { IdentityPolicy } from '../identity/identity.js';
 import type { Processor } from '../ingest/processor.js';
@@ -27,6 +29,8 @@ export interface AppDeps {
   readinessDetails?: () => Record<string, unknown>;
   /** Cloud PBX webhooks and call endpoints. Absent: those routes are not mounted. */
   telephony?: Telephony;
+  /** Channels that can send a manager's reply on a conversation (email: SMTP). */
+  repliers?: Partial<Record<ChannelKind, ConversationReplier>>;
 }
 
 export type AppEnv = { Variables: AuthVariables };

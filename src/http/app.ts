@@ -4,6 +4,7 @@ import type { App, AppDeps, AppEnv } from './app-types.js';
 import { bearerAuth } from './auth.js';
 import { createErrorHandler, errorBody, validationResponse } from './errors.js';
 import { registerContacts } from './routes/contacts.js';
+import { registerConversations } from './routes/conversations.js';
 import { registerCrm } from './routes/crm.js';
 import { registerInbound } from './routes/inbound.js';
 import { registerLeads } from './routes/leads.js';
@@ -40,6 +41,7 @@ export function createApp(deps: AppDeps): App {
   registerMergeSuggestions(app, deps);
   registerRouting(app, deps);
   if (deps.telephony) registerTelephony(app, { ...deps, telephony: deps.telephony });
+  registerConversations(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

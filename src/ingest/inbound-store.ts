@@ -1,6 +1,8 @@
+import type { SkippedCommunication } from '../channels/channel.js';
 import type { EventSource } from '../channels/registry.js';
 import type { Decision } from '../core/communication.js';
 import type { Queryable as Sql } from '../db/queryable.js';
+import { audit } from '../db/repos/audit.js';
 
 export type InboundStatus = 'received' | 'processed' | 'failed' | 'dead' | 'rejected';
 
@@ -46,6 +48,21 @@ export async function claimEvent(tx: Sql, id: string): Promise<StoredEvent | und
     SELECT id, source, account, external_id, payload, raw, status, attempts, decision
     FROM inbound_events WHERE id = ${id} FOR UPDATE SKIP LOCKED`;
   return row;
+}
+
+/** Records what the source kept out of the lead rules, on the event and in the audit trail. */
+export async function recordSkipped(tx: Sql, id: string, skipped: SkippedCommunication[]): Promise<void> {
+  await tx`UPDATE inbound_events SET skipped = ${tx.json(skipped as never)} WHERE id = ${id}`;
+  for (const s of skipped)
+    await audit(tx, {
+      actor: 'pipeline',
+      action: `skipped.${s.rule}`,
+      entityType: 'inbound_event',
+      entityId: id,
+      reason: s.reason,
+      data: { channel: s.channel, account: s.account, externalId: s.externalId },
+      inboundEventId: id,
+    });
 }
 
 export async function markProcessed(tx: Sql, id: string, decisions: Decision[], now: Date): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import type { InboundSource, SkippedCommunication } from '../channels/channel.js';
 import { type EventSource, inboundSources, isEventSource } from '../channels/registry.js';
 import type { Clock } from '../core/clock.js';
 import type { Decision, InboundCommunication } from '../core/communication.js';
@@ -7,10 +8,10 @@ import type { Queryable } from '../db/queryable.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { applyLeadRules, type LeadRulesDeps } from '../routing/lead-rules.js';
-import { claimEvent, markFailed, markProcessed } from './inbound-store.js';
+import { claimEvent, markFailed, markProcessed, recordSkipped } from './inbound-store.js';
 
 export type ProcessOutcome =
-  | { status: 'processed'; decisions: Decision[] }
+  | { status: 'processed'; decisions: Decision[]; skipped?: SkippedCommunication[] }
   /** Another worker holds the event right now; it will finish it. */
   | { status: 'busy' }
   | { status: 'failed' | 'dead'; error: string };
@@ -32,6 +33,8 @@ export interface ProcessorDeps extends LeadRulesDeps {
   maxAttempts: number;
   retryBaseDelayMs: number;
   afterDecision?: AfterDecision;
+  /** Sources built from configuration (the email source knows our addresses); others come from the registry. */
+  sources?: Partial<Record<EventSource, InboundSource>>;
 }
 
 // Serialization failure, deadlock, unique violation from a racing writer: safe to retry at once.
@@ -61,7 +64,8 @@ export function createProcessor(deps: ProcessorDeps) {
       if (event.status === 'dead' || event.status === 'rejected')
         throw new PermanentEventError(`event is ${event.status}`);
       if (!isEventSource(event.source)) throw new PermanentEventError(`unknown source "${event.source}"`);
-      const normalized = inboundSources[event.source].normalize(event.payload, event.raw ?? undefined);
+      const source = deps.sources?.[event.source] ?? inboundSources[event.source];
+      const normalized = await source.normalize(event.payload, event.raw ?? undefined);
       if (!normalized.ok)
         throw new PermanentEventError(
           `cannot normalize: ${normalized.field ? `${normalized.field}: ` : ''}${normalized.error}`,
@@ -73,8 +77,15 @@ export function createProcessor(deps: ProcessorDeps) {
           await deps.afterDecision(tx, { source: event.source, comm, decision });
         decisions.push(decision);
       }
+      const skipped = normalized.skipped ?? [];
+      if (skipped.length > 0) await recordSkipped(tx, event.id, skipped);
       await markProcessed(tx, event.id, decisions, deps.clock());
-      return { status: 'processed' as const, decisions, source: event.source };
+      return {
+        status: 'processed' as const,
+        decisions,
+        ...(skipped.length > 0 ? { skipped } : {}),
+        source: event.source,
+      };
     });
   }
 
@@ -87,6 +98,8 @@ export function createProcessor(deps: ProcessorDeps) {
           deps.metrics.latency.observe({ source: outcome.source }, (performance.now() - started) / 1000);
           for (const d of outcome.decisions)
             deps.metrics.events.inc({ channel: d.channel, decision: d.kind });
+          for (const s of outcome.skipped ?? [])
+            deps.metrics.events.inc({ channel: s.channel, decision: 'skipped' });
           const { source: _source, ...rest } = outcome;
           return rest;
         }

@@ -139,8 +139,10 @@ export async function simulateRecentLeads(
     WHERE l.created_at >= ${since}
     ORDER BY l.created_at DESC, l.id DESC LIMIT ${limit}`;
 
-  const leads = rows.map((r) => {
-    const comm = originalCommunication(r);
+  // Normalization may be async (email parses MIME): every original communication first, in row order.
+  const originals = await Promise.all(rows.map(originalCommunication));
+  const leads = rows.map((r, i) => {
+    const comm = originals[i];
     const party = comm ? normalizeParty(comm.party, deps.policy) : undefined;
     const f = router.facts(
       {
@@ -199,9 +201,9 @@ export async function simulateRecentLeads(
   };
 }
 
-function originalCommunication(r: ReplayRow): InboundCommunication | undefined {
+async function originalCommunication(r: ReplayRow): Promise<InboundCommunication | undefined> {
   if (!r.eventSource || !isEventSource(r.eventSource)) return undefined;
-  const normalized = inboundSources[r.eventSource].normalize(r.payload, r.raw ?? undefined);
+  const normalized = await inboundSources[r.eventSource].normalize(r.payload, r.raw ?? undefined);
   if (!normalized.ok) return undefined;
   return normalized.communications.find((c) => c.externalId === r.externalId);
 }

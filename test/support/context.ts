@@ -129,12 +129,7 @@ export async function createTestContext(
         headers,
         ...(payload !== undefined ? { body: payload } : {}),
       });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {}
-      return { status: res.status, body: parsed };
+      return { status: res.status, body: await readBody(res) };
     },
     async close() {
       await telephony.stop();
@@ -143,6 +138,16 @@ export async function createTestContext(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A response body as JSON when it is JSON, else as text. */
+export async function readBody(res: Response): Promise<unknown> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 let seq = 0;

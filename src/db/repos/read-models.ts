@@ -74,7 +74,7 @@ export async function leadMessages(sql: Sql, leadId: string) {
 
 export async function inboundEvents(sql: Sql, status: string | undefined, limit: number) {
   return sql`
-    SELECT id, source, account, external_id, status, attempts, last_error, next_attempt_at, received_at, processed_at
+    SELECT id, source, account, external_id, status, attempts, last_error, skipped, next_attempt_at, received_at, processed_at
     FROM inbound_events ${status ? sql`WHERE status = ${status}` : sql``}
     ORDER BY received_at DESC LIMIT ${limit}`;
 }

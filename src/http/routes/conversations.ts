@@ -1,0 +1,55 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { NotFoundError, UnprocessableError } from '../../core/errors.js';
+import { getConversation } from '../../db/repos/conversation-reads.js';
+import type { App, AppDeps } from '../app-types.js';
+import { errorSchema, errors, ok, security, uuidParam } from './schemas.js';
+
+const replyBody = z.object({
+  text: z.string().trim().min(1, 'the reply is empty').max(100_000),
+  subject: z.string().trim().min(1).max(500).optional().openapi({ description: 'Default: "Re: " + subject' }),
+});
+
+const replyRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/conversations/{id}/messages',
+  summary: 'Reply to the client on the conversation’s channel (email: SMTP from the mailbox)',
+  security,
+  request: {
+    params: uuidParam,
+    body: { required: true, content: { 'application/json': { schema: replyBody } } },
+  },
+  responses: {
+    201: ok(
+      'Sent and recorded as an outbound message',
+      z.object({
+        conversationId: z.uuid(),
+        externalId: z.string(),
+        eventId: z.uuid(),
+        messageId: z.uuid().optional(),
+      }),
+    ),
+    502: {
+      description: 'The channel refused the message or could not be reached; nothing was recorded',
+      content: { 'application/json': { schema: errorSchema } },
+    },
+    ...errors,
+  },
+});
+
+export function registerConversations(app: App, deps: AppDeps): void {
+  app.openapi(replyRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const conversation = await getConversation(deps.sql, id);
+    if (!conversation) throw new NotFoundError('conversation');
+    const replier = deps.repliers?.[conversation.channel];
+    if (!replier)
+      throw new UnprocessableError(`replies on the ${conversation.channel} channel are not supported`);
+    const result = await replier.reply(conversation, {
+      text: body.text,
+      ...(body.subject ? { subject: body.subject } : {}),
+      actor: c.get('actor'),
+    });
+    return c.json({ conversationId: id, ...result }, 201);
+  });
+}
