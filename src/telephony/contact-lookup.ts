@@ -69,7 +69,7 @@ export function createContactLookup(deps: ContactLookupDeps) {
       : // Both statements go out in one pipeline: BEGIN, (timeout + lookup), COMMIT is three round trips.
         deps.sql
           .begin((tx) => [
-            tx`SELECT set_config('statement_timeout', ${String(deps.budgetMs)}, true)`,
+            tx`SELECT set_config('statement_timeout', ${String(deps.budgetMs + 200)}, true)`,
             select(tx as unknown as Sql),
           ])
           .then(([, rows]) => ({ rows: rows as unknown as Row[] }));

@@ -19,6 +19,9 @@ import { CALL_PROVIDERS, type CallProvider } from './model.js';
 import { importedUsers } from './pbx-users.js';
 import { createRecordingFetcher } from './recordings.js';
 
+/** The database's own cancel is a backstop behind the handler's race: it fires a little later, so the race decides. */
+const STATEMENT_TIMEOUT_SLACK_MS = 200;
+
 export interface TelephonyDeps {
   sql: Sql;
   config: Config;
@@ -58,7 +61,10 @@ export function createTelephony(deps: TelephonyDeps) {
   const mango = new Map<string, MangoAccountConfig>(t.mango.map((a) => [a.account, a]));
   const recordingsDir = deps.dataDir ? path.join(deps.dataDir, 'recordings') : undefined;
   const lookupSql = deps.databaseUrl
-    ? openSidePool(deps.databaseUrl, { max: 2, statementTimeoutMs: t.contactBudgetMs })
+    ? openSidePool(deps.databaseUrl, {
+        max: 2,
+        statementTimeoutMs: t.contactBudgetMs + STATEMENT_TIMEOUT_SLACK_MS,
+      })
     : undefined;
 
   const recordings = createRecordingFetcher({
