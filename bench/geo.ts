@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildRangeIndex, createPhoneRegionResolver, readNumberingPlanFile } from '../src/geo/index.js';
+import { mulberry32 } from './stats.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
@@ -82,18 +83,6 @@ export async function runGeoBench(options: GeoBenchOptions = {}): Promise<GeoBen
 function round(value: number, digits = 1): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
-}
-
-// Small seeded PRNG so runs are comparable.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  emptyNumberingPlanStats,
   NUMBERING_PLAN_FILES,
   type NumberingPlanStats,
   parseNumberingPlan,
@@ -36,14 +37,7 @@ export interface LoadedNumberingPlan {
 export async function loadNumberingPlan(dir: string): Promise<LoadedNumberingPlan | undefined> {
   const ranges: NumberingPlanRange[] = [];
   const files: string[] = [];
-  const totals: NumberingPlanStats = {
-    rows: 0,
-    geographicRows: 0,
-    nonGeographicRows: 0,
-    unresolvedRows: 0,
-    legacyColumnRows: 0,
-    unknownSpellings: [],
-  };
+  const totals: NumberingPlanStats = emptyNumberingPlanStats();
   const unknown = new Map<string, UnknownSpelling>();
 
   for (const file of NUMBERING_PLAN_FILES) {

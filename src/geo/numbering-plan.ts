@@ -80,14 +80,7 @@ export function parseNumberingPlan(
   };
 
   const ranges: NumberingPlanRange[] = [];
-  const stats: NumberingPlanStats = {
-    rows: 0,
-    geographicRows: 0,
-    nonGeographicRows: 0,
-    unresolvedRows: 0,
-    legacyColumnRows: 0,
-    unknownSpellings: [],
-  };
+  const stats = emptyNumberingPlanStats();
   for (let i = 1; i < lines.length; i++) {
     const line = stripCr(lines[i]!);
     if (line === '') continue;
@@ -175,4 +168,16 @@ function parseBounds(fields: string[], source: string, line: number): [first: nu
     throw malformed(`capacity ${JSON.stringify(capacity)} does not match ${from}..${to}`);
   }
   return [first, last];
+}
+
+/** Counters of a parse, all zero. */
+export function emptyNumberingPlanStats(): NumberingPlanStats {
+  return {
+    rows: 0,
+    geographicRows: 0,
+    nonGeographicRows: 0,
+    unresolvedRows: 0,
+    legacyColumnRows: 0,
+    unknownSpellings: [],
+  };
 }
