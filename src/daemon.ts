@@ -125,16 +125,30 @@ export async function startDaemon(
     telephony,
   });
 
-  // Whatever a crash left pending is processed before new intake opens.
-  await replayer.start();
-  assigner.start();
-  numberingPlan.start();
-  await telephony.start();
-  const server = serve({ fetch: app.fetch, port: settings.port, hostname: config.server.host });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  // Whatever a crash left pending is processed before new intake opens. A failure while starting stops
+  // what already started, in reverse order, and closes the database.
+  const started: (() => Promise<unknown> | unknown)[] = [() => db.close()];
+  let server: ReturnType<typeof serve>;
+  try {
+    await replayer.start();
+    started.push(() => replayer.stop());
+    assigner.start();
+    started.push(() => assigner.stop());
+    numberingPlan.start();
+    started.push(() => numberingPlan.stop());
+    await telephony.start();
+    started.push(() => telephony.stop());
+    server = serve({ fetch: app.fetch, port: settings.port, hostname: config.server.host });
+    const listening = server;
+    started.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));
+    await new Promise<void>((resolve, reject) => {
+      listening.once('listening', resolve);
+      listening.once('error', reject);
+    });
+  } catch (err) {
+    for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => {});
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   accepting = true;
   sla?.start();
@@ -153,11 +167,11 @@ export async function startDaemon(
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await sla?.stop();
         await processor.drain();
+        await telephony.stop();
         await numberingPlan.stop();
         await assigner.stop();
         await replayer.stop();
         await processor.drain();
-        await telephony.stop();
         await db.close();
         log.info('stopped');
       })();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdentityPolicy } from '../src/identity/identity.js';
-import { storeInboundEvent } from '../src/ingest/inbound-store.js';
+import { markFailed, storeInboundEvent } from '../src/ingest/inbound-store.js';
 import { createProcessor } from '../src/ingest/processor.js';
 import { createReplayer } from '../src/ingest/replayer.js';
 import { silentLogger } from '../src/observability/logger.js';
@@ -143,5 +143,21 @@ describe.each(backends())('durability on %s', (backend) => {
     await replayerWith(ctx.processor).runOnce(0);
     const res = await ctx.request('POST', '/api/v1/inbound', body);
     expect(res.body.decision.kind).toBe('duplicate');
+  });
+
+  it('a late failure report never turns an event another worker processed back into failed', async () => {
+    const id = await storeInboundEvent(ctx.db.sql, {
+      source: 'api',
+      payload: inboundBody({ from: { phones: [freshPhone()] } }),
+    });
+    expect((await ctx.processor.process(id)).status).toBe('processed');
+    const status = await markFailed(ctx.db.sql, id, 'connection reset', {
+      now: ctx.clock.clock(),
+      maxAttempts: 3,
+      baseDelayMs: 1000,
+    });
+    expect(status).toBe('processed');
+    const [event] = await ctx.db.sql`SELECT status, last_error FROM inbound_events WHERE id = ${id}`;
+    expect(event).toMatchObject({ status: 'processed', lastError: null });
   });
 });

@@ -239,4 +239,29 @@ describe.each(backends())('the lead rules on %s', (backend) => {
     const [m] = await ctx.db.sql`SELECT kind, meta FROM messages WHERE id = ${d.messageId}`;
     expect(m).toMatchObject({ kind: 'call', meta: { call: { state: 'missed', waitSeconds: 25 } } });
   });
+
+  it("a colleague replying in a client's thread gets a lead of their own without taking over the thread's lead", async () => {
+    const threadKey = `<root-${freshPhone()}@mail.example.ru>`;
+    const client = await send({
+      channel: 'email',
+      account: 'sales',
+      threadKey,
+      from: { emails: [freshEmail()] },
+    });
+    const colleague = await send({
+      channel: 'email',
+      account: 'sales',
+      threadKey,
+      from: { emails: [freshEmail()] },
+    });
+    expect(colleague.kind).toBe('new_lead');
+    expect(colleague.contactId).not.toBe(client.contactId);
+    expect(colleague.conversationId).toBe(client.conversationId);
+    const [conversation] = await ctx.db
+      .sql`SELECT contact_id, lead_id FROM conversations WHERE id = ${client.conversationId}`;
+    expect(conversation).toEqual({ contactId: client.contactId, leadId: client.leadId });
+    const [message] = await ctx.db
+      .sql`SELECT contact_id, lead_id FROM messages WHERE id = ${colleague.messageId}`;
+    expect(message).toEqual({ contactId: colleague.contactId, leadId: colleague.leadId });
+  });
 });

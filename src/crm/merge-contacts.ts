@@ -1,8 +1,10 @@
 import type { Sql } from 'postgres';
 import type { Clock } from '../core/clock.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
+import { lockNames } from '../db/locks.js';
 import { audit } from '../db/repos/audit.js';
 import { CONTACT_COLUMNS, type ContactRow } from '../db/repos/contacts.js';
+import { type Identity, identityKey } from '../identity/identity.js';
 
 export interface MergeResult {
   contactId: string;
@@ -24,7 +26,15 @@ export async function mergeContacts(
   const { targetId, sourceId } = input;
   if (targetId === sourceId) throw new ConflictError('cannot merge a contact into itself');
   return sql.begin(async (tx) => {
-    // Lock both in id order, as every other writer locks contact rows one at a time.
+    // The lead rules and CRM pushes lock identities (advisory) before contact rows: the same order here, so an
+    // event about either contact waits for the merge instead of deadlocking with it.
+    const identities = await tx<{ kind: string; value: string }[]>`
+      SELECT kind, value FROM identities WHERE contact_id IN (${targetId}, ${sourceId})`;
+    await lockNames(
+      tx,
+      identities.map((i) => identityKey(i as Identity)),
+    );
+    // Then both rows, in id order.
     const rows = await tx<ContactRow[]>`
       SELECT ${tx(CONTACT_COLUMNS)} FROM contacts WHERE id IN (${targetId}, ${sourceId}) ORDER BY id FOR UPDATE`;
     const target = rows.find((r) => r.id === targetId);
@@ -54,7 +64,7 @@ export async function mergeContacts(
         reason: `contacts merged: duplicate open lead closed, messages moved to lead ${keep.id}`,
       });
     }
-    for (const table of ['identities', 'conversations', 'messages', 'deals', 'leads'] as const)
+    for (const table of ['identities', 'conversations', 'messages', 'deals', 'leads', 'calls'] as const)
       await tx`UPDATE ${tx(table)} SET contact_id = ${targetId} WHERE contact_id = ${sourceId}`;
     await tx`
       UPDATE merge_suggestions SET status = 'merged'

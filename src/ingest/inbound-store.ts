@@ -86,9 +86,10 @@ export async function markFailed(
       status = CASE WHEN ${opts.permanent ?? false} OR attempts + 1 >= ${opts.maxAttempts} THEN 'dead' ELSE 'failed' END,
       next_attempt_at = ${opts.now}::timestamptz
         + make_interval(secs => ${opts.baseDelayMs / 1000}::float8 * power(2, least(attempts, 16)))
-    WHERE id = ${id}
+    -- Another worker may have committed the event after our attempt failed: its result stands.
+    WHERE id = ${id} AND status <> 'processed'
     RETURNING status`;
-  return row?.status ?? 'failed';
+  return row?.status ?? 'processed';
 }
 
 /**

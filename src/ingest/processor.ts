@@ -121,6 +121,8 @@ export function createProcessor(deps: ProcessorDeps) {
           // The database is unreachable: the event stays pending and the replay worker picks it up later.
           deps.log.error({ eventId, err: errorMessage(markErr) }, 'cannot record failed attempt');
         }
+        // Another worker committed the event meanwhile: answer with its stored decision.
+        if (status === 'processed') continue;
         deps.metrics.failures.inc({ source: 'any', outcome: status === 'dead' ? 'dead' : 'retry' });
         // The message is ours (SQL errors, validation text), never payload content.
         deps.log.warn({ eventId, status, err: message }, 'inbound event processing failed');

@@ -27,11 +27,15 @@ export const CONTACT_COLUMNS = [
   'updated_at',
 ];
 
-/** Locks the contact row for the rest of the transaction: decisions about one person are serialized. */
+/**
+ * Locks the contact row for the rest of the transaction: decisions about one person are serialized. NO KEY
+ * UPDATE, so inserts that merely reference the contact (foreign-key checks take KEY SHARE) are not blocked:
+ * a plain FOR UPDATE here deadlocks against a lead update that marks the contact a client.
+ */
 export async function lockContact(tx: Sql, id: string): Promise<ContactRow> {
   const [row] = await tx<
     ContactRow[]
-  >`SELECT ${tx(CONTACT_COLUMNS)} FROM contacts WHERE id = ${id} FOR UPDATE`;
+  >`SELECT ${tx(CONTACT_COLUMNS)} FROM contacts WHERE id = ${id} FOR NO KEY UPDATE`;
   if (!row) throw new NotFoundError(`contact ${id}`);
   return row;
 }

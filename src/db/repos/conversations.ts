@@ -39,8 +39,12 @@ export async function upsertConversation(
     INSERT INTO conversations (channel, account, thread_key, contact_id, lead_id, deal_id, subject, last_message_at)
     VALUES (${c.channel}, ${c.account}, ${c.threadKey}, ${c.contactId}, ${c.leadId}, ${c.dealId}, ${c.subject}, ${c.at})
     ON CONFLICT (channel, account, thread_key) DO UPDATE SET
-      lead_id = coalesce(excluded.lead_id, conversations.lead_id),
-      deal_id = coalesce(excluded.deal_id, conversations.deal_id),
+      -- A thread can carry several people (a colleague replying in the client's email thread): only the
+      -- conversation's own contact moves its lead/deal link; each message keeps its own contact and lead.
+      lead_id = CASE WHEN conversations.contact_id = excluded.contact_id
+        THEN coalesce(excluded.lead_id, conversations.lead_id) ELSE conversations.lead_id END,
+      deal_id = CASE WHEN conversations.contact_id = excluded.contact_id
+        THEN coalesce(excluded.deal_id, conversations.deal_id) ELSE conversations.deal_id END,
       subject = coalesce(conversations.subject, excluded.subject),
       last_message_at = greatest(conversations.last_message_at, excluded.last_message_at)
     RETURNING id`;

@@ -94,7 +94,7 @@ export async function getLead(
   opts: { forUpdate?: boolean } = {},
 ): Promise<LeadRow | undefined> {
   const [row] = opts.forUpdate
-    ? await sql<LeadRow[]>`SELECT ${sql(LEAD_COLUMNS)} FROM leads WHERE id = ${id} FOR UPDATE`
+    ? await sql<LeadRow[]>`SELECT ${sql(LEAD_COLUMNS)} FROM leads WHERE id = ${id} FOR NO KEY UPDATE`
     : await sql<LeadRow[]>`SELECT ${sql(LEAD_COLUMNS)} FROM leads WHERE id = ${id}`;
   return row;
 }
