@@ -129,7 +129,3 @@ export interface Decision {
   matches: IdentityMatch[];
   mergeSuggestionIds: string[];
 }
-
-export function assertNever(x: never, what = 'value'): never {
-  throw new Error(`Unhandled ${what}: ${JSON.stringify(x)}`);
-}

@@ -16,11 +16,6 @@ export function nationalNumberOf(e164: string): number | undefined {
   return n;
 }
 
-/** The 3-digit ABC/DEF code of a national number (e.g. 916 for 9161234567). */
-export function codeOf(nationalNumber: number): number {
-  return Math.floor(nationalNumber / 10_000_000);
-}
-
 /** True for the +7 6xx and +7 7xx ranges, which belong to Kazakhstan, not Russia. */
 export function isKazakhNationalNumber(nationalNumber: number): boolean {
   const leading = Math.floor(nationalNumber / 1_000_000_000);

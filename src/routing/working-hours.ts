@@ -125,17 +125,6 @@ export function parseWorkingHours(input: WorkingHoursInput): WorkingHours {
   return { timeZone: input.timeZone, weekly, holidays: new Set(input.holidays ?? []), specialDays };
 }
 
-/** Hours that are always on shift (a team without configured hours). */
-export function alwaysOpen(timeZone = 'Europe/Moscow'): WorkingHours {
-  const all = [{ start: 0, end: DAY_MINUTES }];
-  return {
-    timeZone,
-    weekly: Object.fromEntries(WEEKDAYS.map((d) => [d, all])) as Record<Weekday, Period[]>,
-    holidays: new Set(),
-    specialDays: new Map(),
-  };
-}
-
 /** True when `at` falls inside a working period of its local day. */
 export function isOnShift(hours: WorkingHours, at: Date): boolean {
   const local = localTime(at, hours.timeZone);

@@ -40,9 +40,3 @@ export async function markVerified(sql: Sql, identities: readonly Identity[]): P
     FROM unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS t(kind, value)
     WHERE identities.kind = t.kind AND identities.value = t.value`;
 }
-
-export async function identitiesOf(sql: Sql, contactId: string): Promise<IdentityRow[]> {
-  return sql<IdentityRow[]>`
-    SELECT kind, value, contact_id, verified, source FROM identities
-    WHERE contact_id = ${contactId} ORDER BY created_at, kind, value`;
-}

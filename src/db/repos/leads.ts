@@ -2,7 +2,6 @@ import type { RoutingTrace } from '../../routing/router.js';
 import type { Queryable as Sql } from '../queryable.js';
 
 export type LeadStatus = 'new' | 'in_progress' | 'converted' | 'junk';
-export const OPEN_LEAD_STATUSES: readonly LeadStatus[] = ['new', 'in_progress'];
 
 export interface LeadRow {
   id: string;

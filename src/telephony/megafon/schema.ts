@@ -35,15 +35,6 @@ export const contactSchema = z.looseObject({
   telnum_name: opt(),
 });
 
-export const EVENT_TYPES = [
-  'INCOMING',
-  'ACCEPTED',
-  'COMPLETED',
-  'CANCELLED',
-  'OUTGOING',
-  'TRANSFERRED',
-] as const;
-
 /** `cmd=event`: live signalling of one leg. The type set is open: newer builds may add types. */
 export const eventSchema = z.looseObject({
   cmd: z.literal('event'),
