@@ -94,4 +94,32 @@ describe.each(backends())('merge suggestions on %s', (backend) => {
     );
     expect(res.status).toBe(409);
   });
+
+  it('keeps a third contact’s open suggestion, now about the surviving contact', async () => {
+    const { phone, byPhone, byEmail, suggestionId } = await twoContactsOnePerson();
+    // A third contact, known by an email, later writes with the same phone.
+    const email = freshEmail();
+    await ctx.request(
+      'POST',
+      '/api/v1/inbound',
+      inboundBody({ channel: 'email', account: 'sales', from: { emails: [email] } }),
+    );
+    const third = (
+      await ctx.request(
+        'POST',
+        '/api/v1/inbound',
+        inboundBody({
+          channel: 'email',
+          account: 'sales',
+          from: { emails: [email], phones: [phone] },
+        }),
+      )
+    ).body.decision;
+    expect(third.mergeSuggestionIds).toHaveLength(1);
+    await ctx.request('POST', `/api/v1/merge-suggestions/${suggestionId}/resolve`, { action: 'merge' });
+    const [moved] = await ctx.db.sql`
+      SELECT contact_id, other_contact_id, status FROM merge_suggestions WHERE id = ${third.mergeSuggestionIds[0]}`;
+    expect(moved).toEqual({ contactId: third.contactId, otherContactId: byEmail.contactId, status: 'open' });
+    expect(byPhone.contactId).not.toBe(byEmail.contactId);
+  });
 });

@@ -3,6 +3,7 @@ import { UnprocessableError } from '../core/errors.js';
 import { lockNames } from '../db/locks.js';
 import type { Queryable } from '../db/queryable.js';
 import { audit } from '../db/repos/audit.js';
+import { markClient } from '../db/repos/contacts.js';
 import { findIdentities } from '../db/repos/identities.js';
 import { suggestMerge } from '../db/repos/merge-suggestions.js';
 import { type Identity, type IdentityPolicy, identityKey, normalizeIdentity } from '../identity/identity.js';
@@ -181,8 +182,7 @@ export async function upsertDeal(
         responsible = excluded.responsible, updated_at = now()
       RETURNING id, (xmax = 0) AS inserted`;
     // Having a deal makes the contact a known client (rule 6).
-    if (contactId)
-      await tx`UPDATE contacts SET status = 'client', updated_at = now() WHERE id = ${contactId} AND status <> 'client'`;
+    if (contactId) await markClient(tx, contactId);
     const outcome = row!.inserted ? 'created' : 'updated';
     await audit(tx, {
       actor,

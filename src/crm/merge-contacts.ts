@@ -69,19 +69,18 @@ export async function mergeContacts(
     await tx`
       UPDATE merge_suggestions SET status = 'merged'
       WHERE (contact_id = ${sourceId} AND other_contact_id = ${targetId}) OR (contact_id = ${targetId} AND other_contact_id = ${sourceId})`;
-    // Suggestions between the source and third contacts now concern the target.
-    await tx`
-      UPDATE merge_suggestions SET contact_id = ${targetId}
-      WHERE contact_id = ${sourceId} AND other_contact_id <> ${targetId}
-        AND NOT EXISTS (SELECT 1 FROM merge_suggestions m WHERE m.contact_id = ${targetId}
-          AND m.other_contact_id = merge_suggestions.other_contact_id AND m.identity_kind = merge_suggestions.identity_kind
-          AND m.identity_value = merge_suggestions.identity_value)`;
-    await tx`
-      UPDATE merge_suggestions SET other_contact_id = ${targetId}
-      WHERE other_contact_id = ${sourceId} AND contact_id <> ${targetId}
-        AND NOT EXISTS (SELECT 1 FROM merge_suggestions m WHERE m.other_contact_id = ${targetId}
-          AND m.contact_id = merge_suggestions.contact_id AND m.identity_kind = merge_suggestions.identity_kind
-          AND m.identity_value = merge_suggestions.identity_value)`;
+    // Suggestions between the source and third contacts now concern the target (on either side of the pair),
+    // unless the target already has the same suggestion.
+    for (const [side, other] of [
+      ['contact_id', 'other_contact_id'],
+      ['other_contact_id', 'contact_id'],
+    ] as const)
+      await tx`
+        UPDATE merge_suggestions SET ${tx(side)} = ${targetId}
+        WHERE ${tx(side)} = ${sourceId} AND ${tx(other)} <> ${targetId}
+          AND NOT EXISTS (SELECT 1 FROM merge_suggestions m WHERE m.${tx(side)} = ${targetId}
+            AND m.${tx(other)} = merge_suggestions.${tx(other)} AND m.identity_kind = merge_suggestions.identity_kind
+            AND m.identity_value = merge_suggestions.identity_value)`;
     await tx`
       UPDATE contacts SET
         external_id = coalesce(external_id, ${source.externalId}),
