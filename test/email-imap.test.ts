@@ -14,11 +14,11 @@ import {
   type EmailPayload,
   emailTestConfig,
   readiness,
-  startSmtpCapture,
   waitFor,
 } from './support/email.js';
 import { freshEmail, freshPhone } from './support/ids.js';
 import { backends } from './support/pg.js';
+import { startSmtpCapture } from './support/smtp.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/email/', import.meta.url));
 const fixture = (name: string) => readFile(path.join(FIXTURES, name));

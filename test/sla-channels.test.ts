@@ -1,8 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER } from '../src/sla/channels/webhook.js';
 import type { TestContext } from './support/context.js';
@@ -17,60 +14,18 @@ import {
   scannerFor,
   T0,
 } from './support/sla.js';
+import { startSmtpCapture } from './support/smtp.js';
 
 const WEBHOOK_SECRET = 'webhook-secret-0123456789';
-
-interface ReceivedMail {
-  from: string;
-  to: string[];
-  raw: string;
-}
-
-/** A real SMTP server on loopback; `reject` answers the next RCPT TO with the given code. */
-async function startSmtp() {
-  const mails: ReceivedMail[] = [];
-  const rejections: number[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onRcptTo(_address, _session, cb) {
-      const code = rejections.shift();
-      if (code === undefined) return cb();
-      const err = Object.assign(new Error(`${code} mailbox unavailable`), { responseCode: code });
-      return cb(err);
-    },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        cb();
-      });
-    },
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server.server, 'listening');
-  return {
-    port: (server.server.address() as AddressInfo).port,
-    mails,
-    reject: (code: number) => rejections.push(code),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe.each(backends())('SLA email and webhook delivery on %s', (backend) => {
   let ctx: TestContext;
   let hook: SlaContext['bot'];
   let close: () => Promise<void>;
-  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let smtp: Awaited<ReturnType<typeof startSmtpCapture>>;
 
   beforeAll(async () => {
-    smtp = await startSmtp();
+    smtp = await startSmtpCapture();
     ({
       ctx,
       bot: hook,
@@ -95,7 +50,7 @@ describe.each(backends())('SLA email and webhook delivery on %s', (backend) => {
   it('emails the manager through SMTP with a stable Message-ID; a 4xx is retried', async () => {
     const leadId = await newLead(ctx, { at: T0, responsible: 'petrova', name: 'Иван Петров' });
     const scanner = scannerFor(ctx, 'a');
-    smtp.reject(451);
+    smtp.failNext(451);
     ctx.clock.set(at(2 * H));
     await scanner.runOnce();
     const alerts = async () =>
@@ -108,7 +63,7 @@ describe.each(backends())('SLA email and webhook delivery on %s', (backend) => {
     ctx.clock.set(at(2 * H + 30_000));
     await scanner.runOnce();
     expect(await alerts()).toMatchObject({ status: 'sent', attempts: 2 });
-    const mine = smtp.mails.filter((m) => m.raw.includes(leadId));
+    const mine = smtp.received.filter((m) => m.raw.toString('utf8').includes(leadId));
     expect(mine).toHaveLength(1);
     expect(mine[0]!.to).toEqual(['petrova@mebel-fabrika.ru']);
     const parsed = await simpleParser(mine[0]!.raw);
@@ -120,7 +75,7 @@ describe.each(backends())('SLA email and webhook delivery on %s', (backend) => {
 
   it('a permanent SMTP rejection (5xx) fails at once, visibly', async () => {
     const leadId = await newLead(ctx, { at: T0, responsible: 'petrova' });
-    smtp.reject(550);
+    smtp.failNext(550);
     ctx.clock.set(at(2 * H));
     await scannerFor(ctx, 'a').runOnce();
     const email = (await ctx.request('GET', `/api/v1/alerts?leadId=${leadId}&status=failed`)).body.alerts;

@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import type { AttachmentMeta } from '../../src/channels/email/attachments.js';
 import type { FolderStatus } from '../../src/channels/email/folder-watcher.js';
 import type { RawFileRef } from '../../src/channels/email/raw-files.js';
@@ -66,56 +65,6 @@ export function composeMail(m: {
   ];
   const body = Buffer.from(m.text).toString('base64').replace(/.{76}/g, '$&\r\n');
   return { raw: `${lines.join('\r\n')}\r\n\r\n${body}\r\n`, messageId };
-}
-
-export interface CapturedMail {
-  from: string;
-  to: string[];
-  raw: Buffer;
-}
-
-/** A real SMTP server on loopback (the smtp-server package) that records what it accepts. */
-export async function startSmtpCapture(opts: { user: string; password: string }) {
-  const received: CapturedMail[] = [];
-  const rejected = new Set<string>();
-  const server = new SMTPServer({
-    secure: false,
-    hideSTARTTLS: true,
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    logger: false,
-    onAuth(auth, _session, cb) {
-      if (auth.username === opts.user && auth.password === opts.password) cb(null, { user: auth.username });
-      else cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
-    },
-    onRcptTo(address, _session, cb) {
-      if (rejected.has(address.address.toLowerCase()))
-        cb(Object.assign(new Error('5.1.1 Mailbox does not exist'), { responseCode: 550 }));
-      else cb();
-    },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks),
-        });
-        cb(null);
-      });
-    },
-  });
-  server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as { port: number }).port;
-  return {
-    port,
-    received,
-    /** RCPT TO for this address gets 550 from now on. */
-    reject: (address: string) => rejected.add(address.toLowerCase()),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 /**
