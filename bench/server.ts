@@ -45,15 +45,14 @@ export async function startBenchServer(opts: { url: string; poolSize: number }):
   const phoneRegions = () => resolver;
   const metrics = createMetrics();
   const deps = { sql: db.sql, config, clock: systemClock, log: silentLogger, metrics };
-  const { policy, processor, telephony } = createPipeline({ ...deps, phoneRegions, databaseUrl: opts.url });
+  const pipeline = createPipeline({ ...deps, phoneRegions, databaseUrl: opts.url });
+  const { processor, telephony } = pipeline;
   const app = createApp({
     ...deps,
-    policy,
-    processor,
+    ...pipeline,
     tokens: config.api.tokens,
     phoneRegions,
     isAccepting: () => true,
-    telephony,
   });
   await telephony.start();
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;

@@ -93,7 +93,7 @@ export async function runTelephonyContactBench(
     });
     const clock = () => new Date();
     const metrics = createMetrics();
-    const { policy, processor, telephony } = createPipeline({
+    const pipeline = createPipeline({
       sql,
       config,
       clock,
@@ -101,12 +101,12 @@ export async function runTelephonyContactBench(
       metrics,
       databaseUrl: url.toString(),
     });
+    const { telephony } = pipeline;
     telephonyStop = telephony.stop;
     const app = createApp({
+      ...pipeline,
       sql,
       config,
-      policy,
-      processor,
       metrics,
       log: silentLogger,
       clock,

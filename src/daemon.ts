@@ -2,9 +2,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Sql } from 'postgres';
-import { createEmailChannel } from './channels/email/email-channel.js';
 import type { RuntimeSettings } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
+import { errorMessage } from './core/errors.js';
 import { openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
 import { createNumberingPlanService } from './geo/numbering-plan-service.js';
@@ -62,7 +62,7 @@ export async function startDaemon(
   });
   await numberingPlan.load();
   const phoneRegions = numberingPlan.resolver;
-  const { policy, processor, telephony } = createPipeline({
+  const pipeline = createPipeline({
     sql: db.sql,
     config,
     clock,
@@ -72,16 +72,9 @@ export async function startDaemon(
     dataDir: settings.dataDir,
     ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
   });
+  const { processor, telephony, channels } = pipeline;
+  const transports = channels.flatMap((ch) => (ch.transport ? [{ name: ch.name, ...ch.transport }] : []));
   const assigner = createAssigner({ sql: db.sql, config, clock, log });
-  const email = createEmailChannel({
-    sql: db.sql,
-    processor,
-    config,
-    log,
-    clock,
-    metrics,
-    ...(db.kind === 'embedded' ? { spillDir: settings.dataDir } : {}),
-  });
   const replayer = createReplayer({
     sql: db.sql,
     processor,
@@ -107,22 +100,16 @@ export async function startDaemon(
 
   let accepting = false;
   const app = createApp({
+    ...pipeline,
     sql: db.sql,
     config,
-    policy,
-    processor,
     metrics,
     log,
     clock,
     tokens,
     phoneRegions,
     isAccepting: () => accepting,
-    readinessDetails: () => ({
-      databaseKind: db.kind,
-      ...(config.email.mailboxes.length > 0 ? { email: email.status() } : {}),
-    }),
-    repliers: { email: email.replies },
-    telephony,
+    readinessDetails: () => ({ databaseKind: db.kind }),
   });
 
   // Whatever a crash left pending is processed before new intake opens. A failure while starting stops
@@ -152,7 +139,16 @@ export async function startDaemon(
   const port = (server.address() as AddressInfo).port;
   accepting = true;
   sla?.start();
-  email.start();
+  // Channel transports (IMAP watchers, messenger clients) start once intake is open; each reports its own
+  // failures in /readyz and retries, so one broken account never stops the daemon.
+  for (const t of transports)
+    await Promise.resolve()
+      .then(() => t.start())
+      .catch((err) =>
+        log.error({ channel: t.name, err: errorMessage(err) }, 'channel transport failed to start'),
+      );
+  if (transports.length > 0)
+    log.info({ channels: transports.map((t) => t.name) }, 'channel transports started');
   log.info({ host: config.server.host, port, config: settings.configPath }, 'switchboard listening');
 
   let stopping: Promise<void> | undefined;
@@ -163,7 +159,7 @@ export async function startDaemon(
       stopping ??= (async () => {
         accepting = false;
         log.info('stopping: intake closed, finishing in-flight work');
-        await email.stop();
+        for (const t of [...transports].reverse()) await t.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await sla?.stop();
         await processor.drain();

@@ -1,6 +1,8 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { Sql } from 'postgres';
-import { createConfiguredEmailSource } from './channels/email/email-channel.js';
+import type { ChannelDefinition, ChannelModule } from './channels/channel.js';
+import { CHANNELS, channelLookup, createChannels } from './channels/index.js';
+import { createIntake, type Intake } from './channels/webhook/intake.js';
 import type { Config } from './config/schema.js';
 import type { Clock } from './core/clock.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from './geo/index.js';
@@ -17,12 +19,16 @@ export interface Pipeline {
   router: Router;
   processor: Processor;
   telephony: Telephony;
+  /** Store-before-acknowledge for every transport (and the API's inbound route). */
+  intake: Intake;
+  /** Every channel module, in the channel list's order. */
+  channels: ChannelModule[];
 }
 
 /**
- * Wires the core pipeline from config: identity policy, router, processor and telephony (whose hook records
- * a call's outcome in the decision's transaction). Used by the daemon and by the tests, so both run exactly
- * the same composition.
+ * Wires the core pipeline from config: identity policy, router, the call model (telephony), the processor,
+ * the intake and every channel of the channel list. Used by the daemon, the tests and the benches, so all
+ * run exactly the same composition. Names no specific channel.
  */
 export function createPipeline(deps: {
   sql: Sql;
@@ -36,10 +42,12 @@ export function createPipeline(deps: {
   dataDir?: string;
   /** A server PostgreSQL URL (absent: the embedded database); latency-critical paths open side pools there. */
   databaseUrl?: string;
-  /** Outbound HTTP to PBXs; tests use the global fetch against a recorder on loopback. */
+  /** Outbound HTTP to providers; tests use the global fetch against a recorder on loopback. */
   fetch?: typeof fetch;
+  /** The channel list (default: every channel); a test may add a channel of its own. */
+  channels?: readonly ChannelDefinition[];
 }): Pipeline {
-  const { config, phoneRegions: given, dataDir, databaseUrl, fetch, ...rest } = deps;
+  const { config, phoneRegions: given, dataDir, databaseUrl, fetch, channels: definitions, ...rest } = deps;
   const landlineOnly = createPhoneRegionResolver();
   const phoneRegions = given ?? (() => landlineOnly);
   const policy = createIdentityPolicy({
@@ -57,14 +65,31 @@ export function createPipeline(deps: {
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(fetch ? { fetch } : {}),
   });
+  // The processor finds an event's channel by name; the list is filled right below, before any event runs.
+  let sources: (name: string) => ChannelModule | undefined = () => undefined;
   const processor = createProcessor({
     ...rest,
     policy,
     router,
-    afterDecision: telephony.afterDecision,
     maxAttempts: config.ingest.maxAttempts,
     retryBaseDelayMs: config.ingest.retryBaseDelayMs,
-    sources: { email: createConfiguredEmailSource(config, dataDir) },
+    sources: (name) => sources(name),
   });
-  return { policy, router, processor, telephony };
+  const intake = createIntake({ sql: deps.sql, clock: deps.clock, metrics: deps.metrics, processor });
+  const channels = createChannels(
+    {
+      ...rest,
+      config,
+      policy,
+      intake,
+      processor,
+      telephony,
+      ...(dataDir ? { dataDir } : {}),
+      embedded: !databaseUrl,
+      ...(fetch ? { fetch } : {}),
+    },
+    definitions ?? CHANNELS,
+  );
+  sources = channelLookup(channels);
+  return { policy, router, processor, telephony, intake, channels };
 }

@@ -280,6 +280,7 @@ describe.runIf(backends().includes('postgres'))('capacity under concurrency on r
       sql,
       deps: {
         policy,
+        clock: now,
         router: createRuleRouter({
           config: capped,
           phoneRegions: () => createPhoneRegionResolver(),

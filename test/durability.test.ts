@@ -28,6 +28,7 @@ describe.each(backends())('durability on %s', (backend) => {
       router,
       maxAttempts: 3,
       retryBaseDelayMs: 1000,
+      sources: ctx.source,
     });
   const replayerWith = (processor: ReturnType<typeof createProcessor>) =>
     createReplayer({

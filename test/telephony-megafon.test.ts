@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseWebhookFields } from '../src/channels/webhook/fields.js';
 import { contactSchema, eventSchema, historySchema, ratingSchema } from '../src/telephony/megafon/schema.js';
-import { parseWebhookFields } from '../src/telephony/webhook-body.js';
 import { backends } from './support/pg.js';
 import { callByKey, fixture, fixtureFiles, postWebhook, telephonyHarness } from './support/telephony.js';
 
@@ -289,7 +289,7 @@ describe.each(backends())('MegaFon / ITooLabs webhook on %s', (backend) => {
     expect(badStart).toEqual({ status: 400, body: { error: 'Invalid parameters', field: 'start' } });
     expect((await send('malformed/history-bad-fields.form')).status).toBe(400);
     const rejected = await h.ctx.db.sql<{ lastError: string; payload: { fields: Record<string, string> } }[]>`
-      SELECT last_error, payload FROM inbound_events WHERE source = 'megafon' AND status = 'rejected' ORDER BY received_at`;
+      SELECT last_error, payload FROM inbound_events WHERE source = 'megafon' AND status = 'rejected' ORDER BY last_error`;
     expect(rejected.map((r) => r.lastError)).toEqual([
       expect.stringContaining('start: expected YYYYmmddTHHMMSSZ'),
       expect.stringMatching(/^type: /),

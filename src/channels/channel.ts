@@ -1,33 +1,127 @@
-import type { ChannelKind, InboundCommunication } from '../core/communication.js';
+import type { Sql } from 'postgres';
+import type { z } from 'zod';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { ChannelKind } from '../core/communication.js';
+import type { Normalize } from '../core/normalize.js';
+import type { IdentityPolicy } from '../identity/identity.js';
+import type { AfterDecision, Processor } from '../ingest/processor.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Telephony } from '../telephony/telephony.js';
+import type { Intake } from './webhook/intake.js';
+import type { WebhookRoute } from './webhook/route.js';
+
+export type {
+  InboundSource,
+  Normalize,
+  NormalizeResult,
+  SkippedCommunication,
+} from '../core/normalize.js';
 
 /**
- * A communication a source recognized and deliberately keeps out of the lead rules: an auto-reply, a
- * bounce, our own mail, a blocklisted sender. It never creates a contact or a lead; the processor records
- * it on the inbound event with its rule and reason, in the audit trail and in metrics.
+ * # The channel contract (the adapter guide)
+ *
+ * A channel is everything Switchboard needs to talk to one kind of source: email, a PBX, a messenger, the
+ * API. It lives in one folder (`src/channels/<name>/`, PBX providers in `src/telephony/<provider>/`) and is
+ * plugged in with one line in `src/channels/index.ts`. The daemon, the HTTP app, /readyz, the replay worker,
+ * the routing simulator and the benches loop over that list; none of them names a channel.
+ *
+ * The data flow a channel takes part in:
+ * ```
+ * transport (webhook route / IMAP worker / messenger client)
+ *   -> verify            WebhookRoute.verify: token, signature, known account (before anything is stored)
+ *   -> persist raw       ctx.intake.accept(...) commits the payload exactly as received, THEN the sender
+ *                        is answered; a payload refused for its shape is kept with ctx.intake.reject(...)
+ *   -> normalize         ChannelModule.normalize(stored payload) -> InboundCommunication[] (pure, re-runnable)
+ *   -> lead rules, routing, persist     the core; a channel never touches a lead table
+ *   -> afterDecision     optional: channel-family work in the decision's transaction (telephony's call row)
+ * ```
+ * A manager's reply goes the other way through `replier`.
+ *
+ * Rules of thumb:
+ * - `normalize` is deterministic and never throws on vendor quirks: it returns `{ ok: false, error }`, and
+ *   the event is kept (dead, with the reason) for a retry after a fix.
+ * - Webhook routes answer the provider in its own format; they store before they acknowledge.
+ * - Every EventEmitter-based client gets an 'error' listener; a failing account is reported in
+ *   `transport.status()` and retried, never a crash.
+ * - Personal data (phones, emails, text) never goes into info-level logs.
+ * - Outbound vendor calls take their base URL from config (`apiRoot`), so tests point them at a loopback fake.
  */
-export interface SkippedCommunication {
-  channel: ChannelKind;
-  account: string;
-  externalId: string;
-  /** A stable name for the rule that fired, e.g. `skip_auto_reply`. */
-  rule: string;
-  /** A human-readable explanation, without personal data. */
-  reason: string;
+export interface ChannelModule {
+  /**
+   * The channel's name: `inbound_events.source` of its payloads, the first path segment of its webhooks
+   * (`/webhooks/<name>/<account>…`), the label in logs and /readyz. Stable: stored events refer to it.
+   */
+  readonly name: string;
+  /** Stored payload (+ raw bytes) -> communications. Called by the ingest processor and the simulator. */
+  readonly normalize: Normalize;
+  /** HTTP endpoints the provider calls, mounted under `/webhooks/<name>/:account`. */
+  readonly webhooks?: readonly WebhookRoute[];
+  /** Sends a manager's reply on a conversation of `replier.channel`. Absent: replies are refused (422). */
+  readonly replier?: ConversationReplier & { readonly channel: ChannelKind };
+  /** A long-running part (IMAP watchers, a messenger client, a poller). Started once intake is open. */
+  readonly transport?: ChannelTransport;
+  /** Work done in the decision's transaction for each non-duplicate communication of this channel. */
+  readonly afterDecision?: AfterDecision;
 }
 
-/** The result of normalizing one stored payload. Never throws on vendor quirks: returns the problem instead. */
-export type NormalizeResult =
-  | { ok: true; communications: InboundCommunication[]; skipped?: SkippedCommunication[] }
-  | { ok: false; error: string; field?: string };
+/** A long-running part of a channel. */
+export interface ChannelTransport {
+  /** Starts in the background; a failing account must not fail the start (report it in `status()`). */
+  start(): void | Promise<void>;
+  /** Stops and waits for in-flight work (a message being stored). */
+  stop(): Promise<void>;
+  /** Per account: connected or not, last event, last error. Shown in /readyz under the channel's name. */
+  status(): Record<string, unknown>;
+}
+
+/** What a channel gets to build itself. Everything is injected; nothing is read from globals. */
+export interface ChannelContext {
+  config: Config;
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  policy: IdentityPolicy;
+  /** Store-before-acknowledge and rejected payloads: the one intake every transport uses. */
+  intake: Intake;
+  /** Processes a stored event now (transports that need the decision, e.g. a reply's outbound event). */
+  processor: Processor;
+  /** The call model (directory, contact lookup, call rows, recordings) shared by the PBX providers. */
+  telephony: Telephony;
+  /** The daemon's data directory (attachments, big raw messages, sessions); absent in some tests. */
+  dataDir?: string;
+  /** True on the embedded database: big raw payloads are kept as files instead of rows. */
+  embedded: boolean;
+  /** Outbound HTTP to providers (tests: the global fetch against a recorder on loopback). */
+  fetch?: typeof fetch;
+}
 
 /**
- * The contract every inbound source implements. `normalize` turns a stored raw payload (exactly as
- * received) into zero or more InboundCommunications; it is deterministic, so a payload can always be
- * re-normalized after a bug fix. It may be async (MIME parsing is). Transports (HTTP routes, IMAP workers)
- * verify and persist the payload first; the ingest processor calls `normalize` inside the decision transaction.
+ * One entry of the channel list: its name, the configuration section it owns (composed into the one config
+ * schema by `src/config/schema.ts`; a key `channels.<name>` nests under `channels:`), and how to build the
+ * module. Several definitions may share a section (the PBX providers share `telephony`).
  */
-export interface InboundSource {
-  normalize(payload: unknown, raw?: Uint8Array): NormalizeResult | Promise<NormalizeResult>;
+export interface ChannelDefinition {
+  readonly name: string;
+  readonly config?: ChannelConfigSection;
+  create(ctx: ChannelContext): ChannelModule;
+}
+
+/** A configuration section a channel owns: `key` is a top-level key (`email`) or `channels.<name>`. */
+export interface ChannelConfigSection<K extends string = string, S extends z.ZodType = z.ZodType> {
+  readonly key: K;
+  readonly schema: S;
+}
+
+/** Declares a channel, keeping its config key and schema types for the config composition. */
+export function defineChannel<const K extends string, S extends z.ZodType>(
+  definition: ChannelDefinition & { config: ChannelConfigSection<K, S> },
+): ChannelDefinition & { readonly config: ChannelConfigSection<K, S> };
+export function defineChannel(definition: ChannelDefinition): ChannelDefinition;
+export function defineChannel(definition: ChannelDefinition): ChannelDefinition {
+  return definition;
 }
 
 /** A manager's reply on a conversation (POST /api/v1/conversations/{id}/messages). */

@@ -1,12 +1,31 @@
 import { z } from 'zod';
-import { telephonySchema } from '../telephony/config.js';
-import { emailConfigSchema } from './email.js';
+import { CHANNELS } from '../channels/index.js';
 import { checkRouting, managerRoutingFields, routingSchema, teamRoutingFields } from './routing.js';
 import { checkSla, slaSchema } from './sla.js';
 
 const login = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, 'a login: letters, digits, dot, dash, underscore');
+
+type ChannelDefinitions = (typeof CHANNELS)[number];
+type SectionOf<D> = D extends { config: { key: infer K extends string; schema: infer S } } ? [K, S] : never;
+type Sections = SectionOf<ChannelDefinitions>;
+/** Sections at the top level of the file (`email`, `telephony`). */
+type TopSections = { [P in Sections as P[0] extends `channels.${string}` ? never : P[0]]: P[1] };
+/** Sections under `channels:` (a definition's key `channels.vk` is `channels: { vk: … }`). */
+type NestedSections = { [P in Sections as P[0] extends `channels.${infer N}` ? N : never]: P[1] };
+
+const channelSections = (() => {
+  const top: Record<string, z.ZodType> = {};
+  const nested: Record<string, z.ZodType> = {};
+  for (const d of CHANNELS as readonly { config?: { key: string; schema: z.ZodType } }[]) {
+    if (!d.config) continue;
+    const { key, schema } = d.config;
+    if (key.startsWith('channels.')) nested[key.slice('channels.'.length)] = schema;
+    else top[key] = schema;
+  }
+  return { top: top as TopSections, nested: nested as NestedSections };
+})();
 
 /**
  * The one configuration schema. Every setting says why it exists; cross-field checks live in superRefine.
@@ -86,12 +105,14 @@ export const configSchema = z
         replayGraceMs: z.number().int().nonnegative().default(30_000),
       })
       .prefault({}),
-    /** Cloud PBXs (MegaFon/ITooLabs, Mango): webhooks, the contact lookup, click-to-call, recordings. */
-    telephony: telephonySchema.prefault({}),
     /** Alerts about new leads nobody has taken into work: see sla.ts. */
     sla: slaSchema,
-    /** IMAP mailboxes watched for requests and SMTP for replies (src/config/email.ts). */
-    email: emailConfigSchema,
+    /**
+     * Each channel owns its section's schema (see its folder): `email:` (IMAP/SMTP, src/channels/email),
+     * `telephony:` (MegaFon, Mango: src/telephony), and new channels under `channels.<name>:`.
+     */
+    ...channelSections.top,
+    channels: z.object(channelSections.nested).prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

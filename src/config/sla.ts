@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { isValidTimeZone } from '../routing/working-hours.js';
-import { parseDuration } from '../sla/duration.js';
+import { parseDuration } from '../core/duration.js';
+import { isValidTimeZone } from '../core/working-hours.js';
 
 /** `2h`, `90m`, `1h30m`, `1d`: parsed to milliseconds. */
 const duration = z.string().transform((text, ctx) => {

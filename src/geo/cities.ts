@@ -1,5 +1,5 @@
+import type { RegionCode } from '../core/regions.js';
 import { subjectByName } from './region-names.js';
-import type { RegionCode } from './regions.js';
 
 // Cities channels report (VK profile city, Avito item location): every subject's capital plus the large
 // cities that are not capitals. Names as VK and Avito spell them; `ё` and case do not matter.

@@ -1,3 +1,23 @@
+export {
+  FEDERAL_DISTRICTS,
+  type FederalDistrictCode,
+  federalDistrictOf,
+  isMacroTerritoryId,
+  isValidRegionCode,
+  isValidRegionId,
+  MACRO_TERRITORIES,
+  type MacroTerritory,
+  type MacroTerritoryId,
+  macroTerritoryById,
+  macroTerritoryOf,
+  REGIONS,
+  type Region,
+  type RegionCode,
+  type RegionId,
+  regionByCode,
+  regionCodesOf,
+  timeZoneOf,
+} from '../core/regions.js';
 export { CITY_COUNT, regionByCity } from './cities.js';
 export { nationalNumberOf } from './e164.js';
 export { GeoDataError, type GeoDataErrorCode } from './errors.js';
@@ -33,23 +53,3 @@ export {
   type RangeIndexStats,
 } from './range-index.js';
 export { type RegionRef, resolveRegionCell, subjectByName } from './region-names.js';
-export {
-  FEDERAL_DISTRICTS,
-  type FederalDistrictCode,
-  federalDistrictOf,
-  isMacroTerritoryId,
-  isValidRegionCode,
-  isValidRegionId,
-  MACRO_TERRITORIES,
-  type MacroTerritory,
-  type MacroTerritoryId,
-  macroTerritoryById,
-  macroTerritoryOf,
-  REGIONS,
-  type Region,
-  type RegionCode,
-  type RegionId,
-  regionByCode,
-  regionCodesOf,
-  timeZoneOf,
-} from './regions.js';

@@ -1,4 +1,4 @@
-import type { RegionCode } from './regions.js';
+import type { RegionCode } from '../core/regions.js';
 
 // The first two digits of an INN are the code of the tax office's subject. Codes 01-79 and 86-92 follow
 // hflabs/region `tax_office` (ФНС codes); 83 is the Nenets AO (hflabs lists its office under 29, Arkhangelsk,

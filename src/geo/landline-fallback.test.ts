@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { isValidRegionCode, REGIONS } from '../core/regions.js';
 import { landlineAreaCodes, regionByAreaCode } from './landline-fallback.js';
-import { isValidRegionCode, REGIONS } from './regions.js';
 
 describe('regionByAreaCode', () => {
   it.each([

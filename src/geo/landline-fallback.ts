@@ -1,5 +1,5 @@
+import type { RegionCode } from '../core/regions.js';
 import { nationalNumberOf } from './e164.js';
-import type { RegionCode } from './regions.js';
 
 // Geographic ABC codes (ITU list for +7, as in libphonenumber's geocoding data, plus the codes of the
 // subjects added since 2014). Longer prefixes win: 818 is Arkhangelsk but 81853 is Naryan-Mar (Nenets AO).

@@ -1,7 +1,7 @@
+import { type FederalDistrictCode, federalDistrictOf, type RegionId } from '../core/regions.js';
 import { isKazakhNationalNumber, nationalNumberOf } from './e164.js';
 import { regionByAreaCode } from './landline-fallback.js';
 import type { RangeIndex } from './range-index.js';
-import { type FederalDistrictCode, federalDistrictOf, type RegionId } from './regions.js';
 
 /** Where a phone number's region came from. */
 export type PhoneRegionSource = 'numbering_plan' | 'area_code';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { RegionId } from '../core/regions.js';
 import { nationalNumberOf } from './e164.js';
 import { buildRangeIndex, type NumberingPlanRange } from './range-index.js';
-import type { RegionId } from './regions.js';
 
 const range = (first: number, last: number, region: RegionId, operator = 'OP'): NumberingPlanRange => ({
   first,

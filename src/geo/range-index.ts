@@ -1,5 +1,5 @@
+import type { RegionId } from '../core/regions.js';
 import { nationalNumberOf } from './e164.js';
-import type { RegionId } from './regions.js';
 
 /** One numbering-plan range over 10-digit national numbers (e.g. 9160000000..9169999999), inclusive. */
 export interface NumberingPlanRange {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { REGIONS } from '../core/regions.js';
 import {
   isBlankRegionCell,
   type RegionRef,
@@ -7,7 +8,6 @@ import {
   splitRegionCell,
   subjectByName,
 } from './region-names.js';
-import { REGIONS } from './regions.js';
 
 const subject = (code: string): RegionRef => ({ kind: 'subject', code }) as RegionRef;
 const macro = (id: string): RegionRef => ({ kind: 'macro', id }) as RegionRef;

@@ -1,4 +1,4 @@
-import { type MacroTerritoryId, macroTerritoryOf, REGIONS, type RegionCode } from './regions.js';
+import { type MacroTerritoryId, macroTerritoryOf, REGIONS, type RegionCode } from '../core/regions.js';
 
 /**
  * What a registry region spelling means:

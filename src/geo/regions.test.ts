@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { subjectByName } from './region-names.js';
 import {
   FEDERAL_DISTRICTS,
   federalDistrictOf,
@@ -16,7 +15,8 @@ import {
   regionByCode,
   regionCodesOf,
   timeZoneOf,
-} from './regions.js';
+} from '../core/regions.js';
+import { subjectByName } from './region-names.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const hflabsFile = path.resolve(repoRoot, '../shared/data/regions/hflabs-region.csv');

@@ -1,9 +1,9 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Sql } from 'postgres';
-import type { ConversationReplier } from '../channels/channel.js';
+import type { ChannelModule } from '../channels/channel.js';
+import type { Intake } from '../channels/webhook/intake.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
-import type { ChannelKind } from '../core/communication.js';
 import type { PhoneRegionResolver } from '../geo/index.js';
 import type { IdentityPolicy } from '../identity/identity.js';
 import type { Processor } from '../ingest/processor.js';
@@ -27,10 +27,12 @@ export interface AppDeps {
   isAccepting: () => boolean;
   /** Extra readiness details contributed by components (database kind, workers). */
   readinessDetails?: () => Record<string, unknown>;
-  /** Cloud PBX webhooks and call endpoints. Absent: those routes are not mounted. */
+  /** The call model behind /api/v1/calls (click-to-call, recordings). Absent: those routes are not mounted. */
   telephony?: Telephony;
-  /** Channels that can send a manager's reply on a conversation (email: SMTP). */
-  repliers?: Partial<Record<ChannelKind, ConversationReplier>>;
+  /** Every channel: its webhooks are mounted, its replier answers conversations, its transport is in /readyz. */
+  channels: readonly ChannelModule[];
+  /** Store-before-acknowledge, for the API's inbound route. */
+  intake: Intake;
 }
 
 export type AppEnv = { Variables: AuthVariables };

@@ -13,6 +13,7 @@ import { registerOps } from './routes/ops.js';
 import { registerRouting } from './routes/routing.js';
 import { registerSla } from './routes/sla.js';
 import { registerTelephony } from './routes/telephony.js';
+import { registerWebhooks } from './routes/webhooks.js';
 
 /** Builds the HTTP application. No I/O happens here; tests drive it through app.request(). */
 export function createApp(deps: AppDeps): App {
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps): App {
   registerRouting(app, deps);
   if (deps.telephony) registerTelephony(app, { ...deps, telephony: deps.telephony });
   registerConversations(app, deps);
+  registerWebhooks(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import { secretEquals } from '../channels/webhook/verify.js';
 import { errorBody } from './errors.js';
 
 export interface ApiToken {
@@ -9,14 +9,11 @@ export interface ApiToken {
 
 export type AuthVariables = { actor: string };
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 /**
- * Bearer-token auth. Tokens are compared as SHA-256 digests with timingSafeEqual: constant time and
- * independent of length. The token's name becomes the actor in the audit trail (`api:<name>`).
+ * Bearer-token auth. Tokens are compared with `secretEquals` (SHA-256 digests, timingSafeEqual): constant
+ * time and independent of length. The token's name becomes the actor in the audit trail (`api:<name>`).
  */
 export function bearerAuth(tokens: readonly ApiToken[]): MiddlewareHandler<{ Variables: AuthVariables }> {
-  const known = tokens.map((t) => ({ name: t.name, digest: digest(t.token) }));
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -24,9 +21,9 @@ export function bearerAuth(tokens: readonly ApiToken[]): MiddlewareHandler<{ Var
       c.header('WWW-Authenticate', 'Bearer');
       return c.json(errorBody('unauthorized', 'missing bearer token'), 401);
     }
-    const given = digest(m[1]);
     let match: string | undefined;
-    for (const t of known) if (timingSafeEqual(t.digest, given)) match = t.name;
+    // Every token is compared (no early exit), each in constant time.
+    for (const t of tokens) if (secretEquals(m[1], t.token)) match = t.name;
     if (!match) {
       c.header('WWW-Authenticate', 'Bearer error="invalid_token"');
       return c.json(errorBody('unauthorized', 'invalid token'), 401);

@@ -1,6 +1,5 @@
-import type { SkippedCommunication } from '../channels/channel.js';
-import type { EventSource } from '../channels/registry.js';
 import type { Decision } from '../core/communication.js';
+import type { SkippedCommunication } from '../core/normalize.js';
 import type { Queryable as Sql } from '../db/queryable.js';
 import { audit } from '../db/repos/audit.js';
 
@@ -8,7 +7,8 @@ export type InboundStatus = 'received' | 'processed' | 'failed' | 'dead' | 'reje
 
 export interface StoredEvent {
   id: string;
-  source: EventSource;
+  /** The channel whose payload this is (its module normalizes it). */
+  source: string;
   account: string | null;
   externalId: string | null;
   payload: unknown;
@@ -19,7 +19,7 @@ export interface StoredEvent {
 }
 
 export interface NewInboundEvent {
-  source: EventSource;
+  source: string;
   account?: string;
   externalId?: string;
   contentType?: string;

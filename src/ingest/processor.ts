@@ -1,9 +1,8 @@
 import type { Sql } from 'postgres';
-import type { InboundSource, SkippedCommunication } from '../channels/channel.js';
-import { type EventSource, inboundSources, isEventSource } from '../channels/registry.js';
 import type { Clock } from '../core/clock.js';
 import type { Decision, InboundCommunication } from '../core/communication.js';
 import { errorMessage, SwitchboardError } from '../core/errors.js';
+import type { Normalize, SkippedCommunication } from '../core/normalize.js';
 import type { Queryable } from '../db/queryable.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -22,8 +21,14 @@ export type ProcessOutcome =
  */
 export type AfterDecision = (
   tx: Queryable,
-  input: { source: EventSource; comm: InboundCommunication; decision: Decision },
+  input: { source: string; comm: InboundCommunication; decision: Decision },
 ) => Promise<void>;
+
+/** What the processor needs of a channel: how to read its stored payloads, and its decision hook. */
+export interface EventSource {
+  normalize: Normalize;
+  afterDecision?: AfterDecision;
+}
 
 export interface ProcessorDeps extends LeadRulesDeps {
   sql: Sql;
@@ -32,9 +37,8 @@ export interface ProcessorDeps extends LeadRulesDeps {
   metrics: Metrics;
   maxAttempts: number;
   retryBaseDelayMs: number;
-  afterDecision?: AfterDecision;
-  /** Sources built from configuration (the email source knows our addresses); others come from the registry. */
-  sources?: Partial<Record<EventSource, InboundSource>>;
+  /** The channel that owns an event's `source` (the channel list); unknown sources make the event dead. */
+  sources: (name: string) => EventSource | undefined;
 }
 
 // Serialization failure, deadlock, unique violation from a racing writer: safe to retry at once.
@@ -63,8 +67,8 @@ export function createProcessor(deps: ProcessorDeps) {
         return { status: 'processed' as const, decisions: event.decision ?? [] };
       if (event.status === 'dead' || event.status === 'rejected')
         throw new PermanentEventError(`event is ${event.status}`);
-      if (!isEventSource(event.source)) throw new PermanentEventError(`unknown source "${event.source}"`);
-      const source = deps.sources?.[event.source] ?? inboundSources[event.source];
+      const source = deps.sources(event.source);
+      if (!source) throw new PermanentEventError(`unknown source "${event.source}"`);
       const normalized = await source.normalize(event.payload, event.raw ?? undefined);
       if (!normalized.ok)
         throw new PermanentEventError(
@@ -73,8 +77,8 @@ export function createProcessor(deps: ProcessorDeps) {
       const decisions: Decision[] = [];
       for (const comm of normalized.communications) {
         const decision = await applyLeadRules(tx, comm, deps, event.id);
-        if (deps.afterDecision && decision.kind !== 'duplicate')
-          await deps.afterDecision(tx, { source: event.source, comm, decision });
+        if (source.afterDecision && decision.kind !== 'duplicate')
+          await source.afterDecision(tx, { source: event.source, comm, decision });
         decisions.push(decision);
       }
       const skipped = normalized.skipped ?? [];

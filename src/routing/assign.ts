@@ -1,8 +1,8 @@
+import { isOnShift, nextShiftStart } from '../core/working-hours.js';
 import { lockNames } from '../db/locks.js';
 import type { Queryable as Sql } from '../db/queryable.js';
 import type { RoutingCandidate } from './router.js';
 import type { TeamDirectory, TeamRuntime } from './teams.js';
-import { isOnShift, nextShiftStart } from './working-hours.js';
 
 /** A manager who already handles this client, and where that was learned. */
 export interface StickyCandidate {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Decision, DecisionKind, InboundCommunication } from '../core/communication.js';
+import type { Clock } from '../core/clock.js';
+import type { Decision, InboundCommunication } from '../core/communication.js';
 import { lockNames } from '../db/locks.js';
 import type { Queryable as Sql } from '../db/queryable.js';
 import { audit } from '../db/repos/audit.js';
@@ -8,16 +9,19 @@ import { findMessage, insertMessage, upsertConversation } from '../db/repos/conv
 import { activeDealOf, createLead, openLeadOf } from '../db/repos/leads.js';
 import type { IdentityPolicy } from '../identity/identity.js';
 import { identityKey } from '../identity/identity.js';
+import { decideLead } from './decide.js';
 import { bindIdentities, describeIdentity, normalizeParty, resolveContact } from './resolve-contact.js';
 import type { Router } from './router.js';
 
 export interface LeadRulesDeps {
   policy: IdentityPolicy;
   router: Router;
+  clock: Clock;
 }
 
 /**
- * The lead rules, applied to one communication inside the caller's transaction:
+ * The lead rules, applied to one communication inside the caller's transaction: load (duplicate check,
+ * contact resolution, deal and open lead) -> decide (`decideLead`, pure) -> route -> persist.
  *  1 duplicate (same channel account + external id) -> nothing changes
  *  2 outbound -> attached to its conversation, never a lead
  *  3 resolve the contact from every identity (conflicts -> merge suggestions, never merges)
@@ -75,7 +79,7 @@ export async function applyLeadRules(
     if (!contact.name && party.name)
       await tx`UPDATE contacts SET name = ${party.name} WHERE id = ${contact.id}`;
   } else {
-    contact = prospectRow(randomUUID(), party.name ?? null, new Date());
+    contact = prospectRow(randomUUID(), party.name ?? null, deps.clock());
     created = true;
   }
   // The new contact's row and its identities in one round trip, in this order.
@@ -95,41 +99,33 @@ export async function applyLeadRules(
       ? 'no identity of the sender was known: new contact'
       : `the sender carried no usable identity (${party.rejected.map((r) => `${r.kind}: ${r.reason}`).join(', ') || 'none given'}): new contact`;
 
-  let kind: DecisionKind;
-  let rule: string;
-  let because: string;
+  // Decide (pure), then route and persist.
+  const { kind, rule, because } = decideLead({
+    direction: comm.direction,
+    deal: deal ?? null,
+    openLead: open ?? null,
+    contactStatus: contact.status,
+    created,
+  });
   let dealId: string | undefined;
   let leadId: string | undefined;
   let newLead: Promise<unknown> | undefined;
-
-  if (comm.direction === 'out') {
-    kind = 'outbound';
-    rule = 'rule_2_outbound';
-    because = 'sent by us: attached to the conversation, never a lead';
-    dealId = deal?.id;
-    leadId = open?.id;
-  } else {
-    if (deal) {
-      kind = 'attached_to_deal';
-      rule = 'rule_4_active_deal';
-      because = `the contact has an active deal ${deal.externalId}${deal.stage ? ` (stage "${deal.stage}")` : ''}`;
-      dealId = deal.id;
-    } else if (open) {
-      kind = 'attached_to_lead';
-      rule = 'rule_5_open_lead';
-      because = `the contact already has an open lead (status ${open.status}): no second lead`;
-      leadId = open.id;
-    } else {
-      const repeat = contact.status === 'client';
-      kind = repeat ? 'repeat_lead' : 'new_lead';
-      rule = repeat ? 'rule_6_known_client' : 'rule_7_unknown';
-      because = repeat
-        ? 'the contact is a known client without an active deal or open lead: repeat lead'
-        : created
-          ? 'new lead for a new prospect'
-          : 'the contact is a prospect without an open lead: new lead';
+  switch (kind) {
+    case 'outbound':
+      dealId = deal?.id;
+      leadId = open?.id;
+      break;
+    case 'attached_to_deal':
+      dealId = deal?.id;
+      break;
+    case 'attached_to_lead':
+      leadId = open?.id;
+      break;
+    case 'repeat_lead':
+    case 'new_lead': {
+      const leadKind = kind === 'repeat_lead' ? 'repeat' : 'new';
       const routed = await deps.router.route(tx, {
-        leadKind: repeat ? 'repeat' : 'new',
+        leadKind,
         channel: comm.channel,
         account: comm.account,
         contact: {
@@ -149,7 +145,7 @@ export async function applyLeadRules(
       newLead = createLead(tx, {
         id: leadId,
         contactId: contact.id,
-        kind: repeat ? 'repeat' : 'new',
+        kind: leadKind,
         channel: comm.channel,
         account: comm.account,
         team: routed.team,
@@ -158,6 +154,11 @@ export async function applyLeadRules(
         firstContactAt: comm.occurredAt,
         queuedAt: routed.queued ? comm.occurredAt : null,
       });
+      break;
+    }
+    default: {
+      const _exhaustive: never = kind;
+      throw new Error(`unhandled decision ${String(_exhaustive)}`);
     }
   }
 

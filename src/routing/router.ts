@@ -1,6 +1,9 @@
 import type { ChannelKind, RoutingSignals } from '../core/communication.js';
+import type { RoutingTrace } from '../core/routing-trace.js';
 import type { Queryable as Sql } from '../db/queryable.js';
 import type { Identity } from '../identity/identity.js';
+
+export type { RoutingCandidate, RoutingTrace } from '../core/routing-trace.js';
 
 /** What routing knows about a lead. Never a vendor payload. */
 export interface RoutingInput {
@@ -22,37 +25,6 @@ export interface RoutingInput {
   /** Region / client type the channel or form stated explicitly, and channel location hints. */
   signals: RoutingSignals;
   now: Date;
-}
-
-/** One manager considered for the lead, and why they were or were not chosen. */
-export interface RoutingCandidate {
-  manager: string;
-  outcome: 'chosen' | 'skipped';
-  why: string;
-}
-
-/** Why the lead went where it went: facts, the rule, the candidates and the choice. Stored with the lead. */
-export interface RoutingTrace {
-  router: string;
-  facts: Record<string, unknown>;
-  rule: string;
-  candidates: RoutingCandidate[];
-  chosen: string | null;
-  /** The team the rule picked. */
-  team?: string;
-  /** How the manager was picked: sticky, round_robin, least_loaded, on_call; `queued` when nobody was. */
-  strategy?: string;
-  /** When the decision was taken (the shift and capacity checks refer to this instant). */
-  decidedAt?: string;
-  /** Present while the lead waits in the team queue. */
-  queued?: { why: string; nextShiftStart: string | null };
-  /** Later assignments by the queue assigner, oldest first. */
-  assignments?: {
-    at: string;
-    manager: string;
-    strategy: string;
-    candidates: RoutingCandidate[];
-  }[];
 }
 
 export interface RoutingResult {

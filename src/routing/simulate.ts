@@ -1,10 +1,10 @@
 import type { Sql } from 'postgres';
-import { inboundSources, isEventSource } from '../channels/registry.js';
 import { type ClientTypesConfig, checkRouting, type RoutingRule } from '../config/routing.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { InboundCommunication } from '../core/communication.js';
 import { ValidationError } from '../core/errors.js';
+import type { InboundSource } from '../core/normalize.js';
 import { getLead } from '../db/repos/leads.js';
 import type { PhoneRegionResolver } from '../geo/index.js';
 import type { IdentityPolicy } from '../identity/identity.js';
@@ -25,6 +25,8 @@ export interface SimulatorDeps {
   policy: IdentityPolicy;
   clock: Clock;
   phoneRegions: () => PhoneRegionResolver;
+  /** The channel owning a stored event's source: re-normalizes the lead's first message. */
+  sources: (name: string) => InboundSource | undefined;
 }
 
 class Rollback<T> extends Error {
@@ -66,7 +68,7 @@ export async function simulateCommunication(
   const router = createRuleRouter({ config, phoneRegions: deps.phoneRegions, clock: deps.clock });
   try {
     await deps.sql.begin(async (tx) => {
-      const decision = await applyLeadRules(tx, comm, { policy: deps.policy, router });
+      const decision = await applyLeadRules(tx, comm, { policy: deps.policy, router, clock: deps.clock });
       const lead = decision.leadId ? await getLead(tx, decision.leadId) : undefined;
       throw new Rollback({
         decision: { kind: decision.kind, rule: decision.rule, reason: decision.reason },
@@ -140,7 +142,7 @@ export async function simulateRecentLeads(
     ORDER BY l.created_at DESC, l.id DESC LIMIT ${limit}`;
 
   // Normalization may be async (email parses MIME): every original communication first, in row order.
-  const originals = await Promise.all(rows.map(originalCommunication));
+  const originals = await Promise.all(rows.map((r) => originalCommunication(deps.sources, r)));
   const leads = rows.map((r, i) => {
     const comm = originals[i];
     const party = comm ? normalizeParty(comm.party, deps.policy) : undefined;
@@ -201,9 +203,13 @@ export async function simulateRecentLeads(
   };
 }
 
-async function originalCommunication(r: ReplayRow): Promise<InboundCommunication | undefined> {
-  if (!r.eventSource || !isEventSource(r.eventSource)) return undefined;
-  const normalized = await inboundSources[r.eventSource].normalize(r.payload, r.raw ?? undefined);
+async function originalCommunication(
+  sources: SimulatorDeps['sources'],
+  r: ReplayRow,
+): Promise<InboundCommunication | undefined> {
+  const source = r.eventSource ? sources(r.eventSource) : undefined;
+  if (!source) return undefined;
+  const normalized = await source.normalize(r.payload, r.raw ?? undefined);
   if (!normalized.ok) return undefined;
   return normalized.communications.find((c) => c.externalId === r.externalId);
 }

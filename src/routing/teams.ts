@@ -1,6 +1,6 @@
 import { teamHoursInput } from '../config/routing.js';
 import type { Config } from '../config/schema.js';
-import { parseWorkingHours, type WorkingHours } from './working-hours.js';
+import { parseWorkingHours, type WorkingHours } from '../core/working-hours.js';
 
 /** A team as assignment uses it: validated config turned into ready structures. */
 export interface TeamRuntime {

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
+import { addWorkingMinutes, type WorkingHours, workingMinutesBetween } from '../core/working-hours.js';
 import { buildTeamDirectory } from '../routing/teams.js';
-import { addWorkingMinutes, type WorkingHours, workingMinutesBetween } from '../routing/working-hours.js';
 
 /**
  * How an SLA clock counts time. The SLA needs only these two operations: `wallCalendar` counts every

@@ -1,5 +1,5 @@
 import type { ChannelKind } from '../core/communication.js';
-import { formatAgeRu } from './duration.js';
+import { formatAgeRu } from '../core/duration.js';
 
 /** What an alert says about a lead (read when it is sent, so the assignee is current). */
 export interface AlertFacts {

@@ -1,5 +1,5 @@
+import { startOfLocalDay } from '../core/working-hours.js';
 import type { Queryable } from '../db/queryable.js';
-import { startOfLocalDay } from '../routing/working-hours.js';
 import type { CalendarResolver } from './calendar.js';
 import type { SlaPolicies } from './policy.js';
 import { breachAt } from './rules.js';

@@ -78,3 +78,6 @@ export const telephonySchema = z
 export type TelephonyConfig = z.infer<typeof telephonySchema>;
 export type MegafonAccountConfig = z.infer<typeof megafonAccountSchema>;
 export type MangoAccountConfig = z.infer<typeof mangoAccountSchema>;
+
+/** The `telephony:` configuration section, shared by the PBX providers' channel definitions. */
+export const telephonyConfigSection = { key: 'telephony', schema: telephonySchema.prefault({}) } as const;

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseWebhookFields } from '../channels/webhook/fields.js';
+import { secretEquals } from '../channels/webhook/verify.js';
 import { telephonySchema } from './config.js';
 import { callEventToLegEvent, summaryToCommunication } from './mango/normalize.js';
 import { callEventSchema, summarySchema } from './mango/schema.js';
@@ -7,7 +9,6 @@ import { createMegafonClient } from './megafon/commands.js';
 import { eventToLegEvent, historyToCommunication } from './megafon/normalize.js';
 import { eventSchema, historySchema } from './megafon/schema.js';
 import { callStateOf, parseAgent } from './model.js';
-import { parseWebhookFields, secretEquals } from './webhook-body.js';
 
 describe('parseAgent: who on our side a PBX user is', () => {
   it.each([

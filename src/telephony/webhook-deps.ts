@@ -1,25 +1,19 @@
 import type { Sql } from 'postgres';
+import type { Intake } from '../channels/webhook/intake.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
-import type { Processor } from '../ingest/processor.js';
 import type { Logger } from '../observability/logger.js';
 import { applyLegEvent } from './call-store.js';
 import type { CallLegEvent } from './model.js';
 import type { Telephony } from './telephony.js';
 
-/** What a PBX webhook handler needs. Handlers are framework-free: (request parts) -> (status, body). */
+/** What a PBX webhook route needs. */
 export interface WebhookDeps {
   sql: Sql;
-  processor: Processor;
+  intake: Intake;
   clock: Clock;
   log: Logger;
   telephony: Telephony;
-}
-
-export interface WebhookReply {
-  status: 200 | 400 | 401 | 404;
-  /** JSON body; undefined for an empty body. */
-  body?: Record<string, unknown>;
 }
 
 /** Names (never values) of fields a provider sent that we do not know: logged once per process. */

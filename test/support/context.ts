@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ChannelDefinition, ChannelModule } from '../../src/channels/channel.js';
+import { channelLookup } from '../../src/channels/index.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
@@ -58,6 +60,8 @@ export interface TestContext {
   metrics: ReturnType<typeof createMetrics>;
   clock: ReturnType<typeof manualClock>;
   telephony: Telephony;
+  /** The channel owning an event's source, as the processor finds it. */
+  source: (name: string) => ChannelModule | undefined;
   /** A temporary data directory (recordings), removed on close. */
   dataDir: string;
   /** Calls the app like a client would, with the bearer token unless `token: null`. */
@@ -74,7 +78,12 @@ export interface TestContext {
 export async function createTestContext(
   backend: Backend,
   overrides: Partial<ConfigInput> = {},
-  opts: { phoneRegions?: PhoneRegionResolver; maxConnections?: number } = {},
+  opts: {
+    phoneRegions?: PhoneRegionResolver;
+    maxConnections?: number;
+    /** The channel list (default: every channel); a test may add a channel of its own. */
+    channels?: readonly ChannelDefinition[];
+  } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(backend, {
     ...(opts.maxConnections ? { maxConnections: opts.maxConnections } : {}),
@@ -85,7 +94,7 @@ export async function createTestContext(
   const phoneRegions = () => phoneRegionResolver;
   const metrics = createMetrics();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'sb-test-'));
-  const { policy, processor, telephony } = createPipeline({
+  const pipeline = createPipeline({
     sql: db.sql,
     config,
     clock: clock.clock,
@@ -94,19 +103,19 @@ export async function createTestContext(
     phoneRegions,
     dataDir,
     ...(db.url ? { databaseUrl: db.url } : {}),
+    ...(opts.channels ? { channels: opts.channels } : {}),
   });
+  const { processor, telephony } = pipeline;
   const app = createApp({
+    ...pipeline,
     sql: db.sql,
     config,
-    policy,
-    processor,
     metrics,
     log: silentLogger,
     clock: clock.clock,
     tokens: config.api.tokens,
     phoneRegions,
     isAccepting: () => true,
-    telephony,
   });
   return {
     db,
@@ -116,6 +125,7 @@ export async function createTestContext(
     metrics,
     clock,
     telephony,
+    source: channelLookup(pipeline.channels),
     dataDir,
     async request(method, path, body, opts = {}) {
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };

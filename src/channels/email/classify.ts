@@ -1,4 +1,4 @@
-import type { EmailConfig } from '../../config/email.js';
+import type { EmailConfig } from './config.js';
 
 /** Why a message is kept out of the lead rules. */
 export type SkipRule =

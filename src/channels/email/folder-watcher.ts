@@ -1,11 +1,11 @@
 import { type FetchMessageObject, ImapFlow } from 'imapflow';
 import type { Sql } from 'postgres';
-import type { MailboxConfig } from '../../config/email.js';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import { getCursor, putCursor } from '../../db/repos/email-cursors.js';
 import type { Processor } from '../../ingest/processor.js';
 import type { Logger } from '../../observability/logger.js';
+import type { MailboxConfig } from './config.js';
 import type { EmailMetrics } from './metrics.js';
 import { type RawSpill, storeFetchedMessage } from './store.js';
 

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Sql } from 'postgres';
-import type { EmailConfig, MailboxConfig } from '../../config/email.js';
 import type { Clock } from '../../core/clock.js';
 import { SwitchboardError, UnprocessableError } from '../../core/errors.js';
 import { lastInboundMessage } from '../../db/repos/conversation-reads.js';
@@ -10,6 +9,7 @@ import { storeInboundEvent } from '../../ingest/inbound-store.js';
 import type { Processor } from '../../ingest/processor.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ConversationReplier } from '../channel.js';
+import type { EmailConfig, MailboxConfig } from './config.js';
 import type { EmailMetrics } from './metrics.js';
 import type { EmailEvent } from './payload.js';
 

@@ -1,4 +1,4 @@
-import type { RoutingTrace } from '../../routing/router.js';
+import type { RoutingTrace } from '../../core/routing-trace.js';
 import type { Queryable as Sql } from '../queryable.js';
 
 export type LeadStatus = 'new' | 'in_progress' | 'converted' | 'junk';

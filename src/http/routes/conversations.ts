@@ -42,7 +42,7 @@ export function registerConversations(app: App, deps: AppDeps): void {
     const body = c.req.valid('json');
     const conversation = await getConversation(deps.sql, id);
     if (!conversation) throw new NotFoundError('conversation');
-    const replier = deps.repliers?.[conversation.channel];
+    const replier = deps.channels.find((ch) => ch.replier?.channel === conversation.channel)?.replier;
     if (!replier)
       throw new UnprocessableError(`replies on the ${conversation.channel} channel are not supported`);
     const result = await replier.reply(conversation, {

@@ -3,7 +3,6 @@ import type { Context } from 'hono';
 import { ZodError } from 'zod';
 import { inboundApiSchema } from '../../channels/api/schema.js';
 import { DECISION_KINDS } from '../../core/communication.js';
-import { storeInboundEvent } from '../../ingest/inbound-store.js';
 import type { App, AppDeps } from '../app-types.js';
 import { validationResponse, zodIssues } from '../errors.js';
 import { errors, ok, security } from './schemas.js';
@@ -52,14 +51,13 @@ export function registerInbound(app: App, deps: AppDeps): void {
     async (c) => {
       const body = c.req.valid('json');
       // Persist the body exactly as received before anything else; only then try to decide.
-      const eventId = await storeInboundEvent(deps.sql, {
+      const eventId = await deps.intake.accept({
         source: 'api',
         account: body.account,
         ...(body.externalId ? { externalId: body.externalId } : {}),
         payload: await c.req.json(),
-        receivedAt: deps.clock(),
       });
-      const outcome = await deps.processor.process(eventId);
+      const outcome = await deps.intake.process(eventId);
       if (outcome.status === 'processed') {
         const decision = outcome.decisions[0]!;
         return c.json({ eventId, decision }, 200);
@@ -76,13 +74,11 @@ export function registerInbound(app: App, deps: AppDeps): void {
       const payload = await c.req.json().catch(() => undefined);
       if (payload !== undefined && payload !== null && typeof payload === 'object') {
         const issues = zodIssues(result.error);
-        await storeInboundEvent(deps.sql, {
+        await deps.intake.reject({
           source: 'api',
           payload,
-          receivedAt: deps.clock(),
-          rejectedWith: issues.map((i) => `${i.field}: ${i.message}`).join('; '),
+          reason: issues.map((i) => `${i.field}: ${i.message}`).join('; '),
         });
-        deps.metrics.failures.inc({ source: 'api', outcome: 'rejected' });
       }
       return validationResponse(c, result.error);
     }) as never,

@@ -33,6 +33,8 @@ export function registerOps(app: App, deps: AppDeps): void {
 
   app.get('/readyz', async (c) => {
     const details: Record<string, unknown> = { ...(deps.readinessDetails?.() ?? {}) };
+    for (const channel of deps.channels)
+      if (channel.transport) details[channel.name] = channel.transport.status();
     let ready = deps.isAccepting();
     if (!ready) details.state = 'not accepting (starting or stopping)';
     try {

@@ -2,10 +2,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { toCommunication } from '../../channels/api/normalize.js';
 import { inboundApiSchema } from '../../channels/api/schema.js';
 import { clientTypesObject, routingRulesSchema } from '../../config/routing.js';
+import { isOnShift, nextShiftStart } from '../../core/working-hours.js';
 import { createPhoneRegionResolver } from '../../geo/index.js';
 import { simulateCommunication, simulateRecentLeads } from '../../routing/simulate.js';
 import { buildTeamDirectory } from '../../routing/teams.js';
-import { isOnShift, nextShiftStart } from '../../routing/working-hours.js';
 import type { App, AppDeps } from '../app-types.js';
 import { anyObject, errors, ok, security } from './schemas.js';
 
@@ -126,7 +126,14 @@ export function registerRouting(app: App, deps: AppDeps): void {
       ...(body.clientTypes ? { clientTypes: body.clientTypes } : {}),
       ...(body.fallbackTeam ? { fallbackTeam: body.fallbackTeam } : {}),
     };
-    const sim = { sql: deps.sql, config: deps.config, policy: deps.policy, clock: deps.clock, phoneRegions };
+    const sim = {
+      sql: deps.sql,
+      config: deps.config,
+      policy: deps.policy,
+      clock: deps.clock,
+      phoneRegions,
+      sources: (name: string) => deps.channels.find((ch) => ch.name === name),
+    };
     const result = body.communication
       ? await simulateCommunication(sim, toCommunication(body.communication), proposal)
       : await simulateRecentLeads(sim, body.days!, body.limit, proposal);

@@ -3,15 +3,11 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import { NotFoundError, UnprocessableError, ValidationError } from '../../core/errors.js';
 import { normalizeIdentity } from '../../identity/identity.js';
 import { getCall, listCalls } from '../../telephony/call-store.js';
-import { createMangoWebhook } from '../../telephony/mango/webhook.js';
-import { createMegafonWebhook } from '../../telephony/megafon/webhook.js';
 import { importPbxUsers } from '../../telephony/pbx-users.js';
 import type { Telephony } from '../../telephony/telephony.js';
-import type { WebhookReply } from '../../telephony/webhook-deps.js';
 import type { App, AppDeps } from '../app-types.js';
 import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
 
@@ -108,32 +104,9 @@ const importUsers = createRoute({
   responses: { 200: ok('What was imported and matched'), 502: ok('The PBX failed'), ...errors },
 });
 
-function reply(c: Context, r: WebhookReply): Response {
-  return r.body === undefined ? c.body(null, r.status) : c.json(r.body, r.status);
-}
-
-/** PBX webhooks (their own token/signature checks, not bearer auth) and the /api/v1 call endpoints. */
+/** The /api/v1 call endpoints (the PBX webhooks are the PBX channels' own, mounted with every channel's). */
 export function registerTelephony(app: App, deps: AppDeps & { telephony: Telephony }): void {
   const tel = deps.telephony;
-  const webhookDeps = {
-    sql: deps.sql,
-    processor: deps.processor,
-    clock: deps.clock,
-    log: deps.log,
-    telephony: tel,
-  };
-  const megafon = createMegafonWebhook(webhookDeps);
-  const mango = createMangoWebhook(webhookDeps);
-
-  app.post('/webhooks/megafon/:account', async (c) =>
-    reply(c, await megafon(c.req.param('account'), await c.req.text(), c.req.header('content-type'))),
-  );
-  app.post('/webhooks/mango/:account/events/:event', async (c) =>
-    reply(c, await mango(c.req.param('account'), c.req.param('event'), await c.req.text())),
-  );
-  // The cabinet's "Проверить подключение" and command results: acknowledged, nothing to do.
-  app.post('/webhooks/mango/:account/ping', (c) => c.body(null, 200));
-  app.post('/webhooks/mango/:account/result/:what', (c) => c.body(null, 200));
 
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { secretEquals } from '../webhook-body.js';
+import { secretEquals } from '../../channels/webhook/verify.js';
 
 /** sign = sha256(vpbx_api_key + json + vpbx_api_salt), lowercase hex, over the json string exactly as sent. */
 export function mangoSign(apiKey: string, json: string, salt: string): string {

@@ -1,6 +1,6 @@
-import { storeInboundEvent } from '../../ingest/inbound-store.js';
+import { unverified, type WebhookResponse, webhookRoute } from '../../channels/webhook/route.js';
 import { queueCallRecording } from '../call-store.js';
-import { recordLiveEvent, type WebhookDeps, type WebhookReply } from '../webhook-deps.js';
+import { recordLiveEvent, type WebhookDeps } from '../webhook-deps.js';
 import { MANGO_RECORDING_PREFIX } from './commands.js';
 import { callEventToLegEvent, type StoredSummary } from './normalize.js';
 import {
@@ -12,8 +12,8 @@ import {
 } from './schema.js';
 import { verifyMango } from './sign.js';
 
-const OK: WebhookReply = { status: 200 };
-const bad = (message: string): WebhookReply => ({ status: 400, body: { error: message } });
+const OK: WebhookResponse = { status: 200 };
+const bad = (message: string): WebhookResponse => ({ status: 400, json: { error: message } });
 
 /**
  * Mango Office notifications: POST /webhooks/mango/<account>/events/<call|summary|recording|dtmf|sms>,
@@ -21,46 +21,74 @@ const bad = (message: string): WebhookReply => ({ status: 400, body: { error: me
  * is parsed. Mango reads only the status code. `summary` is authoritative and goes through the pipeline;
  * `call` only updates live state, ordered by `seq`.
  */
-export function createMangoWebhook(deps: WebhookDeps) {
-  return async function handle(accountId: string, eventKind: string, raw: string): Promise<WebhookReply> {
-    const account = deps.telephony.mango.get(accountId);
-    if (!account) return { status: 404, body: { error: 'Unknown account' } };
-    const form = mangoFormSchema.safeParse(Object.fromEntries(new URLSearchParams(raw)));
-    if (!form.success) return bad(`${form.error.issues[0]?.path.join('.') || 'body'}: required form field`);
-    if (!verifyMango(form.data, account)) {
-      deps.log.warn(
-        { provider: 'mango', account: accountId },
-        'webhook with a wrong key or signature refused',
-      );
-      return { status: 401, body: { error: 'Invalid signature' } };
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(form.data.json);
-    } catch {
-      return bad('json: not JSON');
-    }
-    if (!(MANGO_EVENTS as readonly string[]).includes(eventKind)) {
-      deps.log.warn(
-        { provider: 'mango', event: eventKind.slice(0, 40) },
-        'unknown Mango notification ignored',
-      );
-      return OK;
-    }
-    switch (eventKind as (typeof MANGO_EVENTS)[number]) {
-      case 'call':
-        return call(accountId, json);
-      case 'summary':
-        return summary(accountId, json, form.data.json);
-      case 'recording':
-        return recording(accountId, json);
-      case 'dtmf':
-      case 'sms':
+export function mangoWebhooks(deps: WebhookDeps) {
+  const notification = webhookRoute<{ json: string }>({
+    method: 'POST',
+    path: '/events/:event',
+    verify(req) {
+      const account = deps.telephony.mango.get(req.account);
+      if (!account)
+        return {
+          ok: false,
+          status: 404,
+          reason: 'unknown account',
+          response: { status: 404, json: { error: 'Unknown account' } },
+        };
+      const form = mangoFormSchema.safeParse(Object.fromEntries(new URLSearchParams(req.text())));
+      if (!form.success)
+        return {
+          ok: false,
+          status: 400,
+          reason: 'missing form fields',
+          response: bad(`${form.error.issues[0]?.path.join('.') || 'body'}: required form field`),
+        };
+      if (!verifyMango(form.data, account))
+        return {
+          ok: false,
+          status: 401,
+          reason: 'wrong key or signature',
+          response: { status: 401, json: { error: 'Invalid signature' } },
+        };
+      return { ok: true, value: { json: form.data.json } };
+    },
+    async handle(req, form) {
+      const eventKind = req.params.event ?? '';
+      let json: unknown;
+      try {
+        json = JSON.parse(form.json);
+      } catch {
+        return bad('json: not JSON');
+      }
+      if (!(MANGO_EVENTS as readonly string[]).includes(eventKind)) {
+        deps.log.warn(
+          { provider: 'mango', event: eventKind.slice(0, 40) },
+          'unknown Mango notification ignored',
+        );
         return OK;
-    }
-  };
+      }
+      switch (eventKind as (typeof MANGO_EVENTS)[number]) {
+        case 'call':
+          return call(req.account, json);
+        case 'summary':
+          return summary(req.account, json, form.json);
+        case 'recording':
+          return recording(req.account, json);
+        case 'dtmf':
+        case 'sms':
+          return OK;
+      }
+    },
+  });
+  // The cabinet's "Проверить подключение" and command results: acknowledged, nothing to do.
+  const ping = webhookRoute({ method: 'POST', path: '/ping', verify: unverified, handle: async () => OK });
+  const result = webhookRoute({
+    method: 'POST',
+    path: '/result/:what',
+    verify: unverified,
+    handle: async () => OK,
+  });
 
-  async function call(accountId: string, json: unknown): Promise<WebhookReply> {
+  async function call(accountId: string, json: unknown): Promise<WebhookResponse> {
     const e = callEventSchema.safeParse(json);
     if (!e.success) return bad(`json.${e.error.issues[0]?.path.join('.')}: ${e.error.issues[0]?.message}`);
     const leg = callEventToLegEvent(accountId, e.data);
@@ -69,33 +97,33 @@ export function createMangoWebhook(deps: WebhookDeps) {
     return OK;
   }
 
-  async function summary(accountId: string, json: unknown, rawJson: string): Promise<WebhookReply> {
+  async function summary(accountId: string, json: unknown, rawJson: string): Promise<WebhookResponse> {
     const payload: StoredSummary = { account: accountId, summary: json };
     const s = summarySchema.safeParse(json);
     const raw = new TextEncoder().encode(rawJson);
     if (!s.success) {
       const issue = s.error.issues[0];
-      await storeInboundEvent(deps.sql, {
+      await deps.intake.reject({
         source: 'mango',
         account: accountId,
         payload,
         raw,
-        rejectedWith: `json.${issue?.path.join('.')}: ${issue?.message ?? 'invalid'}`,
+        reason: `json.${issue?.path.join('.')}: ${issue?.message ?? 'invalid'}`,
       });
       return bad(`json.${issue?.path.join('.')}: ${issue?.message}`);
     }
-    const eventId = await storeInboundEvent(deps.sql, {
+    const eventId = await deps.intake.accept({
       source: 'mango',
       account: accountId,
       externalId: s.data.entry_id,
       payload,
       raw,
     });
-    void deps.processor.process(eventId);
+    void deps.intake.process(eventId);
     return OK;
   }
 
-  async function recording(accountId: string, json: unknown): Promise<WebhookReply> {
+  async function recording(accountId: string, json: unknown): Promise<WebhookResponse> {
     const r = recordingEventSchema.safeParse(json);
     if (!r.success) return bad(`json.${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`);
     if (r.data.recording_state.toLowerCase() !== 'completed') return OK;
@@ -107,4 +135,6 @@ export function createMangoWebhook(deps: WebhookDeps) {
     );
     return OK;
   }
+
+  return [notification, ping, result];
 }

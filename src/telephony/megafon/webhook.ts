@@ -1,7 +1,8 @@
-import { storeInboundEvent } from '../../ingest/inbound-store.js';
+import { type Fields, parseWebhookFields } from '../../channels/webhook/fields.js';
+import { type WebhookResponse, webhookRoute } from '../../channels/webhook/route.js';
+import { secretEquals } from '../../channels/webhook/verify.js';
 import { setRating } from '../call-store.js';
-import { type Fields, parseWebhookFields, secretEquals } from '../webhook-body.js';
-import { recordLiveEvent, unknownFieldLogger, type WebhookDeps, type WebhookReply } from '../webhook-deps.js';
+import { recordLiveEvent, unknownFieldLogger, type WebhookDeps } from '../webhook-deps.js';
 import { eventToLegEvent, type StoredHistory } from './normalize.js';
 import {
   contactSchema,
@@ -12,10 +13,10 @@ import {
   ratingSchema,
 } from './schema.js';
 
-const OK: WebhookReply = { status: 200, body: { ok: true } };
-const invalid = (field?: string): WebhookReply => ({
+const OK: WebhookResponse = { status: 200, json: { ok: true } };
+const invalid = (field?: string): WebhookResponse => ({
   status: 400,
-  body: { error: 'Invalid parameters', ...(field ? { field } : {}) },
+  json: { error: 'Invalid parameters', ...(field ? { field } : {}) },
 });
 
 /**
@@ -24,55 +25,71 @@ const invalid = (field?: string): WebhookReply => ({
  * integration otherwise), except a malformed one (400). `history` is stored before the 200 and decided in
  * the background; `contact` is answered inline within its budget; `event` updates the live calls table.
  */
-export function createMegafonWebhook(deps: WebhookDeps) {
+export function megafonWebhook(deps: WebhookDeps) {
   const logUnknown = unknownFieldLogger(deps.log, 'megafon', KNOWN_FIELDS);
 
-  return async function handle(accountId: string, raw: string, contentType?: string): Promise<WebhookReply> {
-    const account = deps.telephony.megafon.get(accountId);
-    if (!account) return { status: 404, body: { error: 'Unknown account' } };
-    const parsed = parseWebhookFields(raw, contentType);
-    if (!parsed) return invalid();
-    const { crm_token: token, ...fields } = parsed;
-    if (!secretEquals(token, account.config.crmToken)) {
-      deps.log.warn({ provider: 'megafon', account: accountId }, 'webhook with a wrong crm_token refused');
-      return { status: 401, body: { error: 'Invalid token' } };
-    }
-    logUnknown(fields);
-    const cmd = fields.cmd ?? '';
-    if (!(MEGAFON_COMMANDS as readonly string[]).includes(cmd)) {
-      deps.log.warn({ provider: 'megafon', cmd: cmd.slice(0, 40) }, 'unknown PBX command ignored');
-      return OK;
-    }
-    switch (cmd as (typeof MEGAFON_COMMANDS)[number]) {
-      case 'contact':
-        return contact(fields);
-      case 'event':
-        return event(accountId, fields);
-      case 'history':
-        return history(accountId, fields);
-      case 'rating':
-        return rating(accountId, fields);
-    }
-  };
+  return webhookRoute<Fields>({
+    method: 'POST',
+    path: '',
+    verify(req) {
+      const account = deps.telephony.megafon.get(req.account);
+      if (!account)
+        return {
+          ok: false,
+          status: 404,
+          reason: 'unknown account',
+          response: { status: 404, json: { error: 'Unknown account' } },
+        };
+      const parsed = parseWebhookFields(req.text(), req.contentType);
+      if (!parsed) return { ok: false, status: 400, reason: 'unreadable body', response: invalid() };
+      const { crm_token: token, ...fields } = parsed;
+      if (!secretEquals(token, account.config.crmToken))
+        return {
+          ok: false,
+          status: 401,
+          reason: 'wrong crm_token',
+          response: { status: 401, json: { error: 'Invalid token' } },
+        };
+      return { ok: true, value: fields };
+    },
+    async handle(req, fields) {
+      logUnknown(fields);
+      const cmd = fields.cmd ?? '';
+      if (!(MEGAFON_COMMANDS as readonly string[]).includes(cmd)) {
+        deps.log.warn({ provider: 'megafon', cmd: cmd.slice(0, 40) }, 'unknown PBX command ignored');
+        return OK;
+      }
+      switch (cmd as (typeof MEGAFON_COMMANDS)[number]) {
+        case 'contact':
+          return contact(fields);
+        case 'event':
+          return event(req.account, fields);
+        case 'history':
+          return history(req.account, fields);
+        case 'rating':
+          return rating(req.account, fields);
+      }
+    },
+  });
 
-  async function contact(fields: Fields): Promise<WebhookReply> {
+  async function contact(fields: Fields): Promise<WebhookResponse> {
     const c = contactSchema.safeParse(fields);
     // Even a malformed lookup gets {}: the caller is waiting and the PBX then dials by its own plan.
-    if (!c.success) return { status: 200, body: {} };
+    if (!c.success) return { status: 200, json: {} };
     const found = await deps.telephony.lookup(c.data.phone);
     deps.log.debug({ provider: 'megafon', callid: c.data.callid, outcome: found.outcome }, 'contact lookup');
-    if (found.outcome !== 'found') return { status: 200, body: {} };
+    if (found.outcome !== 'found') return { status: 200, json: {} };
     const { contactName, responsible } = found.answer;
     return {
       status: 200,
-      body: {
+      json: {
         ...(contactName ? { contact_name: contactName } : {}),
         ...(responsible ? { responsible } : {}),
       },
     };
   }
 
-  async function event(accountId: string, fields: Fields): Promise<WebhookReply> {
+  async function event(accountId: string, fields: Fields): Promise<WebhookResponse> {
     const e = eventSchema.safeParse(fields);
     if (!e.success) return invalid(e.error.issues[0]?.path.join('.'));
     const leg = eventToLegEvent(accountId, e.data);
@@ -84,32 +101,32 @@ export function createMegafonWebhook(deps: WebhookDeps) {
     return OK;
   }
 
-  async function history(accountId: string, fields: Fields): Promise<WebhookReply> {
+  async function history(accountId: string, fields: Fields): Promise<WebhookResponse> {
     const payload: StoredHistory = { account: accountId, fields };
     const h = historySchema.safeParse(fields);
     if (!h.success) {
       const issue = h.error.issues[0];
       const where = issue?.path.join('.') ?? '';
-      await storeInboundEvent(deps.sql, {
+      await deps.intake.reject({
         source: 'megafon',
         account: accountId,
         payload,
-        rejectedWith: `${where}: ${issue?.message ?? 'invalid'}`,
+        reason: `${where}: ${issue?.message ?? 'invalid'}`,
       });
       return invalid(where);
     }
     // The decoded fields are stored (without crm_token: no secret at rest). Stored before the 200: a crash from here on is finished by the replayer, never lost.
-    const eventId = await storeInboundEvent(deps.sql, {
+    const eventId = await deps.intake.accept({
       source: 'megafon',
       account: accountId,
       externalId: h.data.callid,
       payload,
     });
-    void deps.processor.process(eventId);
+    void deps.intake.process(eventId);
     return OK;
   }
 
-  async function rating(accountId: string, fields: Fields): Promise<WebhookReply> {
+  async function rating(accountId: string, fields: Fields): Promise<WebhookResponse> {
     const r = ratingSchema.safeParse(fields);
     if (!r.success) return invalid(r.error.issues[0]?.path.join('.'));
     await setRating(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from './load.js';
+import { parseConfig } from '../../config/load.js';
 
 const base = `
 teams: [{ id: retail, name: Розница }]

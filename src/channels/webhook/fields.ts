@@ -1,5 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-
 /** A webhook body as flat string fields, whichever encoding the PBX chose. */
 export type Fields = Record<string, string>;
 
@@ -48,12 +46,4 @@ function fromForm(raw: string): Fields | undefined {
     return undefined;
   }
   return out;
-}
-
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-
-/** Compares two secrets in constant time, independent of their lengths. */
-export function secretEquals(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  return timingSafeEqual(digest(given), digest(expected));
 }
