@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CHANNEL_KINDS } from '../core/communication.js';
+import { FEDERAL_DISTRICTS, type FederalDistrictCode, isValidRegionId } from '../core/regions.js';
 import { parseWorkingHours, WEEKDAYS, WorkingHoursError } from '../core/working-hours.js';
-import { FEDERAL_DISTRICTS, type FederalDistrictCode, isValidRegionId } from '../geo/index.js';
 
 const ref = z.string().min(1).max(64);
 const FEDERAL_DISTRICT_CODES = Object.keys(FEDERAL_DISTRICTS) as [

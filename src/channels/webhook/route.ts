@@ -51,3 +51,11 @@ export function webhookRoute<T>(route: WebhookRoute<T>): WebhookRoute {
 
 /** Verification for endpoints that need none (a provider's connection check). */
 export const unverified = (): Verdict<undefined> => ({ ok: true, value: undefined });
+
+/** A refusal: answered with `status` and `{ error: message }` (or the given body), logged with `reason`. */
+export function refuse(status: number, reason: string, message = reason): Verdict<never> {
+  return { ok: false, status, reason, response: { status, json: { error: message } } };
+}
+
+/** The account in the URL is not configured for this channel. */
+export const unknownAccount = (): Verdict<never> => refuse(404, 'unknown account', 'Unknown account');

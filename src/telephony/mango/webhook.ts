@@ -1,4 +1,10 @@
-import { unverified, type WebhookResponse, webhookRoute } from '../../channels/webhook/route.js';
+import {
+  refuse,
+  unknownAccount,
+  unverified,
+  type WebhookResponse,
+  webhookRoute,
+} from '../../channels/webhook/route.js';
 import { queueCallRecording } from '../call-store.js';
 import { recordLiveEvent, type WebhookDeps } from '../webhook-deps.js';
 import { MANGO_RECORDING_PREFIX } from './commands.js';
@@ -27,13 +33,7 @@ export function mangoWebhooks(deps: WebhookDeps) {
     path: '/events/:event',
     verify(req) {
       const account = deps.telephony.mango.get(req.account);
-      if (!account)
-        return {
-          ok: false,
-          status: 404,
-          reason: 'unknown account',
-          response: { status: 404, json: { error: 'Unknown account' } },
-        };
+      if (!account) return unknownAccount();
       const form = mangoFormSchema.safeParse(Object.fromEntries(new URLSearchParams(req.text())));
       if (!form.success)
         return {
@@ -42,13 +42,7 @@ export function mangoWebhooks(deps: WebhookDeps) {
           reason: 'missing form fields',
           response: bad(`${form.error.issues[0]?.path.join('.') || 'body'}: required form field`),
         };
-      if (!verifyMango(form.data, account))
-        return {
-          ok: false,
-          status: 401,
-          reason: 'wrong key or signature',
-          response: { status: 401, json: { error: 'Invalid signature' } },
-        };
+      if (!verifyMango(form.data, account)) return refuse(401, 'wrong key or signature', 'Invalid signature');
       return { ok: true, value: { json: form.data.json } };
     },
     async handle(req, form) {

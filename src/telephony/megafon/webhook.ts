@@ -1,5 +1,5 @@
 import { type Fields, parseWebhookFields } from '../../channels/webhook/fields.js';
-import { type WebhookResponse, webhookRoute } from '../../channels/webhook/route.js';
+import { refuse, unknownAccount, type WebhookResponse, webhookRoute } from '../../channels/webhook/route.js';
 import { secretEquals } from '../../channels/webhook/verify.js';
 import { setRating } from '../call-store.js';
 import { recordLiveEvent, unknownFieldLogger, type WebhookDeps } from '../webhook-deps.js';
@@ -33,23 +33,12 @@ export function megafonWebhook(deps: WebhookDeps) {
     path: '',
     verify(req) {
       const account = deps.telephony.megafon.get(req.account);
-      if (!account)
-        return {
-          ok: false,
-          status: 404,
-          reason: 'unknown account',
-          response: { status: 404, json: { error: 'Unknown account' } },
-        };
+      if (!account) return unknownAccount();
       const parsed = parseWebhookFields(req.text(), req.contentType);
       if (!parsed) return { ok: false, status: 400, reason: 'unreadable body', response: invalid() };
       const { crm_token: token, ...fields } = parsed;
       if (!secretEquals(token, account.config.crmToken))
-        return {
-          ok: false,
-          status: 401,
-          reason: 'wrong crm_token',
-          response: { status: 401, json: { error: 'Invalid token' } },
-        };
+        return refuse(401, 'wrong crm_token', 'Invalid token');
       return { ok: true, value: fields };
     },
     async handle(req, fields) {
