@@ -4,6 +4,7 @@ import type { Decision, InboundCommunication } from '../core/communication.js';
 import { errorMessage, SwitchboardError } from '../core/errors.js';
 import type { Normalize, SkippedCommunication } from '../core/normalize.js';
 import type { Queryable } from '../db/queryable.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { applyLeadRules, type LeadRulesDeps } from '../routing/lead-rules.js';
@@ -111,6 +112,11 @@ export function createProcessor(deps: ProcessorDeps) {
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code && TRANSIENT_PG_CODES.has(code) && i < INLINE_RETRIES) continue;
+        if (isDatabaseUnavailable(err)) {
+          // Not the event's fault and not an attempt: it stays pending and the replay worker takes it again.
+          deps.log.warn({ eventId, code }, 'database unavailable; event left pending');
+          return { status: 'failed', error: 'database unavailable' };
+        }
         const permanent = err instanceof PermanentEventError;
         const message = errorMessage(err);
         let status: Awaited<ReturnType<typeof markFailed>> = 'failed';
