@@ -57,6 +57,8 @@ export async function startDaemon(
     dir: config.routing.numberingPlan.dir ?? path.join(settings.dataDir, 'numbering-plan'),
     log,
     refreshHours: config.routing.numberingPlan.refreshHours,
+    checkIntervalMs: config.routing.numberingPlan.checkIntervalMs,
+    registry: metrics.registry,
     download: {
       baseUrl: config.routing.numberingPlan.baseUrl,
       userAgent: config.routing.numberingPlan.userAgent,
@@ -111,7 +113,11 @@ export async function startDaemon(
     tokens,
     phoneRegions,
     isAccepting: () => accepting,
-    readinessDetails: () => ({ databaseKind: db.kind }),
+    degraded: (): Record<string, string> => {
+      const plan = numberingPlan.status();
+      return plan.state === 'loaded' ? {} : { numberingPlan: plan.reason ?? plan.state };
+    },
+    readinessDetails: () => ({ databaseKind: db.kind, numberingPlan: numberingPlan.status() }),
   });
 
   // Whatever a crash left pending is processed before new intake opens. A failure while starting stops

@@ -127,6 +127,8 @@ export const routingSchema = z.object({
       userAgent: z.string().min(1).default(BROWSER_USER_AGENT),
       /** Re-download and reload every N hours while running; 0 = never (use the `geo download` command). */
       refreshHours: z.number().min(0).default(0),
+      /** How often the files' modification times are checked, so `geo:import` takes effect without a restart; 0 = never. */
+      checkIntervalMs: z.number().int().min(0).default(30_000),
     })
     .prefault({}),
   assigner: z
