@@ -59,8 +59,13 @@ const clientTypeRule = z
         channels: z.array(z.enum(CHANNEL_KINDS)).optional(),
         /** Company-side accounts (a mailbox, an Avito profile, a form id). */
         accounts: z.array(z.string().min(1)).optional(),
-        /** Case-insensitive words or phrases in the first message (subject or text). */
-        keywords: z.array(z.string().min(1)).optional(),
+        /**
+         * Case-insensitive whole words or phrases in the first message (subject or text); a trailing `*` makes a
+         * stem (`оптов*` matches «оптовая»), so «опт» never matches «оптимальный».
+         */
+        keywords: z
+          .array(z.string().regex(/^[^*]+\*?$/, 'a word or phrase, optionally ending in * for a stem'))
+          .optional(),
       })
       .strict()
       .refine((w) => Object.values(w).some((v) => v !== undefined), 'give at least one condition'),
