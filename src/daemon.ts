@@ -95,7 +95,7 @@ export async function startDaemon(
         clock,
         log,
         calendars: calendarsFromConfig(config),
-        onOutcome: slaMetrics(metrics.registry),
+        ...slaMetrics(metrics.registry),
       })
     : undefined;
   const tokens: ApiToken[] = [...config.api.tokens];

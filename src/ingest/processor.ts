@@ -53,6 +53,14 @@ class PermanentEventError extends SwitchboardError {
 }
 
 /**
+ * A sender's clock is not ours: a web form sending Moscow time as UTC stamps its lead three hours in the future,
+ * and its SLA clock would start late. Nothing happened after we received it, so the time is clamped to that.
+ */
+function clampToReceived(comm: InboundCommunication, receivedAt: Date): InboundCommunication {
+  return comm.occurredAt > receivedAt ? { ...comm, occurredAt: receivedAt } : comm;
+}
+
+/**
  * Processes one stored inbound event: normalize -> lead rules (-> routing) -> mark processed, all in one
  * transaction, so a crash anywhere leaves the event pending and its effects absent. Re-processing an event
  * that already committed returns its stored decision; a message seen before is a `duplicate`.
@@ -76,7 +84,8 @@ export function createProcessor(deps: ProcessorDeps) {
           `cannot normalize: ${normalized.field ? `${normalized.field}: ` : ''}${normalized.error}`,
         );
       const decisions: Decision[] = [];
-      for (const comm of normalized.communications) {
+      for (const sent of normalized.communications) {
+        const comm = clampToReceived(sent, event.receivedAt);
         const decision = await applyLeadRules(tx, comm, deps, event.id);
         if (source.afterDecision && decision.kind !== 'duplicate')
           await source.afterDecision(tx, { source: event.source, comm, decision });
