@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { type ErrorCode, SwitchboardError, ValidationError, type ValidationIssue } from '../core/errors.js';
+import { unknownFieldIssues } from '../core/unknown-fields.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -34,7 +35,7 @@ export function errorBody(
 }
 
 export function zodIssues(error: ZodError): ValidationIssue[] {
-  return error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
+  return unknownFieldIssues(error.issues).map((i) => ({ field: i.path.join('.'), message: i.message }));
 }
 
 /** 400 naming every offending field: `{"error":{"code":"validation_failed","message":"from.phones.0: …","issues":[…]}}`. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, UnprocessableError, ValidationError } from '../../core/errors.js';
+import { strictObject } from '../../core/unknown-fields.js';
 import { normalizeIdentity } from '../../identity/identity.js';
 import { getCall, listCalls } from '../../telephony/call-store.js';
 import { importPbxUsers } from '../../telephony/pbx-users.js';
@@ -50,21 +51,11 @@ const recording = createRoute({
   },
 });
 
-const makeCallBody = z
-  .object({
-    manager: z
-      .string()
-      .min(1)
-      .max(64)
-      .openapi({ description: 'The manager login; the PBX rings them first' }),
-    phone: z.string().min(1).max(100).openapi({ description: "The client's number, any format" }),
-    account: z
-      .string()
-      .max(64)
-      .optional()
-      .openapi({ description: 'The MegaFon account; needed when several' }),
-  })
-  .openapi('MakeCall');
+const makeCallBody = strictObject({
+  manager: z.string().min(1).max(64).openapi({ description: 'The manager login; the PBX rings them first' }),
+  phone: z.string().min(1).max(100).openapi({ description: "The client's number, any format" }),
+  account: z.string().max(64).optional().openapi({ description: 'The MegaFon account; needed when several' }),
+}).openapi('MakeCall');
 
 const makeCall = createRoute({
   method: 'post',
