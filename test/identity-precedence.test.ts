@@ -23,6 +23,17 @@ describe.each(backends())('identity precedence on %s', (backend) => {
   };
   const leadsOf = async (contactId: string) =>
     (await ctx.db.sql`SELECT count(*)::int AS n FROM leads WHERE contact_id = ${contactId}`)[0]!.n;
+  /** A communication straight into the lead rules (what the email channel makes of a message with a signature). */
+  const decide = (comm: InboundCommunication) => {
+    const { policy, router } = createPipeline({
+      sql: ctx.db.sql,
+      config: ctx.config,
+      clock: ctx.clock.clock,
+      log: silentLogger,
+      metrics: createMetrics(),
+    });
+    return ctx.db.sql.begin((tx) => applyLeadRules(tx, comm, { policy, router, clock: ctx.clock.clock }));
+  };
   const managerEmails = (email: string) =>
     send({ channel: 'email', account: 'sales', direction: 'out', from: undefined, to: { emails: [email] } });
 
@@ -59,13 +70,6 @@ describe.each(backends())('identity precedence on %s', (backend) => {
     const email = freshEmail();
     const client = await send({ from: { phones: [phone] } });
     const out = await managerEmails(email);
-    const { policy, router } = createPipeline({
-      sql: ctx.db.sql,
-      config: ctx.config,
-      clock: ctx.clock.clock,
-      log: silentLogger,
-      metrics: createMetrics(),
-    });
     const comm: InboundCommunication = {
       kind: 'message',
       channel: 'email',
@@ -79,7 +83,7 @@ describe.each(backends())('identity precedence on %s', (backend) => {
       },
       text: `Спасибо! Мой телефон 8${phone}`,
     };
-    const decision = await ctx.db.sql.begin((tx) => applyLeadRules(tx, comm, { policy, router, clock: ctx.clock.clock }));
+    const decision = await decide(comm);
     expect(decision).toMatchObject({
       kind: 'attached_to_lead',
       contactId: client.contactId,
@@ -96,13 +100,6 @@ describe.each(backends())('identity precedence on %s', (backend) => {
     const email = freshEmail();
     const writer = await send({ channel: 'email', account: 'sales', from: { emails: [email] } });
     await ctx.request('PATCH', `/api/v1/leads/${writer.leadId}`, { status: 'junk' });
-    const { policy, router } = createPipeline({
-      sql: ctx.db.sql,
-      config: ctx.config,
-      clock: ctx.clock.clock,
-      log: silentLogger,
-      metrics: createMetrics(),
-    });
     const comm: InboundCommunication = {
       kind: 'message',
       channel: 'email',
@@ -112,7 +109,7 @@ describe.each(backends())('identity precedence on %s', (backend) => {
       occurredAt: ctx.clock.clock(),
       party: { identities: [{ kind: 'email', value: email }], hints: [{ kind: 'phone', value: phone }] },
     };
-    const decision = await ctx.db.sql.begin((tx) => applyLeadRules(tx, comm, { policy, router, clock: ctx.clock.clock }));
+    const decision = await decide(comm);
     expect(decision).toMatchObject({ kind: 'new_lead', contactId: writer.contactId });
   });
 
