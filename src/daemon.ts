@@ -75,6 +75,7 @@ export async function startDaemon(
     phoneRegions,
     dataDir: settings.dataDir,
     ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
+    ...(db.lookupSql ? { lookupSql: db.lookupSql } : {}),
   });
   const { processor, telephony, channels } = pipeline;
   const transports = channels.flatMap((ch) => (ch.transport ? [{ name: ch.name, ...ch.transport }] : []));

@@ -34,6 +34,8 @@ export interface TelephonyDeps {
   dataDir?: string;
   /** A server PostgreSQL URL: the contact lookup gets a small pool of its own there (see contact-lookup.ts). */
   databaseUrl?: string;
+  /** The embedded database's second connection (Database.lookupSql): the contact lookup's own path there. */
+  lookupSql?: Sql;
   /** Outbound HTTP to the PBX (tests point it at a recording server on loopback through baseUrl). */
   fetch?: typeof fetch;
 }
@@ -60,7 +62,7 @@ export function createTelephony(deps: TelephonyDeps) {
   );
   const mango = new Map<string, MangoAccountConfig>(t.mango.map((a) => [a.account, a]));
   const recordingsDir = deps.dataDir ? path.join(deps.dataDir, 'recordings') : undefined;
-  const lookupSql = deps.databaseUrl
+  const sidePool = deps.databaseUrl
     ? openSidePool(deps.databaseUrl, {
         max: 2,
         statementTimeoutMs: t.contactBudgetMs + STATEMENT_TIMEOUT_SLACK_MS,
@@ -115,7 +117,11 @@ export function createTelephony(deps: TelephonyDeps) {
         directory,
         log: deps.log,
         budgetMs: t.contactBudgetMs,
-        ...(lookupSql ? { lookupSql } : {}),
+        ...(sidePool
+          ? { lookupSql: sidePool, sessionTimeout: true }
+          : deps.lookupSql
+            ? { lookupSql: deps.lookupSql }
+            : {}),
       }),
       deps.metrics,
     ),
@@ -133,7 +139,7 @@ export function createTelephony(deps: TelephonyDeps) {
     },
     async stop(): Promise<void> {
       await recordings.stop();
-      await lookupSql?.end({ timeout: 5 });
+      await sidePool?.end({ timeout: 5 });
     },
   };
 }
