@@ -143,9 +143,10 @@ describe.each(backends())('recording downloads on %s', (backend) => {
       ],
       [
         'a host that is not the PBX',
-        'refused-metadata',
-        () => 'http://169.254.169.254/latest/meta-data/',
-        'refused host 169.254.169.254: not one of the account',
+        'refused-foreign',
+        // A documentation address (TEST-NET-3): public, never routed, and not the PBX.
+        () => 'http://203.0.113.7/sys/rec.mp3',
+        'refused host 203.0.113.7: not one of the account',
       ],
     ])('refuses %s, without a request and for good', async (_name, key, link, reason) => {
       const callId = await historyWithLink(ctx, key, link());
