@@ -59,6 +59,9 @@ describe.each(backends())('hidden-number calls on %s', (backend) => {
       ['hidden-empty', ''],
       ['hidden-unknown', 'Unknown'],
       ['hidden-private', 'private'],
+      // Digits, but nobody to call back: a placeholder, and our own number (config company.phones).
+      ['hidden-zeros', '000000'],
+      ['hidden-own', '88005553535'],
     ] as const)
       expect(await postWebhook(h.ctx, MEGAFON, history(callid, phone))).toEqual({
         status: 200,
@@ -94,8 +97,10 @@ describe.each(backends())('hidden-number calls on %s', (backend) => {
       'hidden-empty',
       'hidden-mango-none',
       'hidden-mango-sip',
+      'hidden-own',
       'hidden-private',
       'hidden-unknown',
+      'hidden-zeros',
     ]);
     for (const c of hidden.body.calls)
       expect(c).toMatchObject({ numberHidden: true, clientPhone: null, contactId: null, leadId: null });
@@ -106,6 +111,10 @@ describe.each(backends())('hidden-number calls on %s', (backend) => {
       legs: [expect.objectContaining({ agent: 'ivanov' })],
     });
     expect(await callByKey(h.ctx, 'hidden-answered')).toMatchObject({ state: 'ended', agent: 'ivanov' });
+    expect((await callByKey(h.ctx, 'hidden-zeros')).parseIssues).toEqual([
+      { field: 'phone', issue: 'not a number that can be called back; treated as hidden' },
+    ]);
+    expect((await callByKey(h.ctx, 'hidden-anon')).parseIssues).toBeNull();
     expect(await callByKey(h.ctx, 'hidden-mango-sip')).toMatchObject({ provider: 'mango', state: 'missed' });
     const visible = await h.ctx.request('GET', '/api/v1/calls?numberHidden=false');
     expect(visible.body.calls.some((c: { numberHidden: boolean }) => c.numberHidden)).toBe(false);
@@ -116,7 +125,7 @@ describe.each(backends())('hidden-number calls on %s', (backend) => {
     expect(events).toEqual([{ status: 'processed', rule: 'skip_hidden_number' }]);
     const metrics = await h.ctx.request('GET', '/metrics', undefined, { token: null });
     expect(metrics.body).toMatch(
-      /switchboard_inbound_events_total\{channel="phone",decision="skipped"\} 8\b/,
+      /switchboard_inbound_events_total\{channel="phone",decision="skipped"\} 10\b/,
     );
   });
 });

@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import type { CallCommunication } from '../core/communication.js';
 import { errorMessage } from '../core/errors.js';
 import { openSidePool } from '../db/connect.js';
-import type { IdentityPolicy } from '../identity/identity.js';
+import { type IdentityPolicy, normalizeIdentity } from '../identity/identity.js';
 import type { AfterDecision } from '../ingest/processor.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -14,6 +14,7 @@ import { recordCallOutcome } from './call-store.js';
 import type { MangoAccountConfig, MegafonAccountConfig } from './config.js';
 import { type ContactLookup, createContactLookup } from './contact-lookup.js';
 import { PbxDirectory } from './directory.js';
+import type { HiddenNumberOptions } from './hidden-number.js';
 import { MANGO_RECORDING_PREFIX, mangoRecordingRequest } from './mango/commands.js';
 import { createMegafonClient, type MegafonClient } from './megafon/commands.js';
 import { CALL_PROVIDERS, type CallProvider } from './model.js';
@@ -116,6 +117,10 @@ export function createTelephony(deps: TelephonyDeps) {
   };
 
   const storeDeps = { policy: deps.policy, directory };
+  const hiddenNumbers: HiddenNumberOptions = {
+    anonymousCalls: t.anonymousCalls,
+    callable: (raw) => normalizeIdentity({ kind: 'phone', value: raw }, deps.policy).ok,
+  };
   const afterDecision: AfterDecision = async (tx, { source, comm, decision }) => {
     if (comm.kind !== 'call') return;
     const provider = (CALL_PROVIDERS as readonly string[]).includes(source)
@@ -137,8 +142,8 @@ export function createTelephony(deps: TelephonyDeps) {
     recordingsDir,
     recordings,
     afterDecision,
-    /** The hidden-number policy the PBX sources apply (telephony.anonymousCalls). */
-    hiddenNumbers: { anonymousCalls: t.anonymousCalls },
+    /** The hidden-number policy the PBX sources apply (telephony.anonymousCalls, the identity policy). */
+    hiddenNumbers,
     contactBudgetMs: t.contactBudgetMs,
     lookup: timed(
       createContactLookup({

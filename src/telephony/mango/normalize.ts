@@ -1,6 +1,6 @@
 import type { InboundSource, NormalizeResult } from '../../channels/channel.js';
 import type { CallCommunication, ParseIssue } from '../../core/communication.js';
-import { type AnonymousCallPolicy, callResult } from '../hidden-number.js';
+import { callResult, type HiddenNumberOptions } from '../hidden-number.js';
 import type { CallLegEvent, CallStateName } from '../model.js';
 import { isHiddenNumber, readPbxTime, readSeconds } from '../model.js';
 import { type MangoCallEvent, type MangoSummary, summarySchema } from './schema.js';
@@ -14,7 +14,7 @@ export interface StoredSummary {
 }
 
 /** The stored `events/summary` -> a CallCommunication (internal calls -> none). Pure. */
-export function createMangoSource(opts: { anonymousCalls: AnonymousCallPolicy }): InboundSource {
+export function createMangoSource(opts: HiddenNumberOptions): InboundSource {
   return {
     normalize(payload: unknown): NormalizeResult {
       const stored = payload as Partial<StoredSummary> | null;
@@ -29,7 +29,7 @@ export function createMangoSource(opts: { anonymousCalls: AnonymousCallPolicy })
       const comm = summaryToCommunication(stored.account, parsed.data, receivedAt);
       if (comm === 'internal') return { ok: true, communications: [] };
       if (!comm) return { ok: false, error: 'unreadable and no receive time stored', field: 'create_time' };
-      return callResult(comm, opts.anonymousCalls);
+      return callResult(comm, opts);
     },
   };
 }

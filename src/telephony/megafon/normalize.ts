@@ -1,6 +1,6 @@
 import type { InboundSource, NormalizeResult } from '../../channels/channel.js';
 import type { CallCommunication, ParseIssue } from '../../core/communication.js';
-import { type AnonymousCallPolicy, callResult } from '../hidden-number.js';
+import { callResult, type HiddenNumberOptions } from '../hidden-number.js';
 import type { CallLegEvent, CallStateName } from '../model.js';
 import { isHiddenNumber, parseAgent, readPbxTime, readRecordingLink, readSeconds } from '../model.js';
 import { type EventCommand, type HistoryCommand, historySchema } from './schema.js';
@@ -17,7 +17,7 @@ export interface StoredHistory {
  * The stored `history` payload -> one CallCommunication (the ingest processor calls this). Pure: the same
  * schema the webhook checked is applied again, so a stored payload can be re-normalized after a fix.
  */
-export function createMegafonSource(opts: { anonymousCalls: AnonymousCallPolicy }): InboundSource {
+export function createMegafonSource(opts: HiddenNumberOptions): InboundSource {
   return {
     normalize(payload: unknown): NormalizeResult {
       const stored = payload as Partial<StoredHistory> | null;
@@ -31,7 +31,7 @@ export function createMegafonSource(opts: { anonymousCalls: AnonymousCallPolicy 
       const receivedAt = stored.receivedAt ? new Date(stored.receivedAt) : undefined;
       const comm = historyToCommunication(stored.account, parsed.data, receivedAt);
       if (!comm) return { ok: false, error: 'unreadable and no receive time stored', field: 'start' };
-      return callResult(comm, opts.anonymousCalls);
+      return callResult(comm, opts);
     },
   };
 }
