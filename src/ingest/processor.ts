@@ -18,11 +18,12 @@ export type ProcessOutcome =
 
 /**
  * Work a channel family adds to a decision, inside the same transaction (telephony: the calls row, the
- * recording to copy, the lead's call-back mark). Not called for duplicates.
+ * recording to copy, the lead's call-back mark). Not called for duplicates. Called without a decision for a
+ * communication its source keeps out of the lead rules (NormalizeResult.recordOnly).
  */
 export type AfterDecision = (
   tx: Queryable,
-  input: { source: string; comm: InboundCommunication; decision: Decision },
+  input: { source: string; comm: InboundCommunication; decision?: Decision },
 ) => Promise<void>;
 
 /** What the processor needs of a channel: how to read its stored payloads, and its decision hook. */
@@ -91,6 +92,8 @@ export function createProcessor(deps: ProcessorDeps) {
           await source.afterDecision(tx, { source: event.source, comm, decision });
         decisions.push(decision);
       }
+      for (const comm of normalized.recordOnly ?? [])
+        await source.afterDecision?.(tx, { source: event.source, comm });
       const skipped = normalized.skipped ?? [];
       if (skipped.length > 0) await recordSkipped(tx, event.id, skipped);
       await markProcessed(tx, event.id, decisions, deps.clock());

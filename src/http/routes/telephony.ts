@@ -18,6 +18,9 @@ const listQuery = z.object({
     .optional()
     .openapi({ description: 'true: only calls ringing or in conversation now' }),
   agent: z.string().max(64).optional().openapi({ description: 'A manager login' }),
+  numberHidden: z.enum(['true', 'false']).optional().openapi({
+    description: 'true: only calls from hidden numbers (no contact, no lead); false: the others',
+  }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
@@ -105,6 +108,7 @@ export function registerTelephony(app: App, deps: AppDeps & { telephony: Telepho
       limit: q.limit,
       ...(q.live === 'true' ? { live: true } : {}),
       ...(q.agent ? { agent: q.agent } : {}),
+      ...(q.numberHidden ? { numberHidden: q.numberHidden === 'true' } : {}),
     });
     return c.json({ calls }, 200);
   });
