@@ -73,8 +73,10 @@ export function Layout(props: PageChrome & { children?: Child }) {
             </div>
           </header>
         ) : null}
-        {props.flash ? <output class="flash">{props.flash}</output> : null}
-        <main id="main">{props.children}</main>
+        <main id="main">
+          {props.flash ? <output class="flash">{props.flash}</output> : null}
+          {props.children}
+        </main>
         <aside id="call-card" class="call-card" hidden aria-live="assertive"></aside>
       </body>
     </html>

@@ -22,7 +22,7 @@ export const ru = {
     title: 'Входящие',
     search: 'Поиск: имя, телефон или email',
     searchButton: 'Найти',
-    scope: { mine: 'Мои', team: 'Очередь отдела', all: 'Все' },
+    scope: { default: 'Мои и очередь', mine: 'Только мои', team: 'Весь отдел' },
     allStatuses: 'Все статусы',
     allChannels: 'Все каналы',
     status: 'Статус',

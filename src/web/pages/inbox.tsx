@@ -131,7 +131,7 @@ export function registerInbox(web: Hono<WebEnv>, deps: WebDeps): void {
                 {(['default', 'mine', 'team'] as const).map((s) => (
                   <label class={q.scope === s ? 'on' : ''}>
                     <input type="radio" name="scope" value={s} checked={q.scope === s} />
-                    {s === 'default' ? `${ru.inbox.scope.mine} и очередь` : ru.inbox.scope[s]}
+                    {ru.inbox.scope[s]}
                   </label>
                 ))}
               </fieldset>

@@ -8,6 +8,7 @@ import { markLeadRead } from '../services/inbox.js';
 import { type LeadView, leadFor, leadView } from '../services/lead-view.js';
 import { unreadNotificationCount } from '../services/notifications.js';
 import { colleagues, teamTimeZone, type WebUser } from '../services/users.js';
+import { strategyLabel, traceFacts, translateWhy } from '../trace-ru.js';
 import { HttpPageError } from './errors.js';
 import { Thread } from './lead-thread.js';
 
@@ -215,18 +216,22 @@ function Why(props: { v: LeadView; names: Map<string, string> }) {
     <details class="why" open>
       <summary>{ru.lead.why}</summary>
       <dl>
-        <dt>{ru.lead.rule}</dt>
-        <dd>{r.rule}</dd>
+        {traceFacts(r).map((f) => (
+          <>
+            <dt>{f.label}</dt>
+            <dd>{f.value}</dd>
+          </>
+        ))}
         {r.strategy ? (
           <>
             <dt>{ru.lead.strategy}</dt>
-            <dd>{r.strategy}</dd>
+            <dd>{strategyLabel(r.strategy)}</dd>
           </>
         ) : null}
         {r.queued ? (
           <>
             <dt>Очередь</dt>
-            <dd>{r.queued.why}</dd>
+            <dd>{translateWhy(r.queued.why)}</dd>
           </>
         ) : null}
       </dl>
@@ -235,7 +240,7 @@ function Why(props: { v: LeadView; names: Map<string, string> }) {
           {r.candidates.map((c) => (
             <li class={c.outcome}>
               {c.outcome === 'chosen' ? '✓ ' : '· '}
-              {name(c.manager)}: <span class="muted">{c.why}</span>
+              {name(c.manager)}: <span class="muted">{translateWhy(c.why)}</span>
             </li>
           ))}
         </ul>
