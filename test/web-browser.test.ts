@@ -180,6 +180,39 @@ describe.runIf(backends().includes('postgres') && hasChromium())('the web app in
     });
   });
 
+  it('merges two contacts of one person from the suggestion, then undoes the merge', async () => {
+    const phone = freshPhone();
+    const email = freshEmail();
+    const post = (from: Record<string, unknown>, channel = 'webform') =>
+      server.api(
+        'POST',
+        '/api/v1/inbound',
+        inboundBody({ channel, account: 'site', from, occurredAt: server.clock.clock().toISOString() }),
+      );
+    const byPhone = (await post({ name: 'Глеб Телефонов', phones: [phone] })).body.decision;
+    const byEmail = (await post({ name: 'Глеб Почтовиков', emails: [email] }, 'email')).body.decision;
+    await post({ emails: [email], phones: [phone] }, 'email');
+    await signIn(page, server.url, 'head', PASSWORD);
+    await page.getByRole('link', { name: 'Дубли контактов' }).click();
+    await page.screenshot({ path: `${SHOTS}merges.png` });
+    await page.getByRole('button', { name: /Объединить: оставить «Глеб Почтовиков»/ }).click();
+    await page.getByRole('status').filter({ hasText: 'Контакты объединены' }).waitFor();
+    expect((await server.api('GET', `/api/v1/contacts/${byPhone.contactId}`)).status).toBe(404);
+    await page.getByRole('button', { name: 'Отменить объединение' }).first().click();
+    await page.getByRole('status').filter({ hasText: 'Объединение отменено' }).waitFor();
+    const restored = await server.api('GET', `/api/v1/contacts/${byPhone.contactId}`);
+    expect(restored.status).toBe(200);
+    expect(restored.body.leads.map((l: { id: string }) => l.id)).toEqual([byPhone.leadId]);
+    const kept = await server.api('GET', `/api/v1/contacts/${byEmail.contactId}`);
+    expect(kept.body.leads.map((l: { id: string; status: string }) => [l.id, l.status])).toEqual([
+      [byEmail.leadId, 'new'],
+    ]);
+    await page
+      .getByRole('button', { name: /Объединить: оставить/ })
+      .first()
+      .waitFor();
+  });
+
   it('screens: the inbox on a desktop and the lead page on a phone', async () => {
     await signIn(page, server.url, 'head', PASSWORD);
     await page.goto(`${server.url}/?scope=team&status=all`);

@@ -53,7 +53,17 @@ export interface SuggestionView {
 }
 
 /** Suggestions with both contacts' names and identities (what a person needs to decide). */
-export async function listSuggestions(sql: Sql, status: string, limit: number): Promise<SuggestionView[]> {
+export async function listSuggestions(
+  sql: Sql,
+  status: string,
+  limit: number,
+  /** Only suggestions about contacts with a lead of these teams or of this manager (the web app's managers). */
+  visibleTo?: { teams: string[]; login: string },
+): Promise<SuggestionView[]> {
+  const visible = visibleTo
+    ? sql`AND EXISTS (SELECT 1 FROM leads l WHERE l.contact_id IN (s.contact_id, s.other_contact_id)
+            AND (l.team = ANY(${visibleTo.teams}) OR l.responsible = ${visibleTo.login}))`
+    : sql``;
   return sql<SuggestionView[]>`
     SELECT s.id, s.contact_id, s.other_contact_id, s.identity_kind, s.identity_value, s.reason, s.status, s.created_at,
            a.name AS contact_name, b.name AS other_name,
@@ -62,5 +72,5 @@ export async function listSuggestions(sql: Sql, status: string, limit: number): 
     FROM merge_suggestions s
     LEFT JOIN contacts a ON a.id = s.contact_id
     LEFT JOIN contacts b ON b.id = s.other_contact_id
-    WHERE s.status = ${status} ORDER BY s.created_at DESC LIMIT ${limit}`;
+    WHERE s.status = ${status} ${visible} ORDER BY s.created_at DESC LIMIT ${limit}`;
 }

@@ -9,6 +9,7 @@ import { registerLead } from './pages/lead.js';
 import { registerLeadActions } from './pages/lead-actions.js';
 import { registerLive } from './pages/live.js';
 import { registerLogin } from './pages/login.js';
+import { registerMerges } from './pages/merges.js';
 import { registerNotifications } from './pages/notifications.js';
 import { createLoginThrottle } from './services/throttle.js';
 import { requireCsrf, requireUser, sameOrigin, securityHeaders } from './session.js';
@@ -87,6 +88,7 @@ export function registerWeb(
   registerLead(web, webDeps);
   registerLeadActions(web, webDeps);
   registerNotifications(web, webDeps);
+  registerMerges(web, webDeps);
   registerLive(web, webDeps);
 
   app.route('/', open);
