@@ -5,6 +5,7 @@ import { inboundBody } from './support/context.js';
 import { freshEmail, freshPhone } from './support/ids.js';
 import { backends } from './support/pg.js';
 import { startSmtpCapture } from './support/smtp.js';
+import { fixture, MEGAFON_TOKEN } from './support/telephony.js';
 import { PASSWORD, webConfig } from './support/web.js';
 
 const SHOTS = new URL('../docs/screenshots/', import.meta.url).pathname;
@@ -22,6 +23,11 @@ describe.runIf(backends().includes('postgres') && hasChromium())('the web app in
     smtp = await startSmtpCapture();
     server = await startWebServer(
       await webConfig({
+        telephony: {
+          megafon: [
+            { account: 'main', crmToken: MEGAFON_TOKEN, baseUrl: 'http://127.0.0.1:9', apiKey: 'unused' },
+          ],
+        },
         email: {
           mailboxes: [
             {
@@ -211,6 +217,33 @@ describe.runIf(backends().includes('postgres') && hasChromium())('the web app in
       .getByRole('button', { name: /Объединить: оставить/ })
       .first()
       .waitFor();
+  });
+
+  it('a call ringing on the manager’s PBX login shows the caller’s card at once, with a link to the lead', async () => {
+    const lead = (
+      await server.api(
+        'POST',
+        '/api/v1/inbound',
+        inboundBody({
+          occurredAt: server.clock.clock().toISOString(),
+          from: { name: 'Виктор Звонарёв', phones: ['8 (916) 123-45-67'] },
+          text: 'Мы дилер, перезвоните по прайсу',
+        }),
+      )
+    ).body.decision.leadId;
+    await signIn(page, server.url, 'ivanov', PASSWORD);
+    const ring = await fetch(`${server.url}/webhooks/megafon/main`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: fixture('megafon/answered-call/02-event-incoming-ivanov.form'),
+    });
+    expect(ring.status).toBe(200);
+    const card = page.getByRole('complementary', { name: 'Входящий звонок' });
+    await card.getByText('Виктор Звонарёв').waitFor();
+    expect(await card.textContent()).toContain('+7 (916) 123-45-67');
+    await page.screenshot({ path: `${SHOTS}call-card.png` });
+    await card.getByRole('link', { name: 'Открыть лид' }).click();
+    await page.waitForURL(`${server.url}/leads/${lead}`);
   });
 
   it('screens: the inbox on a desktop and the lead page on a phone', async () => {

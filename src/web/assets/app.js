@@ -78,6 +78,7 @@
       if (call.company) card.append(el('div', 'muted', call.company));
     } else card.append(el('div', 'call-name', 'новый номер'));
     if (call.region) card.append(el('div', 'muted', call.region));
+    if (call.lead) card.append(el('div', 'call-deal', `Лид: ${call.lead.label}`));
     if (call.deal)
       card.append(el('div', 'call-deal', `Сделка: ${call.deal.title || ''} · ${call.deal.stage || ''}`));
     if (call.lastMessages?.length) {

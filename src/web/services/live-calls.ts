@@ -1,6 +1,7 @@
 import type { Queryable as Sql } from '../../db/queryable.js';
 import type { PhoneRegionResolver } from '../../geo/index.js';
 import { formatPhone, regionLabel } from '../format.js';
+import { ru } from '../i18n/ru.js';
 
 /** What the incoming-call card shows (rendered by the page's script with textContent, never as HTML). */
 export interface CallCard {
@@ -12,7 +13,7 @@ export interface CallCard {
   name: string | null;
   company: string | null;
   region: string | null;
-  lead: { id: string; status: string } | null;
+  lead: { id: string; status: string; label: string } | null;
   deal: { title: string | null; stage: string | null } | null;
   lastMessages: { channel: string; direction: string; text: string }[];
 }
@@ -41,9 +42,11 @@ export async function liveCallsFor(
       region: string | null;
     }[]
   >`
-    SELECT ca.id, ca.state, ca.direction, ca.client_phone, ca.contact_id, c.name, co.name AS company, c.region
+    SELECT ca.id, ca.state, ca.direction, ca.client_phone, c.id AS contact_id, c.name, co.name AS company, c.region
     FROM calls ca
-    LEFT JOIN contacts c ON c.id = ca.contact_id
+    -- A ringing call is linked to its contact only when it ends: until then, the number says who it is.
+    LEFT JOIN contacts c ON c.id = coalesce(ca.contact_id,
+      (SELECT i.contact_id FROM identities i WHERE i.kind = 'phone' AND i.value = ca.client_phone))
     LEFT JOIN companies co ON co.id = c.company_id
     WHERE ca.state IN ('ringing', 'answered') AND ca.updated_at > ${since}
       AND (ca.agent = ${person.login} OR ca.agent_pbx = ${pbx} OR EXISTS (
@@ -65,7 +68,7 @@ export async function liveCallsFor(
           SELECT channel, direction, left(coalesce(subject || ': ', '') || coalesce(body, ''), 160) AS text
           FROM messages WHERE contact_id = ${call.contactId} AND kind = 'message'
           ORDER BY occurred_at DESC LIMIT 3`;
-        lead = l ?? null;
+        lead = l ? { ...l, label: ru.status[l.status as keyof typeof ru.status] ?? l.status } : null;
         deal = d ?? null;
       }
       const id = call.region ?? (call.clientPhone && regions ? regionName(regions, call.clientPhone) : null);
