@@ -12,7 +12,7 @@ const SHOTS = new URL('../docs/screenshots/', import.meta.url).pathname;
 
 // A real browser against the real app on loopback. One database backend is enough here (PostgreSQL): the
 // embedded one is covered by the request-level tests of the same pages (test/web-*.test.ts).
-describe.runIf(backends().includes('postgres') && hasChromium())('the web app in Chromium', () => {
+describe.runIf(backends().includes('postgres'))('the web app in Chromium', () => {
   let server: WebServer;
   let smtp: Awaited<ReturnType<typeof startSmtpCapture>>;
   let browser: Browser;
@@ -20,6 +20,8 @@ describe.runIf(backends().includes('postgres') && hasChromium())('the web app in
   let page: Page;
 
   beforeAll(async () => {
+    if (!hasChromium())
+      throw new Error('Chromium is missing: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH');
     smtp = await startSmtpCapture();
     server = await startWebServer(
       await webConfig({
