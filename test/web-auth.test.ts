@@ -110,6 +110,31 @@ describe.each(backends())('web app: sign-in, sessions, permissions (%s)', (backe
     expect((await page(ctx.app, head.jar, `/leads/${partnersLead}`)).status).toBe(200);
   });
 
+  it('a call shows in the thread with its duration; its recording is refused to another team', async () => {
+    const r = await ctx.request(
+      'POST',
+      '/api/v1/inbound',
+      inboundBody({
+        channel: 'phone',
+        account: 'zadarma',
+        subject: undefined,
+        text: undefined,
+        from: { name: 'Позвонивший Клиент', phones: [freshPhone()] },
+        call: { state: 'answered', talkSeconds: 185, recordingUrl: 'https://pbx.example/rec/1.mp3' },
+      }),
+    );
+    const leadId = r.body.decision.leadId;
+    const [call] = await ctx.db.sql<{ id: string }[]>`SELECT id FROM calls WHERE lead_id = ${leadId}`;
+    const petrova = await signIn('petrova');
+    const html = await (await page(ctx.app, petrova.jar, `/leads/${leadId}`)).text();
+    expect(html).toContain('Входящий звонок');
+    expect(html).toContain('3 мин 05 с');
+    // Not downloaded yet: there is nothing to play, but the person may ask.
+    expect((await page(ctx.app, petrova.jar, `/calls/${call!.id}/recording`)).status).toBe(404);
+    const ivanov = await signIn('ivanov');
+    expect((await page(ctx.app, ivanov.jar, `/calls/${call!.id}/recording`)).status).toBe(403);
+  });
+
   it('a post without the session’s CSRF token, or from another site, is refused', async () => {
     const { jar } = await signIn('petrova');
     const noToken = await page(ctx.app, jar, `/leads/${retailLead}/take`, {

@@ -11,6 +11,7 @@ import { registerLive } from './pages/live.js';
 import { registerLogin } from './pages/login.js';
 import { registerMerges } from './pages/merges.js';
 import { registerNotifications } from './pages/notifications.js';
+import { registerRecording } from './pages/recording.js';
 import { createLoginThrottle } from './services/throttle.js';
 import { requireCsrf, requireUser, sameOrigin, securityHeaders } from './session.js';
 
@@ -89,6 +90,7 @@ export function registerWeb(
   registerLeadActions(web, webDeps);
   registerNotifications(web, webDeps);
   registerMerges(web, webDeps);
+  registerRecording(web, webDeps);
   registerLive(web, webDeps);
 
   app.route('/', open);

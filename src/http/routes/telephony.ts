@@ -1,13 +1,10 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, UnprocessableError, ValidationError } from '../../core/errors.js';
 import { strictObject } from '../../core/unknown-fields.js';
 import { normalizeIdentity } from '../../identity/identity.js';
 import { getCall, listCalls } from '../../telephony/call-store.js';
 import { importPbxUsers } from '../../telephony/pbx-users.js';
+import { recordingResponse } from '../../telephony/recording-response.js';
 import type { Telephony } from '../../telephony/telephony.js';
 import type { App, AppDeps } from '../app-types.js';
 import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
@@ -119,29 +116,10 @@ export function registerTelephony(app: App, deps: AppDeps & { telephony: Telepho
     return c.json(call, 200);
   });
 
-  app.openapi(recording, async (c) => {
-    const call = await getCall(deps.sql, c.req.valid('param').id);
-    const file = call?.recording as {
-      status: string;
-      fileName: string | null;
-      contentType: string | null;
-    } | null;
-    if (!call || !file || file.status !== 'stored' || !file.fileName || !tel.recordingsDir)
-      throw new NotFoundError('recording');
-    const full = path.join(tel.recordingsDir, path.basename(file.fileName));
-    const size = await stat(full).then(
-      (s) => s.size,
-      () => undefined,
-    );
-    if (size === undefined) throw new NotFoundError('recording file');
-    return new Response(Readable.toWeb(createReadStream(full)) as ReadableStream, {
-      status: 200,
-      headers: {
-        'content-type': file.contentType ?? 'application/octet-stream',
-        'content-length': String(size),
-      },
-    }) as never;
-  });
+  app.openapi(
+    recording,
+    async (c) => (await recordingResponse(deps.sql, tel.recordingsDir, c.req.valid('param').id)) as never,
+  );
 
   app.openapi(makeCall, async (c) => {
     const body = c.req.valid('json');

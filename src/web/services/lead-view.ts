@@ -86,3 +86,10 @@ export async function isContactConversation(
     await sql`SELECT 1 FROM conversations WHERE id = ${conversationId} AND contact_id = ${contactId}`;
   return rows.length === 1;
 }
+
+/** The lead of a call (for its recording): the same visibility as the lead page. */
+export async function callLeadFor(sql: Sql, user: WebUser, callId: string): Promise<LeadAccess> {
+  const [call] = await sql<{ leadId: string | null }[]>`SELECT lead_id FROM calls WHERE id = ${callId}`;
+  if (!call?.leadId) return { ok: false, reason: 'not_found' };
+  return leadFor(sql, user, call.leadId);
+}
