@@ -128,7 +128,7 @@ export async function runWebBench(o: WebBenchOptions): Promise<WebBenchResult> {
     });
     const clock = () => now;
     const metrics = createMetrics();
-    const { policy, processor, telephony } = createPipeline({
+    const pipeline = createPipeline({
       sql: db.sql,
       config,
       clock,
@@ -137,12 +137,11 @@ export async function runWebBench(o: WebBenchOptions): Promise<WebBenchResult> {
       phoneRegions: () => createPhoneRegionResolver(),
       dataDir: os.tmpdir(),
     });
-    stopTelephony = () => telephony.stop();
+    stopTelephony = () => pipeline.telephony.stop();
     const app = createApp({
+      ...pipeline,
       sql: db.sql,
       config,
-      policy,
-      processor,
       metrics,
       log: silentLogger,
       clock,

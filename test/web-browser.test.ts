@@ -2,6 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasChromium, launchBrowser, signIn, startWebServer, type WebServer } from './support/browser.js';
 import { inboundBody } from './support/context.js';
+import { type HttpRecorder, startHttpRecorder } from './support/http-recorder.js';
 import { freshEmail, freshPhone } from './support/ids.js';
 import { backends } from './support/pg.js';
 import { startSmtpCapture } from './support/smtp.js';
@@ -19,7 +20,10 @@ describe.runIf(backends().includes('postgres'))('the web app in Chromium', () =>
   let context: BrowserContext;
   let page: Page;
 
+  let pbx: HttpRecorder;
   beforeAll(async () => {
+    pbx = await startHttpRecorder();
+    pbx.on('POST /crmapi/v1/makecall', () => ({ body: '{"callid":"c2c-web"}' }));
     if (!hasChromium())
       throw new Error('Chromium is missing: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH');
     smtp = await startSmtpCapture();
@@ -27,7 +31,7 @@ describe.runIf(backends().includes('postgres'))('the web app in Chromium', () =>
       await webConfig({
         telephony: {
           megafon: [
-            { account: 'main', crmToken: MEGAFON_TOKEN, baseUrl: 'http://127.0.0.1:9', apiKey: 'unused' },
+            { account: 'main', crmToken: MEGAFON_TOKEN, baseUrl: pbx.url, apiKey: 'test-pbx-api-key' },
           ],
         },
         email: {
@@ -53,6 +57,7 @@ describe.runIf(backends().includes('postgres'))('the web app in Chromium', () =>
     await browser?.close();
     await server?.close();
     await smtp?.close();
+    await pbx?.close();
   });
   beforeEach(async () => {
     await context?.close();
@@ -246,6 +251,10 @@ describe.runIf(backends().includes('postgres'))('the web app in Chromium', () =>
     await page.screenshot({ path: `${SHOTS}call-card.png` });
     await card.getByRole('link', { name: 'Открыть лид' }).click();
     await page.waitForURL(`${server.url}/leads/${lead}`);
+    // Click-to-call back: the PBX rings the manager, then the client.
+    await page.getByRole('button', { name: 'Позвонить' }).click();
+    await page.getByRole('status').filter({ hasText: 'Звоним' }).waitFor();
+    expect(JSON.parse(pbx.requests.at(-1)!.body)).toEqual({ user: 'ivanov', phone: '79161234567' });
   });
 
   it('screens: the inbox on a desktop and the lead page on a phone', async () => {

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { createEmailChannel } from '../../src/channels/email/email-channel.js';
 import { storeFetchedMessage } from '../../src/channels/email/store.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import { createPhoneRegionResolver } from '../../src/geo/index.js';
@@ -49,7 +48,7 @@ export async function startWebServer(input: ConfigInput) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'sb-web-'));
   const metrics = createMetrics();
   const phoneRegions = createPhoneRegionResolver();
-  const { policy, processor, telephony } = createPipeline({
+  const pipeline = createPipeline({
     sql: db.sql,
     config,
     clock: clock.clock,
@@ -59,28 +58,19 @@ export async function startWebServer(input: ConfigInput) {
     dataDir,
     ...(db.url ? { databaseUrl: db.url } : {}),
   });
-  const email = createEmailChannel({
-    sql: db.sql,
-    processor,
-    config,
-    log: silentLogger,
-    clock: clock.clock,
-    metrics,
-  });
+  const { processor, telephony } = pipeline;
   let accepting = true;
+  // The channels' transports (IMAP watchers) are not started: mail is stored as a watcher would store it.
   const app = createApp({
+    ...pipeline,
     sql: db.sql,
     config,
-    policy,
-    processor,
     metrics,
     log: silentLogger,
     clock: clock.clock,
     tokens: config.api.tokens,
     phoneRegions: () => phoneRegions,
     isAccepting: () => accepting,
-    repliers: { email: email.replies },
-    telephony,
     web: { livePollMs: 150 },
   });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });

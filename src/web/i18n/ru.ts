@@ -79,6 +79,7 @@ export const ru = {
     reassign: 'Передать коллеге',
     reassignSubmit: 'Передать',
     call: 'Позвонить',
+    calling: 'Звоним: сначала зазвонит ваш телефон, затем соединим с клиентом',
     reply: 'Ответ клиенту',
     replySubject: 'Тема',
     replyText: 'Текст ответа',

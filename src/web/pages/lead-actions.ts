@@ -4,9 +4,10 @@ import { sendReply } from '../../channels/reply/send-reply.js';
 import { ValidationError } from '../../core/errors.js';
 import { patchLead } from '../../crm/lead-updates.js';
 import type { LeadPatch } from '../../crm/schemas.js';
+import { clickToCall } from '../../telephony/click-to-call.js';
 import type { WebContext, WebDeps, WebEnv } from '../context.js';
 import { type JunkReason, ru } from '../i18n/ru.js';
-import { isContactConversation, leadFor } from '../services/lead-view.js';
+import { contactHasPhone, isContactConversation, leadFor } from '../services/lead-view.js';
 import { colleagues } from '../services/users.js';
 import { HttpPageError } from './errors.js';
 
@@ -51,6 +52,15 @@ export function registerLeadActions(web: Hono<WebEnv>, deps: WebDeps): void {
     if (!colleagues(deps.config, c.get('user')).some((m) => m.login === to))
       throw new ValidationError('not a colleague', [{ field: 'responsible', message: 'unknown' }]);
     return { responsible: to };
+  });
+
+  web.post(`${ID}/call`, async (c) => {
+    const lead = await visibleLead(c);
+    const phone = String((await c.req.parseBody()).phone ?? '');
+    if (!deps.telephony || !(await contactHasPhone(deps.sql, lead.contactId, phone)))
+      throw new HttpPageError(404);
+    await clickToCall({ ...deps, telephony: deps.telephony }, { manager: c.get('user').login, phone });
+    return c.redirect(`/leads/${lead.id}?ok=calling`, 303);
   });
 
   const replyForm = z.object({

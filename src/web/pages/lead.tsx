@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import { canReply } from '../../channels/reply/send-reply.js';
+import { canClickToCall } from '../../telephony/click-to-call.js';
 import type { WebDeps, WebEnv } from '../context.js';
 import { formatExact, formatIdentity, formatWhen, regionLabel } from '../format.js';
 import { ru } from '../i18n/ru.js';
@@ -18,6 +19,7 @@ export const FLASH: Record<string, string> = {
   converted: ru.lead.converted,
   junked: ru.lead.junked,
   reassigned: ru.lead.reassigned,
+  calling: ru.lead.calling,
 };
 
 /** The conversation a reply goes to: where the client last wrote about this lead, else their newest one. */
@@ -120,7 +122,15 @@ function Actions(props: { v: LeadView; user: WebUser; deps: WebDeps; csrf: strin
   );
 }
 
-function Card(props: { v: LeadView; deps: WebDeps; tz: string; now: Date; names: Map<string, string> }) {
+function Card(props: {
+  v: LeadView;
+  deps: WebDeps;
+  tz: string;
+  now: Date;
+  names: Map<string, string>;
+  csrf: string;
+  canCall: boolean;
+}) {
   const { contact, lead } = props.v;
   const company = contact.company as { name?: string | null; inn?: string | null } | null;
   const teamName = props.deps.config.teams.find((t) => t.id === lead.team)?.name ?? lead.team;
@@ -134,7 +144,17 @@ function Card(props: { v: LeadView; deps: WebDeps; tz: string; now: Date; names:
             {contact.identities.map((i) => (
               <li>
                 {i.kind === 'phone' ? (
-                  <a href={`tel:${String(i.value)}`}>{formatIdentity('phone', String(i.value))}</a>
+                  <>
+                    <a href={`tel:${String(i.value)}`}>{formatIdentity('phone', String(i.value))}</a>
+                    {props.canCall ? (
+                      <PostForm action={`/leads/${lead.id}/call`} csrf={props.csrf} class="inline">
+                        <input type="hidden" name="phone" value={String(i.value)} />
+                        <button type="submit" class="small">
+                          {ru.lead.call}
+                        </button>
+                      </PostForm>
+                    ) : null}
+                  </>
                 ) : i.kind === 'email' ? (
                   <a href={`mailto:${String(i.value)}`}>{String(i.value)}</a>
                 ) : (
@@ -313,7 +333,18 @@ export function registerLead(web: Hono<WebEnv>, deps: WebDeps): void {
           </div>
           <aside class="lead-side">
             <Actions v={v} user={user} deps={deps} csrf={c.get('csrf')} />
-            <Card v={v} deps={deps} tz={tz} now={now} names={names} />
+            <Card
+              v={v}
+              deps={deps}
+              tz={tz}
+              now={now}
+              names={names}
+              csrf={c.get('csrf')}
+              canCall={
+                canClickToCall(deps.telephony) &&
+                Boolean(deps.config.managers.find((m) => m.login === user.login)?.pbxLogin)
+              }
+            />
             <Why v={v} names={names} />
             <Trail v={v} tz={tz} now={now} />
           </aside>

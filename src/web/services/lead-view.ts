@@ -93,3 +93,10 @@ export async function callLeadFor(sql: Sql, user: WebUser, callId: string): Prom
   if (!call?.leadId) return { ok: false, reason: 'not_found' };
   return leadFor(sql, user, call.leadId);
 }
+
+/** Whether the phone (E.164) is one of the contact's: «Позвонить» calls only the lead's own client. */
+export async function contactHasPhone(sql: Sql, contactId: string, e164: string): Promise<boolean> {
+  const rows =
+    await sql`SELECT 1 FROM identities WHERE contact_id = ${contactId} AND kind = 'phone' AND value = ${e164}`;
+  return rows.length === 1;
+}
