@@ -175,6 +175,12 @@ describe.runIf(backends().includes('postgres'))('the web app in Chromium', () =>
     await page.waitForURL(`${server.url}/leads/${forgotten}`);
     await page.getByRole('heading', { name: 'Забытый Клиент' }).waitFor();
     expect(await page.locator('#notif-badge').textContent()).toMatch(/^\d+$/);
+    // The in-app notifications: a badge until they are marked read.
+    await page.getByRole('link', { name: /Уведомления/ }).click();
+    await page.getByRole('link', { name: 'Открыть лид' }).first().waitFor();
+    await page.getByRole('button', { name: 'Отметить все прочитанными' }).click();
+    await page.getByText('Отметить все прочитанными').waitFor({ state: 'detached' });
+    expect(await page.locator('#notif-badge').isHidden()).toBe(true);
   });
 
   it('junk with a reason closes the lead and records the reason', async () => {
