@@ -1,4 +1,4 @@
-import type { RoutingTrace } from '../routing/router.js';
+import type { RoutingTrace } from '../core/routing-trace.js';
 import { regionLabel } from './format.js';
 
 /**
