@@ -67,17 +67,23 @@ export function registerLeadActions(web: Hono<WebEnv>, deps: WebDeps): void {
     conversationId: z.uuid(),
     text: z.string().trim().min(1).max(100_000),
     subject: z.string().trim().max(500).optional(),
+    idempotencyKey: z.string().trim().min(1).max(200).optional(),
   });
   web.post(`${ID}/reply`, async (c) => {
     const lead = await visibleLead(c);
     const parsed = replyForm.safeParse(await c.req.parseBody());
     if (!parsed.success)
       throw new ValidationError('the reply is empty', [{ field: 'text', message: 'required' }]);
-    const { conversationId, text, subject } = parsed.data;
+    const { conversationId, text, subject, idempotencyKey } = parsed.data;
     // The conversation must be this lead's contact's: a forged id cannot write into someone else's thread.
     if (!(await isContactConversation(deps.sql, conversationId, lead.contactId)))
       throw new HttpPageError(404);
-    await sendReply(deps, conversationId, { text, ...(subject ? { subject } : {}), actor: actor(c) });
+    await sendReply(deps, conversationId, {
+      text,
+      ...(subject ? { subject } : {}),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+      actor: actor(c),
+    });
     return c.redirect(`/leads/${lead.id}?ok=sent`, 303);
   });
 }

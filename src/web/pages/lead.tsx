@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import { canReply } from '../../channels/reply/send-reply.js';
 import { canClickToCall } from '../../telephony/click-to-call.js';
@@ -44,6 +45,8 @@ function ReplyBox(props: { v: LeadView; deps: WebDeps; csrf: string }) {
     <PostForm action={`/leads/${props.v.lead.id}/reply`} csrf={props.csrf} class="reply">
       <h2 class="sr">{ru.lead.reply}</h2>
       <input type="hidden" name="conversationId" value={String(target.id)} />
+      {/* One key per rendered form: a double click or a browser's re-post never sends the reply twice. */}
+      <input type="hidden" name="idempotencyKey" value={randomUUID()} />
       {channel === 'email' ? (
         <label class="subject">
           {ru.lead.replySubject}
