@@ -135,6 +135,33 @@ describe.each(backends())('web app: sign-in, sessions, permissions (%s)', (backe
     expect((await page(ctx.app, ivanov.jar, `/calls/${call!.id}/recording`)).status).toBe(403);
   });
 
+  it('«Перевести в сделку» converts the lead (an unknown CRM deal number is refused, nothing changes)', async () => {
+    const r = await ctx.request(
+      'POST',
+      '/api/v1/inbound',
+      inboundBody({ from: { name: 'Будущий Клиент', phones: [freshPhone()] } }),
+    );
+    const leadId = r.body.decision.leadId;
+    const { jar } = await signIn('petrova');
+    const csrf = csrfOf(await (await page(ctx.app, jar, `/leads/${leadId}`)).text());
+    const post = (fields: Record<string, string>) =>
+      page(ctx.app, jar, `/leads/${leadId}/convert`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
+      });
+    const unknown = await post({ dealExternalId: 'D-404' });
+    expect(unknown.status).toBe(422);
+    expect(await unknown.text()).toContain('Не получилось');
+    expect((await ctx.request('GET', `/api/v1/leads/${leadId}`)).body.status).toBe('new');
+    const ok = await post({ dealExternalId: '' });
+    expect(ok.status).toBe(303);
+    const lead = (await ctx.request('GET', `/api/v1/leads/${leadId}`)).body;
+    expect(lead.status).toBe('converted');
+    expect(lead.contact.status).toBe('client');
+    expect(lead.trail.at(-1)).toMatchObject({ actor: 'web:petrova', reason: 'status new -> converted' });
+  });
+
   it('a post without the session’s CSRF token, or from another site, is refused', async () => {
     const { jar } = await signIn('petrova');
     const noToken = await page(ctx.app, jar, `/leads/${retailLead}/take`, {

@@ -79,3 +79,62 @@ export function traceFacts(t: RoutingTrace): { label: string; value: string }[] 
   });
   return out;
 }
+
+const ACTIONS: Record<string, string> = {
+  'decision.new_lead': 'Новый лид',
+  'decision.repeat_lead': 'Повторное обращение клиента',
+  'decision.attached_to_lead': 'Сообщение добавлено к открытому лиду',
+  'decision.attached_to_deal': 'Сообщение добавлено к сделке',
+  'decision.outbound': 'Исходящее сообщение',
+  'decision.duplicate': 'Повтор того же сообщения',
+  'lead.updated': 'Изменение',
+  'lead.assigned': 'Назначен менеджер',
+  'lead.merged': 'Закрыт при объединении контактов',
+};
+
+const STATUS: Record<string, string> = {
+  new: 'Новый',
+  in_progress: 'В работе',
+  converted: 'Сделка',
+  junk: 'Некачественный',
+};
+
+/**
+ * One audit row as a manager reads it: what happened, in Russian. Changes by people (`lead.updated`) are
+ * spelled out; the pipeline's own explanations stay as written (they name rules and masked identities).
+ */
+export function trailLine(
+  row: { action: string; reason: string },
+  name: (login: string) => string,
+): { what: string; detail: string | null } {
+  const what = ACTIONS[row.action] ?? row.action;
+  if (row.action === 'lead.updated') {
+    const parts = row.reason
+      .replace(/ \((.*)\)$/, '; $1')
+      .split('; ')
+      .map((p) => {
+        const status = /^status (\w+) -> (\w+)$/.exec(p);
+        if (status) return `статус: ${STATUS[status[1]!] ?? status[1]} → ${STATUS[status[2]!] ?? status[2]}`;
+        const resp = /^responsible (\S+) -> (\S+)$/.exec(p);
+        if (resp)
+          return `ответственный: ${resp[1] === '-' ? 'нет' : name(resp[1]!)} → ${resp[2] === '-' ? 'нет' : name(resp[2]!)}`;
+        const deal = /^deal -> (.+)$/.exec(p);
+        if (deal) return `сделка: ${deal[1]}`;
+        return p;
+      });
+    return { what, detail: parts.join('; ') };
+  }
+  if (row.action === 'lead.assigned') {
+    const m = /^queued lead assigned to (\S+) \((\w+)\) in team (\S+)$/.exec(row.reason);
+    if (m) return { what, detail: `${name(m[1]!)} — ${strategyLabel(m[2]) ?? m[2]}` };
+  }
+  return { what, detail: row.reason };
+}
+
+/** Who did it: a person's name for `web:<login>`, else the system's name for it. */
+export function actorLabel(actor: string, name: (login: string) => string): string {
+  if (actor.startsWith('web:')) return name(actor.slice(4));
+  if (actor === 'pipeline') return 'Switchboard';
+  if (actor.startsWith('api:')) return `API (${actor.slice(4)})`;
+  return actor;
+}

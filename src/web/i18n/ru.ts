@@ -73,6 +73,8 @@ export const ru = {
     trail: 'Журнал',
     take: 'Взять в работу',
     convert: 'Перевести в сделку',
+    dealNumber: 'Номер сделки в CRM (если уже создана)',
+    convertSubmit: 'Перевести',
     junk: 'Некачественный лид',
     junkReason: 'Причина',
     junkSubmit: 'Закрыть как некачественный',

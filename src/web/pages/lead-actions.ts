@@ -39,7 +39,10 @@ export function registerLeadActions(web: Hono<WebEnv>, deps: WebDeps): void {
     });
 
   act('take', 'taken', (c) => ({ status: 'in_progress', responsible: c.get('user').login }));
-  act('convert', 'converted', () => ({ status: 'converted' }));
+  act('convert', 'converted', (_c, form) => {
+    const deal = String(form.dealExternalId ?? '').trim();
+    return { status: 'converted', ...(deal ? { dealExternalId: deal } : {}) };
+  });
   act('junk', 'junked', (_c, form) => {
     const reason = String(form.reason ?? '') as JunkReason;
     if (!(reason in ru.junkReasons))

@@ -10,7 +10,7 @@ import { markLeadRead } from '../services/inbox.js';
 import { type LeadView, leadFor, leadView } from '../services/lead-view.js';
 import { unreadNotificationCount } from '../services/notifications.js';
 import { colleagues, teamTimeZone, type WebUser } from '../services/users.js';
-import { strategyLabel, traceFacts, translateWhy } from '../trace-ru.js';
+import { actorLabel, strategyLabel, traceFacts, trailLine, translateWhy } from '../trace-ru.js';
 import { HttpPageError } from './errors.js';
 import { Thread } from './lead-thread.js';
 
@@ -86,9 +86,16 @@ function Actions(props: { v: LeadView; user: WebUser; deps: WebDeps; csrf: strin
           </button>
         </PostForm>
       ) : null}
-      <PostForm action={`/leads/${id}/convert`} csrf={props.csrf}>
-        <button type="submit">{ru.lead.convert}</button>
-      </PostForm>
+      <details>
+        <summary>{ru.lead.convert}</summary>
+        <PostForm action={`/leads/${id}/convert`} csrf={props.csrf} class="stack">
+          <label>
+            {ru.lead.dealNumber}
+            <input name="dealExternalId" maxlength={200} />
+          </label>
+          <button type="submit">{ru.lead.convertSubmit}</button>
+        </PostForm>
+      </details>
       <details>
         <summary>{ru.lead.junk}</summary>
         <PostForm action={`/leads/${id}/junk`} csrf={props.csrf} class="stack">
@@ -272,19 +279,24 @@ function Why(props: { v: LeadView; names: Map<string, string> }) {
   );
 }
 
-function Trail(props: { v: LeadView; tz: string; now: Date }) {
+function Trail(props: { v: LeadView; tz: string; now: Date; names: Map<string, string> }) {
+  const name = (l: string) => props.names.get(l) ?? l;
   return (
     <details class="trail">
       <summary>{ru.lead.trail}</summary>
       <ol class="plain">
-        {props.v.trail.map((t) => (
-          <li>
-            <time datetime={t.at.toISOString()} title={formatExact(t.at, props.tz)}>
-              {formatWhen(t.at, props.tz, props.now)}
-            </time>{' '}
-            <span class="muted">{t.actor}</span> {t.reason}
-          </li>
-        ))}
+        {props.v.trail.map((t) => {
+          const line = trailLine(t, name);
+          return (
+            <li>
+              <time datetime={t.at.toISOString()} title={formatExact(t.at, props.tz)}>
+                {formatWhen(t.at, props.tz, props.now)}
+              </time>{' '}
+              <strong>{line.what}</strong> <span class="muted">· {actorLabel(t.actor, name)}</span>
+              {line.detail ? <div class="detail">{line.detail}</div> : null}
+            </li>
+          );
+        })}
       </ol>
     </details>
   );
@@ -349,7 +361,7 @@ export function registerLead(web: Hono<WebEnv>, deps: WebDeps): void {
               }
             />
             <Why v={v} names={names} />
-            <Trail v={v} tz={tz} now={now} />
+            <Trail v={v} tz={tz} now={now} names={names} />
           </aside>
         </div>
       </Layout>,
