@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasChromium, launchBrowser, signIn, startWebServer, type WebServer } from './support/browser.js';
@@ -9,7 +12,11 @@ import { startSmtpCapture } from './support/smtp.js';
 import { fixture, MEGAFON_TOKEN } from './support/telephony.js';
 import { PASSWORD, webConfig } from './support/web.js';
 
-const SHOTS = new URL('../docs/screenshots/', import.meta.url).pathname;
+// The committed screenshots are refreshed on request (SWITCHBOARD_SCREENSHOTS=1); otherwise they go to a temp
+// directory, so a test run never changes tracked files.
+const SHOTS = process.env.SWITCHBOARD_SCREENSHOTS
+  ? new URL('../docs/screenshots/', import.meta.url).pathname
+  : `${mkdtempSync(path.join(tmpdir(), 'sb-shots-'))}/`;
 
 // A real browser against the real app on loopback. One database backend is enough here (PostgreSQL): the
 // embedded one is covered by the request-level tests of the same pages (test/web-*.test.ts).
