@@ -68,7 +68,11 @@ export function registerLeadActions(web: Hono<WebEnv>, deps: WebDeps): void {
 
   const replyForm = z.object({
     conversationId: z.uuid(),
-    text: z.string().trim().min(1).max(100_000),
+    // NUL never reaches PostgreSQL text (the API's JSON bodies are cleaned the same way, src/core/safe-json.ts).
+    text: z
+      .string()
+      .transform((t) => t.replaceAll('\u0000', '').trim())
+      .pipe(z.string().min(1).max(100_000)),
     subject: z.string().trim().max(500).optional(),
     idempotencyKey: z.string().trim().min(1).max(200).optional(),
   });
