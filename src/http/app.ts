@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { registerWeb } from '../web/index.js';
 import type { App, AppDeps, AppEnv } from './app-types.js';
 import { bearerAuth } from './auth.js';
 import { createErrorHandler, errorBody, validationResponse } from './errors.js';
@@ -46,6 +47,8 @@ export function createApp(deps: AppDeps): App {
   if (deps.telephony) registerTelephony(app, { ...deps, telephony: deps.telephony });
   registerConversations(app, deps);
   registerWebhooks(app, deps);
+  // The web app (sign-in, inbox, lead pages): src/web, on the same services as the API.
+  registerWeb(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {
