@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { accessLog } from './access-log.js';
 import type { App, AppDeps, AppEnv } from './app-types.js';
 import { bearerAuth } from './auth.js';
 import { createErrorHandler, errorBody, validationResponse } from './errors.js';
@@ -24,6 +25,7 @@ export function createApp(deps: AppDeps): App {
   app.onError(createErrorHandler(deps.log));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
 
+  app.use('*', accessLog(deps.log));
   app.use(
     '*',
     bodyLimit({

@@ -8,7 +8,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
 import { createApp } from '../../src/http/app.js';
 import type { createProcessor } from '../../src/ingest/processor.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { type Logger, silentLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createPipeline } from '../../src/pipeline.js';
 import type { Telephony } from '../../src/telephony/telephony.js';
@@ -71,7 +71,7 @@ export interface TestContext {
     body?: unknown,
     opts?: { token?: string | null; raw?: string; headers?: Record<string, string> },
     // biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON the tests assert on field by field
-  ): Promise<{ status: number; body: any }>;
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -83,6 +83,8 @@ export async function createTestContext(
     maxConnections?: number;
     /** The channel list (default: every channel); a test may add a channel of its own. */
     channels?: readonly ChannelDefinition[];
+    /** Where the app and the pipeline log (default: nowhere). */
+    log?: Logger;
   } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(backend, {
@@ -98,7 +100,7 @@ export async function createTestContext(
     sql: db.sql,
     config,
     clock: clock.clock,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
     metrics,
     phoneRegions,
     dataDir,
@@ -112,7 +114,7 @@ export async function createTestContext(
     sql: db.sql,
     config,
     metrics,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
     clock: clock.clock,
     tokens: config.api.tokens,
     phoneRegions,
@@ -140,7 +142,7 @@ export async function createTestContext(
         headers,
         ...(payload !== undefined ? { body: payload } : {}),
       });
-      return { status: res.status, body: await readBody(res) };
+      return { status: res.status, body: await readBody(res), headers: res.headers };
     },
     async close() {
       await telephony.stop();
