@@ -5,6 +5,7 @@ import type { App, AppDeps, AppEnv } from './app-types.js';
 import { bearerAuth } from './auth.js';
 import { createErrorHandler, errorBody, validationResponse } from './errors.js';
 import { storableJsonBody } from './json-body.js';
+import { documentOperationsAndWebhooks } from './openapi-docs.js';
 import { registerContacts } from './routes/contacts.js';
 import { registerConversations } from './routes/conversations.js';
 import { registerCrm } from './routes/crm.js';
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps): App {
   registerWebhooks(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  documentOperationsAndWebhooks(app, { telephony: deps.telephony !== undefined });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
@@ -57,7 +59,9 @@ export function createApp(deps: AppDeps): App {
       version: '1.0.0',
       description:
         'Omnichannel communication router and lead deduplicator. JSON is camelCase; auth is a bearer token.',
+      license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
     },
+    servers: [{ url: '/', description: 'The daemon serving this document' }],
   });
   return app;
 }
