@@ -1,4 +1,5 @@
 import path from 'node:path';
+import v8 from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import postgres, { type Sql } from 'postgres';
@@ -77,6 +78,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
 
 /** PGlite in `pgDir` (absent: in memory), as it is: no template, no migrations. */
 export async function openEmbedded(pgDir: string | undefined): Promise<Database> {
+  useBaselineWasmCompiler();
   const db = await PGlite.create(pgDir, { postgresqlconf: EMBEDDED_POSTGRESQL_CONF });
   // Two connections share PGlite's one session: pglite-socket hands it to one connection from BEGIN to COMMIT
   // and (patched, patches/@electric-sql+pglite-socket+*.patch) from a statement's Parse to its Sync.
@@ -100,3 +102,17 @@ export async function openEmbedded(pgDir: string | undefined): Promise<Database>
     },
   };
 }
+
+/**
+ * PostgreSQL compiled to WebAssembly is 9 MB of code. V8's optimizing tier recompiles it in the background for
+ * ~70 MB more memory and seconds of CPU at start; its baseline compiler (Liftoff) alone runs queries ~25 % slower,
+ * which an embedded database of one daemon affords (docs/benchmarks.md, "Memory and start time").
+ * SWITCHBOARD_EMBEDDED_WASM=optimize keeps the optimizing tier for throughput. Set before the first compile;
+ * it only concerns WebAssembly (PGlite), nothing else in the process.
+ */
+function useBaselineWasmCompiler(): void {
+  if (baselineSet || process.env.SWITCHBOARD_EMBEDDED_WASM === 'optimize') return;
+  v8.setFlagsFromString('--liftoff-only');
+  baselineSet = true;
+}
+let baselineSet = false;

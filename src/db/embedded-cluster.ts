@@ -98,7 +98,9 @@ export async function prepareEmbeddedCluster(pgDir: string): Promise<void> {
     throw new Error(
       `${pgDir} holds files but no database (PG_VERSION is missing): move it away to start afresh`,
     );
-  const template = await ensureEmbeddedTemplate();
+  // A read-only installation (a systemd unit's ProtectSystem, an image without the template) still starts: the
+  // cluster is then made in place.
+  const template = await ensureEmbeddedTemplate().catch(() => undefined);
   await mkdir(path.dirname(pgDir), { recursive: true });
   // Made beside and renamed into place, so a crash never leaves a half-made cluster that looks complete.
   const tmp = `${pgDir}.tmp-${randomBytes(4).toString('hex')}`;
