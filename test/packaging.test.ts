@@ -13,7 +13,10 @@ function stages(dockerfile: string): Map<string, string[]> {
   let current: string[] = [];
   for (const line of dockerfile.replace(/\\\n/g, ' ').split('\n')) {
     const from = /^FROM\s+\S+(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (from) out.set(from[1] ?? `stage${out.size}`, (current = []));
+    if (from) {
+      current = [];
+      out.set(from[1] ?? `stage${out.size}`, current);
+    }
     current.push(line);
   }
   return out;
