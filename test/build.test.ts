@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,18 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboundBody } from './support/context.js';
 import { startDaemonProcess } from './support/daemon-process.js';
+import { openTestDatabase } from './support/db.js';
 import { freshPhone } from './support/ids.js';
+import { backends } from './support/pg.js';
+
+/** Resident memory of a process, from /proc (Linux). */
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+// Issue 17's budgets after start (no WhatsApp browser); `npm run bench -- memory` reports the figures.
+const RSS_BUDGET_MB = { embedded: 250, postgres: 150 } as const;
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -47,5 +58,21 @@ describe('the built daemon', () => {
     expect(((await res.json()) as { decision: { kind: string } }).decision.kind).toBe('new_lead');
     expect(await daemon.stop('SIGTERM')).toBe(0);
     expect(daemon.output()).not.toContain('tsx');
+  });
+
+  it.each(backends())('stays within its memory budget after start on %s', async (backend) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'sb-built-rss-'));
+    const db = backend === 'postgres' ? await openTestDatabase('postgres') : undefined;
+    try {
+      const env = { SWITCHBOARD_DATA_DIR: dir, ...(db ? { DATABASE_URL: db.url! } : {}) };
+      const daemon = await startDaemonProcess(env, { via: 'built' });
+      expect((await fetch(`http://127.0.0.1:${daemon.port}/readyz`)).status).toBe(200);
+      const rss = await rssMb(daemon.pid);
+      expect(await daemon.stop()).toBe(0);
+      expect(rss).toBeLessThanOrEqual(RSS_BUDGET_MB[backend]);
+    } finally {
+      await db?.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -76,4 +76,17 @@ describe('the daemon process under npm start', () => {
     expect((await fetch(`http://127.0.0.1:${next.port}/readyz`)).status).toBe(200);
     expect(await next.stop()).toBe(0);
   });
+
+  it('logs "database opened" only once a connection works: an unreachable server stops the start, naming it', async () => {
+    const dir = await dataDir();
+    // A loopback port nobody listens on (the lock socket's neighbour: never a PostgreSQL).
+    const closed = 'postgres://switchboard:secret-password@127.0.0.1:9/switchboard';
+    const failure = await startDaemonProcess({ SWITCHBOARD_DATA_DIR: dir, DATABASE_URL: closed }).then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+    expect(failure).toMatch(/cannot connect to PostgreSQL at 127\.0\.0\.1:9\/switchboard/);
+    expect(failure).not.toContain('database opened');
+    expect(failure).not.toContain('secret-password');
+  });
 });
