@@ -51,7 +51,7 @@ export function createApp(deps: AppDeps): App {
   registerWebhooks(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  documentOperationsAndWebhooks(app, { telephony: deps.telephony !== undefined });
+  documentOperationsAndWebhooks(app, { channels: deps.channels });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import type { ChannelModule } from '../channels/channel.js';
 import type { App } from './app-types.js';
 import { errors, ok } from './routes/schemas.js';
 
@@ -6,30 +7,18 @@ const text = (description: string) => ({ description, content: { 'text/plain': {
 const accountParam = z.object({
   account: z
     .string()
-    .openapi({ param: { name: 'account', in: 'path', description: 'The PBX account id in the config' } }),
-});
-const pbxForm = (fields: Record<string, string>) => ({
-  required: true,
-  content: {
-    'application/x-www-form-urlencoded': {
-      schema: z.looseObject(
-        Object.fromEntries(
-          Object.entries(fields).map(([k, d]) => [k, z.string().openapi({ description: d })]),
-        ),
-      ),
-    },
-  },
+    .openapi({ param: { name: 'account', in: 'path', description: "The channel's account id in the configuration" } }),
 });
 
 /**
- * What /openapi.json says beyond the /api/v1 routes: the unauthenticated operations endpoints, the PBX webhooks
- * (each checks its own token or signature, see docs/telephony.md) and the webhook Switchboard itself sends (SLA
+ * What /openapi.json says beyond the /api/v1 routes: the unauthenticated operations endpoints, every channel's
+ * webhooks (each checks its provider's own token or signature) and the webhook Switchboard itself sends (SLA
  * alerts). Documentation only: the handlers are registered where they live.
  */
-export function documentOperationsAndWebhooks(app: App, opts: { telephony: boolean }): void {
+export function documentOperationsAndWebhooks(app: App, opts: { channels: readonly ChannelModule[] }): void {
   const r = app.openAPIRegistry;
   const tags = ['operations'];
-  // No bearer token: these carry no personal data (operations) or check their own token/signature (PBXs).
+  // No bearer token: these carry no personal data (operations) or check the provider's token/signature (webhooks).
   const security: [] = [];
   // Every route answers 413 over server.bodyLimitBytes (the body limit applies before any handler).
   const tooLarge = { 413: errors[413] };
@@ -75,73 +64,37 @@ export function documentOperationsAndWebhooks(app: App, opts: { telephony: boole
     responses: { 200: ok('OpenAPI 3.1 document'), ...tooLarge },
   });
 
-  if (opts.telephony) {
-    const pbx = ['pbx webhooks'];
-    r.registerPath({
-      method: 'post',
-      path: '/webhooks/megafon/{account}',
-      operationId: 'megafonWebhook',
-      tags: pbx,
-      security,
-      summary:
-        'MegaFon (ITooLabs) CRM API: history, event, contact (form or JSON; authenticated by crm_token)',
-      request: {
-        params: accountParam,
-        body: pbxForm({ cmd: 'history | event | contact', crm_token: 'The token set in the PBX cabinet' }),
-      },
-      responses: {
-        200: ok('Accepted (contact: the responsible manager, or {})'),
-        400: errors[400],
-        401: errors[401],
-        404: errors[404],
-      },
-    });
-    const mangoForm = pbxForm({
-      vpbx_api_key: 'The account key',
-      sign: 'sha256(key + json + salt)',
-      json: 'The event',
-    });
-    r.registerPath({
-      method: 'post',
-      path: '/webhooks/mango/{account}/events/{event}',
-      operationId: 'mangoEvent',
-      tags: pbx,
-      security,
-      summary: 'Mango Office VPBX events (call, summary, recording; signed)',
-      request: {
-        params: accountParam.extend({
-          event: z
-            .string()
-            .openapi({ param: { name: 'event', in: 'path', description: 'call | summary | …' } }),
-        }),
-        body: mangoForm,
-      },
-      responses: { 200: { description: 'Accepted' }, 400: errors[400], 401: errors[401], 404: errors[404] },
-    });
-    r.registerPath({
-      method: 'post',
-      path: '/webhooks/mango/{account}/ping',
-      operationId: 'mangoPing',
-      tags: pbx,
-      security,
-      summary: 'Mango connection check from the cabinet',
-      request: { params: accountParam },
-      responses: { 200: { description: 'Acknowledged' }, ...tooLarge },
-    });
-    r.registerPath({
-      method: 'post',
-      path: '/webhooks/mango/{account}/result/{what}',
-      operationId: 'mangoCommandResult',
-      tags: pbx,
-      security,
-      summary: 'Mango command results (acknowledged, not used)',
-      request: {
-        params: accountParam.extend({
-          what: z.string().openapi({ param: { name: 'what', in: 'path', description: 'The command kind' } }),
-        }),
-      },
-      responses: { 200: { description: 'Acknowledged' }, ...tooLarge },
-    });
+  // Every channel's webhooks, from the channel list (a new channel is documented by being on it).
+  for (const channel of opts.channels) {
+    for (const route of channel.webhooks ?? []) {
+      const names = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+      const path = `/webhooks/${channel.name}/{account}${route.path.replace(/:(\w+)/g, '{$1}')}`;
+      const words = route.path.split(/[/:]/).filter((w) => w && !names.includes(w));
+      r.registerPath({
+        method: route.method === 'GET' ? 'get' : 'post',
+        path,
+        operationId: camel([channel.name, 'webhook', ...words, ...names.map((n) => `by-${n}`)]),
+        tags: ['channel webhooks'],
+        security,
+        summary: `${channel.name}: the provider calls this (it checks the provider's own token or signature, not a bearer token)`,
+        description:
+          "The body is the provider's, stored as received before the answer. Formats: docs/telephony.md for the PBXs, each channel's document for the others.",
+        request: {
+          params: accountParam.extend(
+            Object.fromEntries(names.map((n) => [n, z.string().openapi({ param: { name: n, in: 'path' } })])),
+          ),
+          ...(route.method === 'POST'
+            ? { body: { content: { '*/*': { schema: z.string().openapi({ format: 'binary' }) } } } }
+            : {}),
+        },
+        responses: {
+          200: { description: "Accepted, answered in the provider's format" },
+          401: { description: 'Wrong token or signature: nothing stored' },
+          404: { description: 'Unknown account' },
+          ...tooLarge,
+        },
+      });
+    }
   }
 
   r.registerComponent('securitySchemes', 'switchboardSignature', {
@@ -189,3 +142,10 @@ export function documentOperationsAndWebhooks(app: App, opts: { telephony: boole
     },
   });
 }
+
+const camel = (parts: string[]) =>
+  parts
+    .flatMap((p) => p.split(/[^a-zA-Z0-9]+/))
+    .filter(Boolean)
+    .map((p, i) => (i === 0 ? p.toLowerCase() : p[0]!.toUpperCase() + p.slice(1).toLowerCase()))
+    .join('');
