@@ -7,7 +7,9 @@ const text = (description: string) => ({ description, content: { 'text/plain': {
 const accountParam = z.object({
   account: z
     .string()
-    .openapi({ param: { name: 'account', in: 'path', description: "The channel's account id in the configuration" } }),
+    .openapi({
+      param: { name: 'account', in: 'path', description: "The channel's account id in the configuration" },
+    }),
 });
 
 /**
