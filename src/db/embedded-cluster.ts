@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMigrations } from './migrate.js';
@@ -78,6 +78,9 @@ export async function ensureEmbeddedTemplate(cacheDir = TEMPLATE_CACHE): Promise
   }
   try {
     await initInChild(tmp);
+    // Readable by every user: `npm ci` or an image build runs as root, the daemon as its own user. It holds no
+    // data (an empty, migrated cluster); each copy is made private again.
+    await chmodTree(tmp, 0o755, 0o644);
     // Two first starts at once: the first rename wins, the other's copy is dropped.
     await rename(tmp, template).catch(async (err: NodeJS.ErrnoException) => {
       if (!(await exists(path.join(template, 'PG_VERSION')))) throw err;
@@ -92,7 +95,7 @@ export async function ensureEmbeddedTemplate(cacheDir = TEMPLATE_CACHE): Promise
  * Prepares `pgDir` for PGlite: an existing cluster is kept; an empty directory gets a copy of the migrated
  * template (a file copy instead of initdb: ~0.3 s instead of ~5 s), or its own initdb in a child process.
  */
-export async function prepareEmbeddedCluster(pgDir: string): Promise<void> {
+export async function prepareEmbeddedCluster(pgDir: string, cacheDir = TEMPLATE_CACHE): Promise<void> {
   if (await exists(path.join(pgDir, 'PG_VERSION'))) return;
   if ((await readdir(pgDir).catch(() => [])).length > 0)
     throw new Error(
@@ -100,16 +103,26 @@ export async function prepareEmbeddedCluster(pgDir: string): Promise<void> {
     );
   // A read-only installation (a systemd unit's ProtectSystem, an image without the template) still starts: the
   // cluster is then made in place.
-  const template = await ensureEmbeddedTemplate().catch(() => undefined);
+  const template = await ensureEmbeddedTemplate(cacheDir).catch(() => undefined);
   await mkdir(path.dirname(pgDir), { recursive: true });
   // Made beside and renamed into place, so a crash never leaves a half-made cluster that looks complete.
   const tmp = `${pgDir}.tmp-${randomBytes(4).toString('hex')}`;
   try {
     if (template) await cp(template, tmp, { recursive: true });
     else await initInChild(tmp);
+    await chmodTree(tmp, 0o700, 0o600);
     await rm(pgDir, { recursive: true, force: true });
     await rename(tmp, pgDir);
   } finally {
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function chmodTree(dir: string, dirMode: number, fileMode: number): Promise<void> {
+  await chmod(dir, dirMode);
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const p = path.join(entry.parentPath ?? entry.path, entry.name);
+    if (entry.isDirectory()) await chmod(p, dirMode);
+    else if (entry.isFile()) await chmod(p, fileMode);
   }
 }

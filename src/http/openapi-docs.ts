@@ -5,11 +5,9 @@ import { errors, ok } from './routes/schemas.js';
 
 const text = (description: string) => ({ description, content: { 'text/plain': { schema: z.string() } } });
 const accountParam = z.object({
-  account: z
-    .string()
-    .openapi({
-      param: { name: 'account', in: 'path', description: "The channel's account id in the configuration" },
-    }),
+  account: z.string().openapi({
+    param: { name: 'account', in: 'path', description: "The channel's account id in the configuration" },
+  }),
 });
 
 /**
