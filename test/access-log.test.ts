@@ -34,6 +34,10 @@ describe('the access log and request ids', () => {
     const access = lines.filter((l) => l.msg === 'http request' && l.requestId === requestId);
     expect(access).toHaveLength(1);
     expect(access[0]).toMatchObject({ method: 'POST', route: '/api/v1/inbound', status: 200 });
+    // Nothing from other lines of the request leaks into it.
+    expect(Object.keys(access[0]!).sort()).toEqual(
+      ['durationMs', 'level', 'method', 'msg', 'requestId', 'route', 'service', 'status', 'time'].sort(),
+    );
     expect(typeof access[0]!.durationMs).toBe('number');
     // The pipeline's own line carries the same id.
     expect(lines.find((l) => l.msg === 'inbound event processed')).toMatchObject({

@@ -12,7 +12,11 @@ export function withRequestContext<T>(context: RequestContext, fn: () => T): T {
   return storage.run(context, fn);
 }
 
-/** The current request's context; an empty object outside a request (workers, start, stop). */
+/**
+ * A copy of the current request's context; an empty object outside a request (workers, start, stop). A copy:
+ * pino merges each line's fields into what its mixin returns.
+ */
 export function requestContext(): Partial<RequestContext> {
-  return storage.getStore() ?? {};
+  const store = storage.getStore();
+  return store ? { ...store } : {};
 }
