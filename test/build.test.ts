@@ -58,7 +58,7 @@ describe('the built daemon', () => {
     expect(((await res.json()) as { decision: { kind: string } }).decision.kind).toBe('new_lead');
     expect(await daemon.stop('SIGTERM')).toBe(0);
     expect(daemon.output()).not.toContain('tsx');
-  });
+  }, 120_000);
 
   it.each(backends())('stays within its memory budget after start on %s', async (backend) => {
     const dir = await mkdtemp(path.join(tmpdir(), 'sb-built-rss-'));
@@ -74,5 +74,5 @@ describe('the built daemon', () => {
       await db?.close();
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });

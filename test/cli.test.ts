@@ -46,7 +46,7 @@ describe('switchboard commands', () => {
     const bad = await cli(['check-config', 'test/fixtures-config/bad.yaml']);
     expect(bad.code).toBe(2);
     expect(bad.out).toMatch(/routing\.fallbackTeam: unknown team "nowhere"/);
-  });
+  }, 180_000);
 
   it('backs up the embedded database only while no daemon runs, and restores it into another data directory', async () => {
     const dataDir = await tempDir();
@@ -81,5 +81,5 @@ describe('switchboard commands', () => {
     });
     expect(((await found.json()) as { contacts: unknown[] }).contacts).toHaveLength(1);
     expect(await restored.stop()).toBe(0);
-  });
+  }, 180_000);
 });

@@ -43,7 +43,7 @@ describe('the daemon process under npm start', () => {
     process.kill(d.child.pid!, 'SIGTERM');
     expect(await exitOf(d)).toBe(0);
     expectDrained(d);
-  });
+  }, 180_000);
 
   it('SIGTERM to the daemon itself, and SIGINT to the whole process group (Ctrl-C), both drain and exit 0', async () => {
     const dir = await dataDir();
@@ -57,7 +57,7 @@ describe('the daemon process under npm start', () => {
     process.kill(-second.child.pid!, 'SIGINT');
     expect(await exitOf(second)).toBe(0);
     expectDrained(second);
-  });
+  }, 180_000);
 
   it('refuses a second daemon on the same data directory, naming the running one; a crash leaves no stale lock', async () => {
     const dir = await dataDir();
@@ -75,7 +75,7 @@ describe('the daemon process under npm start', () => {
     running.push(next);
     expect((await fetch(`http://127.0.0.1:${next.port}/readyz`)).status).toBe(200);
     expect(await next.stop()).toBe(0);
-  });
+  }, 180_000);
 
   it('logs "database opened" only once a connection works: an unreachable server stops the start, naming it', async () => {
     const dir = await dataDir();
@@ -88,5 +88,5 @@ describe('the daemon process under npm start', () => {
     expect(failure).toMatch(/cannot connect to PostgreSQL at 127\.0\.0\.1:9\/switchboard/);
     expect(failure).not.toContain('database opened');
     expect(failure).not.toContain('secret-password');
-  });
+  }, 180_000);
 });
