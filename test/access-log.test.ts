@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/observability/logger.js';
-import { createTestContext, inboundBody, type TestContext } from './support/context.js';
+import { createTestContext, inboundBody, TEST_TOKEN, type TestContext } from './support/context.js';
 import { freshEmail, freshPhone } from './support/ids.js';
 import { backends } from './support/pg.js';
 
@@ -20,10 +20,22 @@ describe('the access log and request ids', () => {
   });
   afterAll(() => ctx.close());
 
+  /** A request through the app, keeping the response headers. */
+  const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    ctx.app.request(path, {
+      method,
+      headers: {
+        authorization: `Bearer ${TEST_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
   it('logs one line per request with the route pattern, status, duration and request id, and no personal data', async () => {
     const phone = freshPhone();
     const email = freshEmail();
-    const res = await ctx.request(
+    const res = await send(
       'POST',
       '/api/v1/inbound',
       inboundBody({ from: { name: 'Секретов', phones: [phone], emails: [email] }, text: 'тайный текст' }),
@@ -58,11 +70,9 @@ describe('the access log and request ids', () => {
   });
 
   it('keeps a plain request id the caller sends, replaces anything else, and logs unmatched routes as such', async () => {
-    const mine = await ctx.request('GET', '/healthz', undefined, {
-      headers: { 'x-request-id': 'proxy-42.a' },
-    });
+    const mine = await send('GET', '/healthz', undefined, { 'x-request-id': 'proxy-42.a' });
     expect(mine.headers.get('x-request-id')).toBe('proxy-42.a');
-    const odd = await ctx.request('GET', '/healthz', undefined, { headers: { 'x-request-id': 'a b\u00e9' } });
+    const odd = await send('GET', '/healthz', undefined, { 'x-request-id': 'a b\u00e9' });
     expect(odd.headers.get('x-request-id')).not.toBe('a b\u00e9');
     const missing = await ctx.request('GET', '/nowhere/8-912-345-67-89');
     expect(missing.status).toBe(404);

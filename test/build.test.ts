@@ -60,19 +60,23 @@ describe('the built daemon', () => {
     expect(daemon.output()).not.toContain('tsx');
   }, 120_000);
 
-  it.each(backends())('stays within its memory budget after start on %s', async (backend) => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'sb-built-rss-'));
-    const db = backend === 'postgres' ? await openTestDatabase('postgres') : undefined;
-    try {
-      const env = { SWITCHBOARD_DATA_DIR: dir, ...(db ? { DATABASE_URL: db.url! } : {}) };
-      const daemon = await startDaemonProcess(env, { via: 'built' });
-      expect((await fetch(`http://127.0.0.1:${daemon.port}/readyz`)).status).toBe(200);
-      const rss = await rssMb(daemon.pid);
-      expect(await daemon.stop()).toBe(0);
-      expect(rss).toBeLessThanOrEqual(RSS_BUDGET_MB[backend]);
-    } finally {
-      await db?.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-  }, 120_000);
+  it.each(backends())(
+    'stays within its memory budget after start on %s',
+    async (backend) => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'sb-built-rss-'));
+      const db = backend === 'postgres' ? await openTestDatabase('postgres') : undefined;
+      try {
+        const env = { SWITCHBOARD_DATA_DIR: dir, ...(db ? { DATABASE_URL: db.url! } : {}) };
+        const daemon = await startDaemonProcess(env, { via: 'built' });
+        expect((await fetch(`http://127.0.0.1:${daemon.port}/readyz`)).status).toBe(200);
+        const rss = await rssMb(daemon.pid);
+        expect(await daemon.stop()).toBe(0);
+        expect(rss).toBeLessThanOrEqual(RSS_BUDGET_MB[backend]);
+      } finally {
+        await db?.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });

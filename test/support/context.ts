@@ -71,7 +71,7 @@ export interface TestContext {
     body?: unknown,
     opts?: { token?: string | null; raw?: string; headers?: Record<string, string> },
     // biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON the tests assert on field by field
-  ): Promise<{ status: number; body: any; headers: Headers }>;
+  ): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
 
@@ -142,7 +142,7 @@ export async function createTestContext(
         headers,
         ...(payload !== undefined ? { body: payload } : {}),
       });
-      return { status: res.status, body: await readBody(res), headers: res.headers };
+      return { status: res.status, body: await readBody(res) };
     },
     async close() {
       await telephony.stop();
