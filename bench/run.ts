@@ -195,4 +195,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// `npm run bench -- memory`: memory and start time of the daemon process (bench/memory.ts).
+if (process.argv[2] === 'memory') await (await import('./memory.js')).runMemoryBench(process.argv.slice(3));
+else await main();

@@ -12,6 +12,7 @@ const replyBody = strictObject({
 const replyRoute = createRoute({
   method: 'post',
   path: '/api/v1/conversations/{id}/messages',
+  operationId: 'replyInConversation',
   summary: 'Reply to the client on the conversation’s channel (email: SMTP from the mailbox)',
   security,
   request: {

@@ -8,6 +8,7 @@ import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
 const list = createRoute({
   method: 'get',
   path: '/api/v1/merge-suggestions',
+  operationId: 'listMergeSuggestions',
   summary: 'Pairs of contacts that share an identity: candidates for a merge a person decides on',
   security,
   request: {
@@ -22,6 +23,7 @@ const list = createRoute({
 const resolve = createRoute({
   method: 'post',
   path: '/api/v1/merge-suggestions/{id}/resolve',
+  operationId: 'resolveMergeSuggestion',
   summary: 'Merge the two contacts (into the one named by keep) or dismiss the suggestion',
   security,
   request: {

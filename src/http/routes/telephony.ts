@@ -24,6 +24,7 @@ const listQuery = z.object({
 const list = createRoute({
   method: 'get',
   path: '/api/v1/calls',
+  operationId: 'listCalls',
   summary: 'Calls with their legs (who is ringing, who answered), most recently changed first',
   security,
   request: { query: listQuery },
@@ -33,6 +34,7 @@ const list = createRoute({
 const one = createRoute({
   method: 'get',
   path: '/api/v1/calls/{id}',
+  operationId: 'getCall',
   summary: 'A call with its legs, outcome, lead/deal and recording status',
   security,
   request: { params: uuidParam },
@@ -42,6 +44,7 @@ const one = createRoute({
 const recording = createRoute({
   method: 'get',
   path: '/api/v1/calls/{id}/recording',
+  operationId: 'getCallRecording',
   summary: 'The recording file copied from the PBX',
   security,
   request: { params: uuidParam },
@@ -60,6 +63,7 @@ const makeCallBody = strictObject({
 const makeCall = createRoute({
   method: 'post',
   path: '/api/v1/calls',
+  operationId: 'makeCall',
   summary: "Click-to-call: the PBX rings the manager's phone, then connects the client",
   security,
   request: { body: { required: true, content: { 'application/json': { schema: makeCallBody } } } },
@@ -81,6 +85,7 @@ const makeCall = createRoute({
 const importUsers = createRoute({
   method: 'post',
   path: '/api/v1/telephony/megafon/{account}/users/import',
+  operationId: 'importMegafonUsers',
   summary: 'Import the PBX users and map their logins to managers (config pbxLogin, e-mail, login)',
   security,
   request: {
