@@ -64,6 +64,19 @@ export interface ChannelModule {
   readonly transport?: ChannelTransport;
   /** Work done in the decision's transaction for each non-duplicate communication of this channel. */
   readonly afterDecision?: AfterDecision;
+  /**
+   * Registers the account's webhook with the provider (or prints the manual steps) and reports what the
+   * provider answered: `npm run channels:connect -- <channel> <account>` (src/channels/connect.ts).
+   * `publicUrl` is the daemon's public base URL (`server.publicUrl`). Never prints a secret.
+   */
+  readonly connect?: (account: string, opts: { publicUrl: string }) => Promise<ConnectReport>;
+}
+
+/** What `connect()` did, for the person running the command. */
+export interface ConnectReport {
+  ok: boolean;
+  /** Lines to print: the URL registered, the provider's answer, manual steps. */
+  lines: string[];
 }
 
 /** A long-running part of a channel. */
@@ -96,6 +109,11 @@ export interface ChannelContext {
   embedded: boolean;
   /** Outbound HTTP to providers (tests: the global fetch against a recorder on loopback). */
   fetch?: typeof fetch;
+  /**
+   * Waits between retries of a provider call (backoff). Default: a timer. Tests pass one that moves their
+   * clock instead, so a provider outage of seconds is retried without sleeping.
+   */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**

@@ -83,6 +83,8 @@ export async function createTestContext(
     maxConnections?: number;
     /** The channel list (default: every channel); a test may add a channel of its own. */
     channels?: readonly ChannelDefinition[];
+    /** Outbound HTTP to providers (default: the global fetch, against fakes on loopback). */
+    fetch?: typeof fetch;
   } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(backend, {
@@ -104,6 +106,11 @@ export async function createTestContext(
     dataDir,
     ...(db.url ? { databaseUrl: db.url } : {}),
     ...(opts.channels ? { channels: opts.channels } : {}),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    // Provider retries wait on the test's clock: a backoff of seconds takes no time.
+    sleep: async (ms: number) => {
+      clock.advance(ms);
+    },
   });
   const { processor, telephony } = pipeline;
   const app = createApp({

@@ -1,0 +1,66 @@
+import type { Sql } from 'postgres';
+import type { Clock } from '../../core/clock.js';
+import { UnprocessableError } from '../../core/errors.js';
+import { lastInboundMessage } from '../../db/repos/conversation-reads.js';
+import type { ConversationReplier } from '../channel.js';
+import type { MessengerReplies } from '../messenger/replies.js';
+import type { AvitoApi } from './client.js';
+import type { AvitoAccount } from './config.js';
+
+/** Avito refuses longer texts. */
+const MAX_TEXT = 1000;
+
+/**
+ * Replies in the conversation's Avito chat, then records the message under the id Avito gave it: the id
+ * the webhook echo of our own message carries, which is then a duplicate. Avito has no idempotency key, so
+ * a retried send after a 5xx may, rarely, send twice (documented in docs/messengers.md).
+ */
+export function createAvitoReplier(deps: {
+  sql: Sql;
+  accounts: readonly AvitoAccount[];
+  api: (account: string) => AvitoApi | undefined;
+  replies: MessengerReplies;
+  clock: Clock;
+}): ConversationReplier {
+  return {
+    async reply(conversation, request) {
+      const account = deps.accounts.find((a) => a.account === conversation.account);
+      const api = deps.api(conversation.account);
+      if (!account || !api)
+        throw new UnprocessableError(`Avito account "${conversation.account}" is not configured`);
+      const chatId = /^chat:(.+)$/.exec(conversation.threadKey)?.[1];
+      if (!chatId) throw new UnprocessableError('the conversation has no Avito chat to reply to');
+      if (request.text.length > MAX_TEXT)
+        throw new UnprocessableError(`Avito accepts at most ${MAX_TEXT} characters in a message`);
+      const last = await lastInboundMessage(deps.sql, conversation.id);
+      const buyerId = (last?.meta?.avito as { buyerId?: number } | undefined)?.buyerId;
+      const sent = await deps.replies.send(conversation, request.actor, account.retry, () =>
+        api.send(chatId, request.text),
+      );
+      const created = sent.created ?? Math.floor(deps.clock().getTime() / 1000);
+      return deps.replies.record({
+        conversation,
+        externalId: sent.id,
+        update: {
+          id: `sent-${sent.id}`,
+          version: 'switchboard',
+          timestamp: created,
+          payload: {
+            type: 'message',
+            value: {
+              id: sent.id,
+              chat_id: chatId,
+              user_id: account.userId,
+              author_id: account.userId,
+              created,
+              type: 'text',
+              content: { text: request.text },
+            },
+          },
+        },
+        ...(buyerId !== undefined ? { enrichment: { buyerId } } : {}),
+        actor: request.actor,
+      });
+    },
+  };
+}

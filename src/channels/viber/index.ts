@@ -1,0 +1,124 @@
+import { errorMessage } from '../../core/errors.js';
+import { type ChannelContext, type ChannelModule, defineChannel } from '../channel.js';
+import { parseJsonKeepingBigInts } from '../messenger/json.js';
+import { createMessengerReplies } from '../messenger/replies.js';
+import { timerSleep } from '../messenger/retry.js';
+import { createChannelState } from '../messenger/state.js';
+import { createTakeIn, type Parsed } from '../messenger/take-in.js';
+import { createViberApi, type ViberApi } from './client.js';
+import { type ViberAccount, viberConfigSchema } from './config.js';
+import { normalizeViber } from './normalize.js';
+import { createViberReplier } from './replier.js';
+import { SHARE_PHONE_TRACKING, type ViberCallback, viberCallbackSchema } from './schema.js';
+import { viberWebhookRoute } from './webhook.js';
+
+/**
+ * Viber bots (REST bot API): signed callbacks, a welcome asking for the phone with a share-phone button,
+ * a shared contact as the client's phone, replies with send_message. See docs/messengers.md.
+ */
+export const viberChannel = defineChannel({
+  name: 'viber',
+  config: { key: 'channels.viber', schema: viberConfigSchema },
+  create(ctx: ChannelContext): ChannelModule {
+    const accounts = ctx.config.channels.viber;
+    const log = ctx.log.child({ channel: 'viber' });
+    const state = createChannelState({
+      channel: 'viber',
+      accounts: accounts.map((a) => ({ account: a.account, transport: 'webhook' })),
+      metrics: ctx.metrics,
+      clock: ctx.clock,
+    });
+    const apis = new Map<string, ViberApi>(
+      accounts.map((a) => [
+        a.account,
+        createViberApi(a, { clock: ctx.clock, ...(ctx.fetch ? { fetch: ctx.fetch } : {}) }),
+      ]),
+    );
+    const takeIn = createTakeIn({ intake: ctx.intake, state, log });
+
+    async function handle(account: ViberAccount, raw: Uint8Array, text: string) {
+      let body: unknown;
+      try {
+        body = parseJsonKeepingBigInts(text);
+      } catch {
+        body = undefined;
+      }
+      const callback = viberCallbackSchema.safeParse(body);
+      const parsed: Parsed<ViberCallback> = callback.success
+        ? { ok: true, update: callback.data }
+        : { ok: false, reason: 'not a Viber callback', value: body ?? null };
+      const result = await takeIn({
+        source: 'viber',
+        account: account.account,
+        parsed,
+        raw,
+        ...(callback.success && callback.data.message_token
+          ? { externalId: callback.data.message_token }
+          : {}),
+        enrichTimeoutMs: account.enrichTimeoutMs,
+      });
+      if (result.status === 'rejected') return { status: 400, json: { error: 'bad callback' } };
+      if (callback.data?.event === 'conversation_started') return { status: 200, json: welcome(account) };
+      return { status: 200 };
+    }
+
+    const replies = createMessengerReplies({
+      source: 'viber',
+      sql: ctx.sql,
+      intake: ctx.intake,
+      state,
+      log,
+      clock: ctx.clock,
+      sleep: ctx.sleep ?? timerSleep,
+    });
+    return {
+      name: 'viber',
+      normalize: normalizeViber,
+      webhooks: [viberWebhookRoute({ accounts, handle })],
+      replier: {
+        channel: 'viber',
+        reply: createViberReplier({ accounts, api: (a) => apis.get(a), replies, clock: ctx.clock }).reply,
+      },
+      ...(accounts.length > 0
+        ? { transport: { start: () => {}, stop: async () => {}, status: () => state.status() } }
+        : {}),
+      connect: async (name, { publicUrl }) => {
+        const account = accounts.find((a) => a.account === name);
+        if (!account) return { ok: false, lines: [`Viber account "${name}" is not configured`] };
+        const url = `${publicUrl.replace(/\/$/, '')}/webhooks/viber/${account.account}`;
+        try {
+          const answer = await apis.get(name)!.setWebhook(url);
+          state.ok(name);
+          return {
+            ok: true,
+            lines: [
+              `Viber set the webhook ${url}`,
+              `Viber answered: status ${answer.status} (${answer.status_message ?? 'ok'})`,
+            ],
+          };
+        } catch (err) {
+          return { ok: false, lines: [`Viber refused the webhook ${url}: ${errorMessage(err)}`] };
+        }
+      },
+    };
+  },
+});
+
+/**
+ * The welcome answered in the body of `conversation_started` (Viber shows it to the client): asks for the
+ * phone with a share-phone button; the answer comes back as a `contact` message with our tracking data.
+ */
+export function welcome(account: ViberAccount) {
+  return {
+    sender: { name: account.senderName, ...(account.senderAvatar ? { avatar: account.senderAvatar } : {}) },
+    type: 'text',
+    text: account.welcome.text,
+    tracking_data: SHARE_PHONE_TRACKING,
+    min_api_version: 3,
+    keyboard: {
+      Type: 'keyboard',
+      DefaultHeight: false,
+      Buttons: [{ ActionType: 'share-phone', ActionBody: 'phone', Text: account.welcome.button }],
+    },
+  };
+}
