@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { API, APIError, APIRequest } from 'vk-io';
 import type { z } from 'zod';
 import { errorMessage } from '../../core/errors.js';
@@ -26,6 +28,10 @@ export function createVkApi(account: VkAccount) {
     apiVersion: account.apiVersion,
     apiTimeout: account.timeoutMs,
     apiRetryLimit: 0,
+    // vk-io's fetch takes an https agent by default; a plain-http apiRoot (a loopback fake) needs an http one.
+    agent: (account.apiRoot.startsWith('http:')
+      ? new HttpAgent({ keepAlive: true })
+      : new HttpsAgent({ keepAlive: true })) as HttpsAgent,
   });
 
   async function call<S extends z.ZodType>(method: string, params: Record<string, unknown>, schema: S) {
