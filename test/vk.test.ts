@@ -164,8 +164,10 @@ describe.each(backends())('VK channel on %s', (backend) => {
         SELECT id FROM conversations WHERE channel = 'vk' AND thread_key = ${`peer:${userId}`}`;
       return row!.id;
     }
-    const reply = (conversationId: string, text: string) =>
-      ctx.request('POST', `/api/v1/conversations/${conversationId}/messages`, { text });
+    const reply = (conversationId: string, text: string) => {
+      ctx.clock.advance(1000);
+      return ctx.request('POST', `/api/v1/conversations/${conversationId}/messages`, { text });
+    };
 
     it('sends with messages.send and records the message; VK’s echo of it is a duplicate', async () => {
       const userId = ++seq;
