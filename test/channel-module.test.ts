@@ -28,6 +28,7 @@ const payloadSchema = z.object({
   text: z.string(),
 });
 
+// Its conversations are of a kind no real channel replies on (the real Viber channel owns 'viber' replies).
 function normalizeTestChat(payload: unknown): NormalizeResult {
   const stored = payload as { account?: string; update?: unknown } | null;
   const parsed = payloadSchema.safeParse(stored?.update);
@@ -35,7 +36,7 @@ function normalizeTestChat(payload: unknown): NormalizeResult {
   const u = parsed.data;
   const comm: InboundCommunication = {
     kind: 'message',
-    channel: 'viber',
+    channel: 'webform',
     account: stored.account,
     externalId: u.id,
     direction: 'in',
@@ -100,7 +101,7 @@ function testChatChannel(state: { sent: string[]; decided: number; started: numb
         }),
       ],
       replier: {
-        channel: 'viber',
+        channel: 'webform',
         async reply(conversation, request) {
           state.sent.push(request.text);
           const externalId = `out-${state.sent.length}-${conversation.id}`;
@@ -205,7 +206,7 @@ describe.each(backends())('a channel defined in a test plugs in with one list en
       JSON.stringify({ id: `r-${phone}`, from: { userId: `r-${phone}`, phone }, text: 'Есть?' }),
     );
     const [conv] = await ctx.db.sql<{ id: string }[]>`
-      SELECT id FROM conversations WHERE channel = 'viber' AND thread_key = ${`chat:r-${phone}`}`;
+      SELECT id FROM conversations WHERE channel = 'webform' AND thread_key = ${`chat:r-${phone}`}`;
     const reply = await ctx.request('POST', `/api/v1/conversations/${conv!.id}/messages`, {
       text: 'Да, есть',
     });

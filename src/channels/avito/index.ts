@@ -1,11 +1,9 @@
 import { errorMessage } from '../../core/errors.js';
 import { type ChannelContext, type ChannelModule, defineChannel } from '../channel.js';
 import { createTtlCache } from '../messenger/cache.js';
-import { createMessengerReplies } from '../messenger/replies.js';
-import { timerSleep } from '../messenger/retry.js';
-import { createChannelState } from '../messenger/state.js';
-import { createTakeIn, type Parsed } from '../messenger/take-in.js';
-import { type AvitoApi, createAvitoApi } from './client.js';
+import { createMessengerKit } from '../messenger/kit.js';
+import type { Parsed } from '../messenger/take-in.js';
+import { createAvitoApi } from './client.js';
 import { type AvitoAccount, avitoConfigSchema } from './config.js';
 import { normalizeAvito } from './normalize.js';
 import { createAvitoReplier } from './replier.js';
@@ -21,66 +19,49 @@ export const avitoChannel = defineChannel({
   config: { key: 'channels.avito', schema: avitoConfigSchema },
   create(ctx: ChannelContext): ChannelModule {
     const accounts = ctx.config.channels.avito;
-    const log = ctx.log.child({ channel: 'avito' });
-    const state = createChannelState({
+    const kit = createMessengerKit(ctx, {
       channel: 'avito',
-      accounts: accounts.map((a) => ({ account: a.account, transport: 'webhook' })),
-      metrics: ctx.metrics,
-      clock: ctx.clock,
+      accounts,
+      transportOf: () => 'webhook',
+      api: (a) => createAvitoApi(a, { clock: ctx.clock, ...(ctx.fetch ? { fetch: ctx.fetch } : {}) }),
     });
-    const apis = new Map<string, AvitoApi>(
-      accounts.map((a) => [
-        a.account,
-        createAvitoApi(a, { clock: ctx.clock, ...(ctx.fetch ? { fetch: ctx.fetch } : {}) }),
-      ]),
-    );
     const caches = new Map(
       accounts.map((a) => [
         a.account,
         {
           chats: createTtlCache<AvitoChat>({ ttlMs: a.cacheTtlMs, max: 10_000, clock: ctx.clock }),
-          items: createTtlCache<Map<number, string>>({ ttlMs: a.cacheTtlMs, max: 1, clock: ctx.clock }),
+          listings: createTtlCache<Map<number, string>>({ ttlMs: a.cacheTtlMs, max: 1, clock: ctx.clock }),
         },
       ]),
     );
-    const takeIn = createTakeIn({ intake: ctx.intake, state, log });
 
-    /** A provider lookup that marks the account up or down. */
-    async function tracked<T>(account: string, call: () => Promise<T>): Promise<T> {
-      try {
-        const out = await call();
-        state.ok(account);
-        return out;
-      } catch (err) {
-        state.failed(account, err);
-        throw err;
-      }
+    /** Our listings' addresses (one call per cache period); none when the API refuses them. */
+    async function listingAddresses(account: AvitoAccount): Promise<Map<number, string>> {
+      const cache = caches.get(account.account)!.listings;
+      const cached = cache.get('all');
+      if (cached) return cached;
+      const { resources } = await kit
+        .tracked(account.account, () => kit.api(account.account).items())
+        .catch((err: unknown) => {
+          kit.log.warn({ account: account.account, err: errorMessage(err) }, 'listings not available');
+          return { resources: [] };
+        });
+      const addresses = new Map(resources.flatMap((r) => (r.address ? [[r.id, r.address] as const] : [])));
+      cache.set('all', addresses);
+      return addresses;
     }
 
     async function enrich(account: AvitoAccount, update: AvitoWebhook) {
       const m = avitoMessageSchema.safeParse(update.payload.value).data;
       if (!m || m.type === 'system' || m.type === 'deleted') return undefined;
-      const api = apis.get(account.account)!;
-      const cache = caches.get(account.account)!;
-      let chat = cache.chats.get(m.chat_id);
+      const chats = caches.get(account.account)!.chats;
+      let chat = chats.get(m.chat_id);
       if (!chat) {
-        chat = await tracked(account.account, () => api.chat(m.chat_id));
-        cache.chats.set(m.chat_id, chat);
+        chat = await kit.tracked(account.account, () => kit.api(account.account).chat(m.chat_id));
+        chats.set(m.chat_id, chat);
       }
       const itemId = m.item_id ?? (chat.context?.type === 'item' ? chat.context.value?.id : undefined);
-      let itemAddress: string | undefined;
-      if (itemId) {
-        let addresses = cache.items.get('all');
-        if (!addresses) {
-          const { resources } = await tracked(account.account, () => api.items()).catch((err: unknown) => {
-            log.warn({ account: account.account, err: errorMessage(err) }, 'listings not available');
-            return { resources: [] };
-          });
-          addresses = new Map(resources.flatMap((r) => (r.address ? [[r.id, r.address] as const] : [])));
-          cache.items.set('all', addresses);
-        }
-        itemAddress = addresses.get(itemId);
-      }
+      const itemAddress = itemId ? (await listingAddresses(account)).get(itemId) : undefined;
       return { chat, ...(itemAddress ? { itemAddress } : {}) };
     }
 
@@ -94,7 +75,7 @@ export const avitoChannel = defineChannel({
       )
         parsed = { ok: false, reason: 'Avito message without the required fields', value: body };
       else parsed = { ok: true, update: hook.data };
-      const result = await takeIn({
+      const result = await kit.takeIn({
         source: 'avito',
         account: account.account,
         parsed,
@@ -106,39 +87,19 @@ export const avitoChannel = defineChannel({
       return result.status === 'rejected' ? 'rejected' : 'ok';
     }
 
-    const replies = createMessengerReplies({
-      source: 'avito',
-      sql: ctx.sql,
-      intake: ctx.intake,
-      state,
-      log,
-      clock: ctx.clock,
-      sleep: ctx.sleep ?? timerSleep,
-    });
     return {
       name: 'avito',
       normalize: normalizeAvito,
       webhooks: [avitoWebhookRoute({ accounts, handle })],
-      replier: {
-        channel: 'avito',
-        reply: createAvitoReplier({
-          sql: ctx.sql,
-          accounts,
-          api: (a) => apis.get(a),
-          replies,
-          clock: ctx.clock,
-        }).reply,
-      },
-      ...(accounts.length > 0
-        ? { transport: { start: () => {}, stop: async () => {}, status: () => state.status() } }
-        : {}),
+      replier: { channel: 'avito', reply: createAvitoReplier(kit, { sql: ctx.sql, clock: ctx.clock }).reply },
+      ...kit.transport(),
       connect: async (name, { publicUrl }) => {
-        const account = accounts.find((a) => a.account === name);
+        const account = kit.account(name);
         if (!account) return { ok: false, lines: [`Avito account "${name}" is not configured`] };
         const url = `${publicUrl.replace(/\/$/, '')}/webhooks/avito/${account.account}/${account.webhookSecret}`;
         const shown = url.replace(account.webhookSecret, '<webhookSecret>');
         try {
-          const answer = await apis.get(name)!.subscribe(url);
+          const answer = await kit.tracked(name, () => kit.api(name).subscribe(url));
           return {
             ok: true,
             lines: [`Avito subscribed ${shown}`, `Avito answered: ${JSON.stringify(answer)}`],

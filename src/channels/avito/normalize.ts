@@ -1,7 +1,7 @@
 import type { InboundCommunication, RoutingSignals } from '../../core/communication.js';
 import type { NormalizeResult } from '../../core/normalize.js';
 import { attachment, type MessengerAttachment, num, obj, str } from '../messenger/attachment.js';
-import { firstIssue, storedUpdateSchema } from '../messenger/stored.js';
+import { firstIssue, skipped, storedUpdateSchema } from '../messenger/stored.js';
 import {
   type AvitoEnrichment,
   type AvitoMessage,
@@ -23,11 +23,8 @@ export function normalizeAvito(payload: unknown): NormalizeResult {
   const { account } = stored.data;
   const hook = avitoWebhookSchema.safeParse(stored.data.update);
   if (!hook.success) return firstIssue(hook.error, 'update');
-  const skip = (rule: string, reason: string, externalId: string): NormalizeResult => ({
-    ok: true,
-    communications: [],
-    skipped: [{ channel: 'avito', account, externalId, rule, reason }],
-  });
+  const skip = (rule: string, reason: string, externalId: string) =>
+    skipped('avito', account, externalId, rule, reason);
   if (hook.data.payload.type !== 'message')
     return skip(
       'avito_not_a_message',

@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.js';
 import { UnprocessableError } from '../../core/errors.js';
 import { lastInboundMessage } from '../../db/repos/conversation-reads.js';
 import type { ConversationReplier } from '../channel.js';
-import type { MessengerReplies } from '../messenger/replies.js';
+import type { MessengerKit } from '../messenger/kit.js';
 import type { AvitoApi } from './client.js';
 import type { AvitoAccount } from './config.js';
 
@@ -11,34 +11,26 @@ import type { AvitoAccount } from './config.js';
 const MAX_TEXT = 1000;
 
 /**
- * Replies in the conversation's Avito chat, then records the message under the id Avito gave it: the id
- * the webhook echo of our own message carries, which is then a duplicate. Avito has no idempotency key, so
- * a retried send after a 5xx may, rarely, send twice (documented in docs/messengers.md).
+ * Replies in the conversation's Avito chat (`chat:<chat_id>`), then records the message under the id Avito
+ * gave it: the id the webhook echo of our own message carries, which is then a duplicate. Avito has no
+ * idempotency key, so a send retried after a 5xx may, rarely, arrive twice (docs/messengers.md).
  */
-export function createAvitoReplier(deps: {
-  sql: Sql;
-  accounts: readonly AvitoAccount[];
-  api: (account: string) => AvitoApi | undefined;
-  replies: MessengerReplies;
-  clock: Clock;
-}): ConversationReplier {
+export function createAvitoReplier(
+  kit: MessengerKit<AvitoAccount, AvitoApi>,
+  deps: { sql: Sql; clock: Clock },
+): ConversationReplier {
   return {
     async reply(conversation, request) {
-      const account = deps.accounts.find((a) => a.account === conversation.account);
-      const api = deps.api(conversation.account);
-      if (!account || !api)
-        throw new UnprocessableError(`Avito account "${conversation.account}" is not configured`);
-      const chatId = /^chat:(.+)$/.exec(conversation.threadKey)?.[1];
-      if (!chatId) throw new UnprocessableError('the conversation has no Avito chat to reply to');
+      const { account, api, target: chatId } = kit.replyTarget(conversation, 'chat');
       if (request.text.length > MAX_TEXT)
         throw new UnprocessableError(`Avito accepts at most ${MAX_TEXT} characters in a message`);
       const last = await lastInboundMessage(deps.sql, conversation.id);
       const buyerId = (last?.meta?.avito as { buyerId?: number } | undefined)?.buyerId;
-      const sent = await deps.replies.send(conversation, request.actor, account.retry, () =>
+      const sent = await kit.replies.send(conversation, request.actor, account.retry, () =>
         api.send(chatId, request.text),
       );
       const created = sent.created ?? Math.floor(deps.clock().getTime() / 1000);
-      return deps.replies.record({
+      return kit.replies.record({
         conversation,
         externalId: sent.id,
         update: {

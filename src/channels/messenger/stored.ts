@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { ChannelKind } from '../../core/communication.js';
+import type { NormalizeResult } from '../../core/normalize.js';
 
 /** The stored shape of a messenger delivery (see take-in.ts): read back by each channel's normalize. */
 export const storedUpdateSchema = z.object({
@@ -17,4 +19,15 @@ export function firstIssue(error: z.ZodError, prefix: string): { ok: false; erro
     error: issue?.message ?? 'invalid',
     field: [prefix, ...(issue?.path ?? [])].filter((p) => p !== '').join('.'),
   };
+}
+
+/** A payload recognized and kept out of the lead rules, with its rule and reason. */
+export function skipped(
+  channel: ChannelKind,
+  account: string,
+  externalId: string,
+  rule: string,
+  reason: string,
+): NormalizeResult {
+  return { ok: true, communications: [], skipped: [{ channel, account, externalId, rule, reason }] };
 }

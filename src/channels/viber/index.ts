@@ -1,11 +1,9 @@
 import { errorMessage } from '../../core/errors.js';
 import { type ChannelContext, type ChannelModule, defineChannel } from '../channel.js';
 import { parseJsonKeepingBigInts } from '../messenger/json.js';
-import { createMessengerReplies } from '../messenger/replies.js';
-import { timerSleep } from '../messenger/retry.js';
-import { createChannelState } from '../messenger/state.js';
-import { createTakeIn, type Parsed } from '../messenger/take-in.js';
-import { createViberApi, type ViberApi } from './client.js';
+import { createMessengerKit } from '../messenger/kit.js';
+import type { Parsed } from '../messenger/take-in.js';
+import { createViberApi } from './client.js';
 import { type ViberAccount, viberConfigSchema } from './config.js';
 import { normalizeViber } from './normalize.js';
 import { createViberReplier } from './replier.js';
@@ -21,20 +19,12 @@ export const viberChannel = defineChannel({
   config: { key: 'channels.viber', schema: viberConfigSchema },
   create(ctx: ChannelContext): ChannelModule {
     const accounts = ctx.config.channels.viber;
-    const log = ctx.log.child({ channel: 'viber' });
-    const state = createChannelState({
+    const kit = createMessengerKit(ctx, {
       channel: 'viber',
-      accounts: accounts.map((a) => ({ account: a.account, transport: 'webhook' })),
-      metrics: ctx.metrics,
-      clock: ctx.clock,
+      accounts,
+      transportOf: () => 'webhook',
+      api: (a) => createViberApi(a, { clock: ctx.clock, ...(ctx.fetch ? { fetch: ctx.fetch } : {}) }),
     });
-    const apis = new Map<string, ViberApi>(
-      accounts.map((a) => [
-        a.account,
-        createViberApi(a, { clock: ctx.clock, ...(ctx.fetch ? { fetch: ctx.fetch } : {}) }),
-      ]),
-    );
-    const takeIn = createTakeIn({ intake: ctx.intake, state, log });
 
     async function handle(account: ViberAccount, raw: Uint8Array, text: string) {
       let body: unknown;
@@ -47,14 +37,12 @@ export const viberChannel = defineChannel({
       const parsed: Parsed<ViberCallback> = callback.success
         ? { ok: true, update: callback.data }
         : { ok: false, reason: 'not a Viber callback', value: body ?? null };
-      const result = await takeIn({
+      const result = await kit.takeIn({
         source: 'viber',
         account: account.account,
         parsed,
         raw,
-        ...(callback.success && callback.data.message_token
-          ? { externalId: callback.data.message_token }
-          : {}),
+        ...(callback.data?.message_token ? { externalId: callback.data.message_token } : {}),
         enrichTimeoutMs: account.enrichTimeoutMs,
       });
       if (result.status === 'rejected') return { status: 400, json: { error: 'bad callback' } };
@@ -62,33 +50,17 @@ export const viberChannel = defineChannel({
       return { status: 200 };
     }
 
-    const replies = createMessengerReplies({
-      source: 'viber',
-      sql: ctx.sql,
-      intake: ctx.intake,
-      state,
-      log,
-      clock: ctx.clock,
-      sleep: ctx.sleep ?? timerSleep,
-    });
     return {
       name: 'viber',
       normalize: normalizeViber,
       webhooks: [viberWebhookRoute({ accounts, handle })],
-      replier: {
-        channel: 'viber',
-        reply: createViberReplier({ accounts, api: (a) => apis.get(a), replies, clock: ctx.clock }).reply,
-      },
-      ...(accounts.length > 0
-        ? { transport: { start: () => {}, stop: async () => {}, status: () => state.status() } }
-        : {}),
+      replier: { channel: 'viber', reply: createViberReplier(kit, ctx.clock).reply },
+      ...kit.transport(),
       connect: async (name, { publicUrl }) => {
-        const account = accounts.find((a) => a.account === name);
-        if (!account) return { ok: false, lines: [`Viber account "${name}" is not configured`] };
-        const url = `${publicUrl.replace(/\/$/, '')}/webhooks/viber/${account.account}`;
+        if (!kit.account(name)) return { ok: false, lines: [`Viber account "${name}" is not configured`] };
+        const url = `${publicUrl.replace(/\/$/, '')}/webhooks/viber/${name}`;
         try {
-          const answer = await apis.get(name)!.setWebhook(url);
-          state.ok(name);
+          const answer = await kit.tracked(name, () => kit.api(name).setWebhook(url));
           return {
             ok: true,
             lines: [

@@ -1,7 +1,7 @@
 import type { InboundCommunication, RawIdentity } from '../../core/communication.js';
 import type { NormalizeResult } from '../../core/normalize.js';
 import { attachment, type MessengerAttachment } from '../messenger/attachment.js';
-import { firstIssue, storedUpdateSchema } from '../messenger/stored.js';
+import { firstIssue, skipped, storedUpdateSchema } from '../messenger/stored.js';
 import { SHARE_PHONE_TRACKING, type ViberMessage, viberCallbackSchema } from './schema.js';
 
 /**
@@ -21,11 +21,7 @@ export function normalizeViber(payload: unknown): NormalizeResult {
   if (!parsed.success) return firstIssue(parsed.error, 'update');
   const e = parsed.data;
   const externalId = e.message_token ?? `${e.event}:${e.timestamp}`;
-  const skip = (rule: string, reason: string): NormalizeResult => ({
-    ok: true,
-    communications: [],
-    skipped: [{ channel: 'viber', account, externalId, rule, reason }],
-  });
+  const skip = (rule: string, reason: string) => skipped('viber', account, externalId, rule, reason);
   switch (e.event) {
     case 'message':
       break;

@@ -1,10 +1,7 @@
 import { errorMessage } from '../../core/errors.js';
 import { type ChannelContext, type ChannelModule, type ConnectReport, defineChannel } from '../channel.js';
 import { createTtlCache } from '../messenger/cache.js';
-import { createMessengerReplies } from '../messenger/replies.js';
-import { timerSleep } from '../messenger/retry.js';
-import { createChannelState } from '../messenger/state.js';
-import { createTakeIn } from '../messenger/take-in.js';
+import { createMessengerKit } from '../messenger/kit.js';
 import { createVkApi, type VkApi } from './client.js';
 import { type VkAccount, vkConfigSchema } from './config.js';
 import { parseVkUpdate, vkSenderOf } from './intake.js';
@@ -23,41 +20,32 @@ export const vkChannel = defineChannel({
   config: { key: 'channels.vk', schema: vkConfigSchema },
   create(ctx: ChannelContext): ChannelModule {
     const accounts = ctx.config.channels.vk;
-    const log = ctx.log.child({ channel: 'vk' });
-    const state = createChannelState({
+    const kit = createMessengerKit(ctx, {
       channel: 'vk',
-      accounts: accounts.map((a) => ({ account: a.account, transport: a.transport })),
-      metrics: ctx.metrics,
-      clock: ctx.clock,
+      accounts,
+      transportOf: (a) => a.transport,
+      api: createVkApi,
     });
-    const apis = new Map<string, VkApi>(accounts.map((a) => [a.account, createVkApi(a)]));
     const profiles = new Map(
       accounts.map((a) => [
         a.account,
         createTtlCache<VkUser | null>({ ttlMs: a.cacheTtlMs, max: 10_000, clock: ctx.clock }),
       ]),
     );
-    const takeIn = createTakeIn({ intake: ctx.intake, state, log });
 
     async function profile(account: VkAccount, userId: number): Promise<VkUser | null> {
       const cache = profiles.get(account.account)!;
-      const key = String(userId);
-      const cached = cache.get(key);
+      const cached = cache.get(String(userId));
       if (cached !== undefined) return cached;
-      try {
-        const user = (await apis.get(account.account)!.usersGet(userId)) ?? null;
-        state.ok(account.account);
-        cache.set(key, user);
-        return user;
-      } catch (err) {
-        state.failed(account.account, err);
-        throw err;
-      }
+      const user =
+        (await kit.tracked(account.account, () => kit.api(account.account).usersGet(userId))) ?? null;
+      cache.set(String(userId), user);
+      return user;
     }
 
     async function handle(account: VkAccount, body: unknown): Promise<'ok' | 'rejected'> {
       const parsed = parseVkUpdate(body);
-      const result = await takeIn({
+      const result = await kit.takeIn({
         source: 'vk',
         account: account.account,
         parsed,
@@ -78,48 +66,31 @@ export const vkChannel = defineChannel({
       .map((account) =>
         createVkLongPoll({
           account,
-          api: apis.get(account.account)!,
-          state,
-          log,
+          api: kit.api(account.account),
+          state: kit.state,
+          log: kit.log,
           handle: (update) => handle(account, update),
           ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
         }),
       );
-    const replies = createMessengerReplies({
-      source: 'vk',
-      sql: ctx.sql,
-      intake: ctx.intake,
-      state,
-      log,
-      clock: ctx.clock,
-      sleep: ctx.sleep ?? timerSleep,
-    });
 
     return {
       name: 'vk',
       normalize: normalizeVk,
       webhooks: [vkCallbackRoute({ accounts, handle })],
-      replier: {
-        channel: 'vk',
-        reply: createVkReplier({ accounts, api: (a) => apis.get(a), replies, clock: ctx.clock }).reply,
-      },
-      ...(accounts.length > 0
-        ? {
-            transport: {
-              start: () => {
-                for (const p of pollers) p.start();
-              },
-              stop: async () => {
-                await Promise.all(pollers.map((p) => p.stop()));
-              },
-              status: () => state.status(),
-            },
-          }
-        : {}),
+      replier: { channel: 'vk', reply: createVkReplier(kit, ctx.clock).reply },
+      ...kit.transport({
+        start: () => {
+          for (const p of pollers) p.start();
+        },
+        stop: async () => {
+          await Promise.all(pollers.map((p) => p.stop()));
+        },
+      }),
       connect: async (name, { publicUrl }) => {
-        const account = accounts.find((a) => a.account === name);
+        const account = kit.account(name);
         if (!account) return { ok: false, lines: [`VK account "${name}" is not configured`] };
-        return connectVk(account, apis.get(name)!, publicUrl);
+        return connectVk(account, kit.api(name), publicUrl);
       },
     };
   },

@@ -1,6 +1,6 @@
 import type { Direction, InboundCommunication, RawIdentity } from '../../core/communication.js';
-import type { NormalizeResult, SkippedCommunication } from '../../core/normalize.js';
-import { firstIssue, storedUpdateSchema } from '../messenger/stored.js';
+import type { NormalizeResult } from '../../core/normalize.js';
+import { firstIssue, skipped, storedUpdateSchema } from '../messenger/stored.js';
 import { vkAttachments } from './attachments.js';
 import {
   type VkEnrichment,
@@ -28,11 +28,8 @@ export function normalizeVk(payload: unknown): NormalizeResult {
   const event = vkEventSchema.safeParse(stored.data.update);
   if (!event.success) return firstIssue(event.error, 'update');
   const e = event.data;
-  const skip = (rule: string, reason: string, externalId = e.event_id ?? e.type): NormalizeResult => ({
-    ok: true,
-    communications: [],
-    skipped: [{ channel: 'vk', account, externalId, rule, reason } satisfies SkippedCommunication],
-  });
+  const skip = (rule: string, reason: string, externalId = e.event_id ?? e.type) =>
+    skipped('vk', account, externalId, rule, reason);
 
   let message: VkMessage;
   let direction: Direction;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { UnprocessableError } from '../../core/errors.js';
 import type { ConversationReplier } from '../channel.js';
-import type { MessengerReplies } from '../messenger/replies.js';
+import type { MessengerKit } from '../messenger/kit.js';
 import type { VkApi } from './client.js';
 import type { VkAccount } from './config.js';
 
@@ -15,37 +15,25 @@ export function vkRandomId(replyId: string): number {
   return n === 0 ? 1 : n;
 }
 
-/** The peer of a VK conversation (`peer:<peer_id>`). */
-export function vkPeerOf(threadKey: string): number | undefined {
-  const m = /^peer:(\d+)$/.exec(threadKey);
-  return m ? Number(m[1]) : undefined;
-}
-
 /**
- * Replies with messages.send from the community to the conversation's peer, then records the message
- * under `peer_id_conversation_message_id`: the key of VK's `message_reply` echo, which is then a duplicate.
+ * Replies with messages.send from the community to the conversation's peer (`peer:<peer_id>`), then records
+ * the message under `peer_id_conversation_message_id`: the key of VK's `message_reply` echo, which is then a
+ * duplicate.
  */
-export function createVkReplier(deps: {
-  accounts: readonly VkAccount[];
-  api: (account: string) => VkApi | undefined;
-  replies: MessengerReplies;
-  clock: Clock;
-}): ConversationReplier {
+export function createVkReplier(kit: MessengerKit<VkAccount, VkApi>, clock: Clock): ConversationReplier {
   return {
     async reply(conversation, request) {
-      const account = deps.accounts.find((a) => a.account === conversation.account);
-      const api = deps.api(conversation.account);
-      if (!account || !api)
-        throw new UnprocessableError(`VK account "${conversation.account}" is not configured`);
-      const peer = vkPeerOf(conversation.threadKey);
-      if (peer === undefined) throw new UnprocessableError('the conversation has no VK peer to reply to');
-      const randomId = vkRandomId(deps.replies.newReplyId());
-      const sent = await deps.replies.send(conversation, request.actor, account.retry, () =>
+      const { account, api, target } = kit.replyTarget(conversation, 'peer');
+      const peer = Number(target);
+      if (!Number.isSafeInteger(peer))
+        throw new UnprocessableError('the conversation has no VK peer to reply to');
+      const randomId = vkRandomId(kit.replies.newReplyId());
+      const sent = await kit.replies.send(conversation, request.actor, account.retry, () =>
         api.send(peer, request.text, randomId),
       );
       const message = {
         id: sent.messageId ?? 0,
-        date: Math.floor(deps.clock().getTime() / 1000),
+        date: Math.floor(clock().getTime() / 1000),
         peer_id: peer,
         from_id: -account.groupId,
         out: 1,
@@ -54,7 +42,7 @@ export function createVkReplier(deps: {
         attachments: [],
         random_id: randomId,
       };
-      return deps.replies.record({
+      return kit.replies.record({
         conversation,
         externalId: `${peer}_${sent.conversationMessageId}`,
         update: { type: 'message_reply', group_id: account.groupId, object: message },
