@@ -124,6 +124,19 @@ describe.each(backends())('VK channel on %s', (backend) => {
     const rows = await events(userId);
     expect(rows.map((r) => r.status)).toEqual(['rejected']);
     expect(JSON.stringify(rows[0]!.payload)).not.toContain(SECRET);
+    // The bytes are kept as received, the secret replaced.
+    const [raw] = await ctx.db.sql<{ raw: Uint8Array }[]>`
+      SELECT raw FROM inbound_events WHERE source = 'vk' AND payload::text LIKE ${`%${userId}%`}`;
+    expect(Buffer.from(raw!.raw).toString('utf8')).toContain('"secret":"[redacted]"');
+    expect(Buffer.from(raw!.raw).toString('utf8')).not.toContain(SECRET);
+  });
+
+  it('stores a message whose text carries a NUL (the raw bytes keep it, the decoded copy drops it)', async () => {
+    const userId = ++seq;
+    expect(await post(messageNew(userId, { text: 'Шкаф\u0000 купе' }))).toEqual({ status: 200, body: 'ok' });
+    const [message] = await ctx.db.sql<{ body: string }[]>`
+      SELECT body FROM messages WHERE channel = 'vk' AND external_id = ${`${userId}_1`}`;
+    expect(message!.body).toBe('Шкаф купе');
   });
 
   it('takes our own message_reply as outbound, never a lead', async () => {
@@ -212,7 +225,7 @@ describe.each(backends())('VK channel on %s', (backend) => {
       expect(vk.sent.filter((s) => s.peerId === userId)).toHaveLength(1);
     });
 
-    it('a refusal is a 502 with VK’s reason, audited as failed, nothing recorded as sent', async () => {
+    it('a refusal is a 502 with VK’s reason, stored as failed, nothing recorded as sent', async () => {
       const userId = ++seq;
       const conv = await conversationOf(userId);
       vk.sendFaults.add({
@@ -228,9 +241,9 @@ describe.each(backends())('VK channel on %s', (backend) => {
       const res = await reply(conv, 'Не дойдёт');
       expect(res.status).toBe(502);
       expect(res.body.error.message).toContain("[901] Can't send messages for users without permission");
-      const [audit] = await ctx.db.sql<{ reason: string }[]>`
-        SELECT reason FROM audit_log WHERE entity_id = ${conv} AND action = 'reply.failed'`;
-      expect(audit!.reason).toContain('901');
+      const [stored] = await ctx.db.sql<{ status: string; lastError: string }[]>`
+        SELECT status, last_error FROM replies WHERE conversation_id = ${conv}`;
+      expect(stored).toEqual({ status: 'failed', lastError: expect.stringContaining('[901]') });
       const out = await ctx.db
         .sql`SELECT 1 FROM messages WHERE conversation_id = ${conv} AND direction = 'out'`;
       expect(out).toHaveLength(0);

@@ -91,7 +91,7 @@ export const avitoChannel = defineChannel({
       name: 'avito',
       normalize: normalizeAvito,
       webhooks: [avitoWebhookRoute({ accounts, handle })],
-      replier: { channel: 'avito', reply: createAvitoReplier(kit, { sql: ctx.sql, clock: ctx.clock }).reply },
+      replier: { channel: 'avito', send: createAvitoReplier(kit, { sql: ctx.sql, clock: ctx.clock }).send },
       ...kit.transport(),
       connect: async (name, { publicUrl }) => {
         const account = kit.account(name);

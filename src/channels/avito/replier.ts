@@ -20,17 +20,15 @@ export function createAvitoReplier(
   deps: { sql: Sql; clock: Clock },
 ): ConversationReplier {
   return {
-    async reply(conversation, request) {
+    async send(conversation, request) {
       const { account, api, target: chatId } = kit.replyTarget(conversation, 'chat');
       if (request.text.length > MAX_TEXT)
         throw new UnprocessableError(`Avito accepts at most ${MAX_TEXT} characters in a message`);
       const last = await lastInboundMessage(deps.sql, conversation.id);
       const buyerId = (last?.meta?.avito as { buyerId?: number } | undefined)?.buyerId;
-      const sent = await kit.replies.send(conversation, request.actor, account.retry, () =>
-        api.send(chatId, request.text),
-      );
+      const sent = await kit.replies.send(conversation, account.retry, () => api.send(chatId, request.text));
       const created = sent.created ?? Math.floor(deps.clock().getTime() / 1000);
-      return kit.replies.record({
+      return kit.replies.sent({
         conversation,
         externalId: sent.id,
         update: {

@@ -1,3 +1,4 @@
+import { parseWebhookJson } from '../messenger/json.js';
 import { refuse, unknownAccount, webhookRoute } from '../webhook/route.js';
 import { secretEquals } from '../webhook/verify.js';
 import type { AvitoAccount } from './config.js';
@@ -22,12 +23,8 @@ export function avitoWebhookRoute(deps: {
       return { ok: true, value: account };
     },
     async handle(req, account) {
-      let body: unknown;
-      try {
-        body = JSON.parse(req.text());
-      } catch {
-        body = undefined;
-      }
+      const parsed = parseWebhookJson(req.text());
+      const body = parsed.ok ? parsed.value : undefined;
       if (body !== null && typeof body === 'object' && Object.keys(body).length === 0)
         return { status: 200, json: { ok: true } };
       const result = await deps.handle(account, body, req.body);

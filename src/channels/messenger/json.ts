@@ -1,3 +1,5 @@
+import { jsonDepth, MAX_JSON_DEPTH, type ParsedJson, storableJson } from '../../core/safe-json.js';
+
 /**
  * JSON.parse that keeps integers too large for a double as strings (Viber's 64-bit `message_token`:
  * 5466394344559121456 would silently become 5466394344559121000). Only integer literals of 16+ digits
@@ -36,4 +38,19 @@ export function parseJsonKeepingBigInts(text: string): unknown {
     i++;
   }
   return JSON.parse(out);
+}
+
+/**
+ * A webhook body as JSON PostgreSQL can store (src/core/safe-json.ts: depth limited, NUL and lone surrogates
+ * cleaned in the decoded copy; the raw bytes keep them), optionally keeping big integers as strings.
+ */
+export function parseWebhookJson(text: string, opts: { bigInts?: boolean } = {}): ParsedJson {
+  if (text.trim() === '') return { ok: false, reason: 'empty body' };
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    return { ok: false, reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
+  try {
+    return { ok: true, value: storableJson(opts.bigInts ? parseJsonKeepingBigInts(text) : JSON.parse(text)) };
+  } catch (err) {
+    return { ok: false, reason: `malformed JSON: ${(err as Error).message.slice(0, 200)}` };
+  }
 }

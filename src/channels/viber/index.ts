@@ -1,6 +1,6 @@
 import { errorMessage } from '../../core/errors.js';
 import { type ChannelContext, type ChannelModule, defineChannel } from '../channel.js';
-import { parseJsonKeepingBigInts } from '../messenger/json.js';
+import { parseWebhookJson } from '../messenger/json.js';
 import { createMessengerKit } from '../messenger/kit.js';
 import type { Parsed } from '../messenger/take-in.js';
 import { createViberApi } from './client.js';
@@ -27,16 +27,12 @@ export const viberChannel = defineChannel({
     });
 
     async function handle(account: ViberAccount, raw: Uint8Array, text: string) {
-      let body: unknown;
-      try {
-        body = parseJsonKeepingBigInts(text);
-      } catch {
-        body = undefined;
-      }
+      const json = parseWebhookJson(text, { bigInts: true });
+      const body = json.ok ? json.value : undefined;
       const callback = viberCallbackSchema.safeParse(body);
       const parsed: Parsed<ViberCallback> = callback.success
         ? { ok: true, update: callback.data }
-        : { ok: false, reason: 'not a Viber callback', value: body ?? null };
+        : { ok: false, reason: json.ok ? 'not a Viber callback' : json.reason, value: body ?? null };
       const result = await kit.takeIn({
         source: 'viber',
         account: account.account,
@@ -54,7 +50,7 @@ export const viberChannel = defineChannel({
       name: 'viber',
       normalize: normalizeViber,
       webhooks: [viberWebhookRoute({ accounts, handle })],
-      replier: { channel: 'viber', reply: createViberReplier(kit, ctx.clock).reply },
+      replier: { channel: 'viber', send: createViberReplier(kit, ctx.clock).send },
       ...kit.transport(),
       connect: async (name, { publicUrl }) => {
         if (!kit.account(name)) return { ok: false, lines: [`Viber account "${name}" is not configured`] };

@@ -15,12 +15,10 @@ export function createViberReplier(
   clock: Clock,
 ): ConversationReplier {
   return {
-    async reply(conversation, request) {
+    async send(conversation, request) {
       const { account, api, target } = kit.replyTarget(conversation, 'user');
-      const sent = await kit.replies.send(conversation, request.actor, account.retry, () =>
-        api.send(target, request.text),
-      );
-      return kit.replies.record({
+      const sent = await kit.replies.send(conversation, account.retry, () => api.send(target, request.text));
+      return kit.replies.sent({
         conversation,
         externalId: sent.messageToken,
         update: {

@@ -43,12 +43,13 @@ export const vkChannel = defineChannel({
       return user;
     }
 
-    async function handle(account: VkAccount, body: unknown): Promise<'ok' | 'rejected'> {
+    async function handle(account: VkAccount, body: unknown, raw?: Uint8Array): Promise<'ok' | 'rejected'> {
       const parsed = parseVkUpdate(body);
       const result = await kit.takeIn({
         source: 'vk',
         account: account.account,
         parsed,
+        ...(raw ? { raw } : {}),
         ...(parsed.ok && parsed.update.event_id ? { externalId: parsed.update.event_id } : {}),
         enrich: async (update) => {
           const sender = vkSenderOf(update);
@@ -78,7 +79,7 @@ export const vkChannel = defineChannel({
       name: 'vk',
       normalize: normalizeVk,
       webhooks: [vkCallbackRoute({ accounts, handle })],
-      replier: { channel: 'vk', reply: createVkReplier(kit, ctx.clock).reply },
+      replier: { channel: 'vk', send: createVkReplier(kit, ctx.clock).send },
       ...kit.transport({
         start: () => {
           for (const p of pollers) p.start();

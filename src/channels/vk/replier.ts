@@ -7,8 +7,9 @@ import type { VkApi } from './client.js';
 import type { VkAccount } from './config.js';
 
 /**
- * VK's random_id for a reply: a non-zero int32 derived from our reply's id, so every retry of one reply
- * carries the same value and VK sends it at most once.
+ * VK's random_id for a reply: a non-zero int32 derived from our reply's id in the ledger, so every retry
+ * of one reply (ours after a 5xx, or a client's with the same Idempotency-Key) carries the same value and
+ * VK sends it at most once.
  */
 export function vkRandomId(replyId: string): number {
   const n = createHash('sha256').update(replyId).digest().readInt32BE(0);
@@ -22,13 +23,13 @@ export function vkRandomId(replyId: string): number {
  */
 export function createVkReplier(kit: MessengerKit<VkAccount, VkApi>, clock: Clock): ConversationReplier {
   return {
-    async reply(conversation, request) {
+    async send(conversation, request) {
       const { account, api, target } = kit.replyTarget(conversation, 'peer');
       const peer = Number(target);
       if (!Number.isSafeInteger(peer))
         throw new UnprocessableError('the conversation has no VK peer to reply to');
-      const randomId = vkRandomId(kit.replies.newReplyId());
-      const sent = await kit.replies.send(conversation, request.actor, account.retry, () =>
+      const randomId = vkRandomId(request.replyId);
+      const sent = await kit.replies.send(conversation, account.retry, () =>
         api.send(peer, request.text, randomId),
       );
       const message = {
@@ -42,7 +43,7 @@ export function createVkReplier(kit: MessengerKit<VkAccount, VkApi>, clock: Cloc
         attachments: [],
         random_id: randomId,
       };
-      return kit.replies.record({
+      return kit.replies.sent({
         conversation,
         externalId: `${peer}_${sent.conversationMessageId}`,
         update: { type: 'message_reply', group_id: account.groupId, object: message },
