@@ -232,7 +232,7 @@ describe.each(backends())('Viber channel on %s', (backend) => {
       url: 'https://sb.example.ru/webhooks/viber/bot',
       send_name: true,
     });
-    const ready = await ctx.request('GET', '/readyz', undefined, { token: null });
+    const ready = await ctx.request('GET', '/readyz');
     expect(ready.body.viber.bot).toMatchObject({ transport: 'webhook', connected: true });
   });
 });

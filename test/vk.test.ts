@@ -267,7 +267,7 @@ describe.each(backends())('VK channel on %s', (backend) => {
     await module.transport!.stop();
     const rows = await events(userId);
     expect(rows.map((r) => r.decision?.[0]?.kind)).toEqual(['new_lead']);
-    const ready = await ctx.request('GET', '/readyz', undefined, { token: null });
+    const ready = await ctx.request('GET', '/readyz');
     expect(ready.body.vk.lp).toMatchObject({ transport: 'longpoll', connected: true });
     expect(ready.body.vk.main).toMatchObject({ transport: 'callback' });
     expect(ready.body.vk.main.lastEventAt).not.toBeNull();

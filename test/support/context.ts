@@ -111,6 +111,7 @@ export async function createTestContext(
     sleep: async (ms: number) => {
       clock.advance(ms);
     },
+    ...(db.lookupSql ? { lookupSql: db.lookupSql } : {}),
   });
   const { processor, telephony } = pipeline;
   const app = createApp({
