@@ -8,7 +8,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
 import { createApp } from '../../src/http/app.js';
 import type { createProcessor } from '../../src/ingest/processor.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { type Logger, silentLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createPipeline } from '../../src/pipeline.js';
 import type { Telephony } from '../../src/telephony/telephony.js';
@@ -85,6 +85,8 @@ export async function createTestContext(
     channels?: readonly ChannelDefinition[];
     /** Outbound HTTP to providers (default: the global fetch, against fakes on loopback). */
     fetch?: typeof fetch;
+    /** Where the app and the pipeline log (default: nowhere). */
+    log?: Logger;
   } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(backend, {
@@ -100,7 +102,7 @@ export async function createTestContext(
     sql: db.sql,
     config,
     clock: clock.clock,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
     metrics,
     phoneRegions,
     dataDir,
@@ -119,7 +121,7 @@ export async function createTestContext(
     sql: db.sql,
     config,
     metrics,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
     clock: clock.clock,
     tokens: config.api.tokens,
     phoneRegions,
