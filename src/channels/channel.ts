@@ -107,6 +107,20 @@ export interface ChannelDefinition {
   readonly name: string;
   readonly config?: ChannelConfigSection;
   create(ctx: ChannelContext): ChannelModule;
+  /**
+   * Optional: registers one account with the provider (`npm run channels:connect -- <name> <account>`, see
+   * `src/channels/connect.ts`): a webhook URL and its secret (Telegram setWebhook, MAX POST /subscriptions).
+   * Resolves with the provider's answer, which the command prints. It gets the config only: it runs beside a
+   * daemon that holds the database (the embedded one takes a single session), so it must not need one.
+   */
+  connect?(input: ChannelConnectInput): Promise<unknown>;
+}
+
+/** What `ChannelDefinition.connect` gets. */
+export interface ChannelConnectInput {
+  config: Config;
+  /** The account (bot) to register, as configured. */
+  account: string;
 }
 
 /** A configuration section a channel owns: `key` is a top-level key (`email`) or `channels.<name>`. */
@@ -131,6 +145,8 @@ export interface ReplyRequest {
   subject?: string;
   /** Who sends it, for the audit trail: `api:<token name>`. */
   actor: string;
+  /** A file to send with the text as its caption (messengers: Telegram sendDocument, a MAX file). */
+  document?: { url: string; name?: string };
 }
 
 export interface ReplyResult {

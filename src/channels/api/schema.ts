@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { CHANNEL_KINDS } from '../../core/communication.js';
 
-const MESSENGERS = ['whatsapp', 'vk', 'avito', 'viber', 'telegram'] as const;
+const MESSENGERS = ['whatsapp', 'vk', 'avito', 'viber', 'telegram', 'max'] as const;
 
 export const partySchema = z
   .object({
