@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelDefinition } from '../src/channels/channel.js';
-import { ALLOWED_UPDATES } from '../src/channels/telegram/api.js';
 import { runConnect } from '../src/channels/connect.js';
-import { CHANNELS } from '../src/channels/index.js';
+import { ALLOWED_UPDATES } from '../src/channels/telegram/api.js';
 import { createTelegram, telegramChannel } from '../src/channels/telegram/index.js';
-import { createTestContext, type TestContext } from './support/context.js';
+import type { TestContext } from './support/context.js';
 import { waitFor } from './support/email.js';
+import { messengerTestContext, testPolling } from './support/messenger.js';
 import { backends } from './support/pg.js';
 import { startTelegramFake, type TelegramFake } from './support/telegram-fake.js';
 
@@ -37,35 +36,20 @@ function message(chatId: number, messageId: number, extra: Record<string, unknow
 describe.each(backends())('Telegram channel on %s', (backend) => {
   let ctx: TestContext;
   let fake: TelegramFake;
-  const waits: number[] = [];
-  const sleep = async (ms: number) => {
-    waits.push(ms);
-    await new Promise((r) => setTimeout(r, 2));
-  };
+  let waits: number[];
   beforeAll(async () => {
     fake = await startTelegramFake([TOKEN, POLL_TOKEN]);
-    const channels: ChannelDefinition[] = CHANNELS.map((c) =>
-      c.name === 'telegram' ? { ...telegramChannel, create: (cx) => createTelegram(cx, { sleep }) } : c,
-    );
-    ctx = await createTestContext(
-      backend,
-      {
-        channels: {
-          telegram: [
-            { account: 'shop_bot', token: TOKEN, secret: SECRET, transport: 'webhook', apiRoot: fake.url },
-            {
-              account: 'poll_bot',
-              token: POLL_TOKEN,
-              transport: 'polling',
-              apiRoot: fake.url,
-              askPhone: { enabled: false },
-              polling: { timeoutSeconds: 0, idleDelayMs: 5, minDelayMs: 5, maxDelayMs: 10 },
-            },
-          ],
+    ({ ctx, waits } = await messengerTestContext(backend, 'telegram', createTelegram, {
+      telegram: [
+        { account: 'shop_bot', token: TOKEN, secret: SECRET, transport: 'webhook', apiRoot: fake.url },
+        {
+          account: 'poll_bot',
+          token: POLL_TOKEN,
+          apiRoot: fake.url,
+          ...testPolling,
         },
-      },
-      { channels },
-    );
+      ],
+    }));
   });
   afterAll(async () => {
     await ctx?.close();
