@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Sql } from 'postgres';
+import { channelLookup } from './channels/index.js';
 import type { RuntimeSettings } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
@@ -11,6 +12,7 @@ import { createNumberingPlanService } from './geo/numbering-plan-service.js';
 import { createApp } from './http/app.js';
 import type { ApiToken } from './http/auth.js';
 import { createReplayer } from './ingest/replayer.js';
+import { revalidateRejected } from './ingest/revalidate.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createPipeline } from './pipeline.js';
@@ -117,6 +119,8 @@ export async function startDaemon(
   const started: (() => Promise<unknown> | unknown)[] = [() => db.close()];
   let server: ReturnType<typeof serve>;
   try {
+    // Payloads refused by an older version that the code running now can read are decided with the backlog.
+    await revalidateRejected({ sql: db.sql, sources: channelLookup(channels), log });
     await replayer.start();
     started.push(() => replayer.stop());
     assigner.start();

@@ -2,6 +2,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Sql } from 'postgres';
 import type { ChannelDefinition, ChannelModule } from './channels/channel.js';
 import { CHANNELS, channelLookup, createChannels } from './channels/index.js';
+import { createReplyLedger, type ReplyLedger } from './channels/reply/ledger.js';
 import { createIntake, type Intake } from './channels/webhook/intake.js';
 import type { Config } from './config/schema.js';
 import type { Clock } from './core/clock.js';
@@ -23,6 +24,8 @@ export interface Pipeline {
   intake: Intake;
   /** Every channel module, in the channel list's order. */
   channels: ChannelModule[];
+  /** Managers' replies: pending -> send -> sent/failed, idempotent (src/channels/reply/ledger.ts). */
+  replies: ReplyLedger;
 }
 
 /**
@@ -91,5 +94,6 @@ export function createPipeline(deps: {
     definitions ?? CHANNELS,
   );
   sources = channelLookup(channels);
-  return { policy, router, processor, telephony, intake, channels };
+  const replies = createReplyLedger({ sql: deps.sql, clock: deps.clock, log: deps.log, processor });
+  return { policy, router, processor, telephony, intake, channels, replies };
 }

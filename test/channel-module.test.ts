@@ -10,6 +10,7 @@ import { CHANNELS, createChannels } from '../src/channels/index.js';
 import { refuse, unknownAccount, webhookRoute } from '../src/channels/webhook/route.js';
 import { secretEquals } from '../src/channels/webhook/verify.js';
 import type { InboundCommunication } from '../src/core/communication.js';
+import { SwitchboardError } from '../src/core/errors.js';
 import type { NormalizeResult } from '../src/core/normalize.js';
 import { createTestContext, type TestContext } from './support/context.js';
 import { freshPhone } from './support/ids.js';
@@ -29,7 +30,7 @@ const payloadSchema = z.object({
 });
 
 function normalizeTestChat(payload: unknown): NormalizeResult {
-  const stored = payload as { account?: string; update?: unknown } | null;
+  const stored = payload as { account?: string; update?: unknown; outbound?: boolean } | null;
   const parsed = payloadSchema.safeParse(stored?.update);
   if (!stored?.account || !parsed.success) return { ok: false, error: 'not a test-chat update' };
   const u = parsed.data;
@@ -38,7 +39,7 @@ function normalizeTestChat(payload: unknown): NormalizeResult {
     channel: 'viber',
     account: stored.account,
     externalId: u.id,
-    direction: 'in',
+    direction: stored.outbound ? 'out' : 'in',
     occurredAt: new Date('2026-11-20T09:30:00Z'),
     party: {
       ...(u.from.name ? { name: u.from.name } : {}),
@@ -54,7 +55,15 @@ function normalizeTestChat(payload: unknown): NormalizeResult {
   return { ok: true, communications: [comm] };
 }
 
-function testChatChannel(state: { sent: string[]; decided: number; started: number; stopped: number }) {
+interface TestChatState {
+  sent: string[];
+  decided: number;
+  started: number;
+  stopped: number;
+  failNext: boolean;
+}
+
+function testChatChannel(state: TestChatState) {
   return defineChannel({
     name: 'testchat',
     create: (ctx: ChannelContext): ChannelModule => ({
@@ -101,23 +110,29 @@ function testChatChannel(state: { sent: string[]; decided: number; started: numb
       ],
       replier: {
         channel: 'viber',
-        async reply(conversation, request) {
+        async send(conversation, request) {
+          if (state.failNext) {
+            state.failNext = false;
+            throw new SwitchboardError('upstream_failed', 'the provider refused: chat not found', {
+              retryable: true,
+            });
+          }
           state.sent.push(request.text);
-          const externalId = `out-${state.sent.length}-${conversation.id}`;
-          const eventId = await ctx.intake.accept({
-            source: 'testchat',
-            account: conversation.account,
+          const externalId = `out-${request.replyId}`;
+          return {
             externalId,
-            payload: {
-              account: conversation.account,
-              update: {
-                id: externalId,
-                from: { userId: conversation.threadKey.slice(5) },
-                text: request.text,
+            record: {
+              payload: {
+                account: conversation.account,
+                update: {
+                  id: externalId,
+                  from: { userId: conversation.threadKey.slice(5) },
+                  text: request.text,
+                },
+                outbound: true,
               },
             },
-          });
-          return { externalId, eventId };
+          };
         },
       },
       transport: {
@@ -137,7 +152,7 @@ function testChatChannel(state: { sent: string[]; decided: number; started: numb
 }
 
 describe.each(backends())('a channel defined in a test plugs in with one list entry, on %s', (backend) => {
-  const state = { sent: [] as string[], decided: 0, started: 0, stopped: 0 };
+  const state: TestChatState = { sent: [], decided: 0, started: 0, stopped: 0, failNext: false };
   let ctx: TestContext;
   beforeAll(async () => {
     ctx = await createTestContext(backend, {}, { channels: [...CHANNELS, testChatChannel(state)] });
@@ -213,6 +228,74 @@ describe.each(backends())('a channel defined in a test plugs in with one list en
     expect(state.sent).toContain('Да, есть');
     const ready = await ctx.request('GET', '/readyz', undefined, { token: null });
     expect(ready.body.testchat).toEqual({ shop: { connected: true, started: 0 } });
+  });
+
+  describe('a manager’s reply is stored before it is sent and never sent twice', () => {
+    const conversationOf = async () => {
+      const phone = freshPhone();
+      await post(
+        'shop',
+        JSON.stringify({ id: `i-${phone}`, from: { userId: `i-${phone}`, phone }, text: 'Цена?' }),
+      );
+      const [conv] = await ctx.db.sql<{ id: string }[]>`
+        SELECT id FROM conversations WHERE channel = 'viber' AND thread_key = ${`chat:i-${phone}`}`;
+      return conv!.id;
+    };
+    const reply = (conversationId: string, text: string, key?: string) =>
+      ctx.request(
+        'POST',
+        `/api/v1/conversations/${conversationId}/messages`,
+        { text },
+        {
+          ...(key ? { headers: { 'idempotency-key': key } } : {}),
+        },
+      );
+    const repliesOf = (conversationId: string) =>
+      ctx.db.sql<{ status: string; attempts: number; lastError: string | null }[]>`
+        SELECT status, attempts, last_error FROM replies WHERE conversation_id = ${conversationId}`;
+
+    it('the same Idempotency-Key twice: one send, the stored result again', async () => {
+      const id = await conversationOf();
+      const before = state.sent.length;
+      const first = await reply(id, 'Цена 12 000 ₽', 'key-1');
+      const second = await reply(id, 'Цена 12 000 ₽', 'key-1');
+      expect(first.status).toBe(201);
+      expect(second).toEqual(first);
+      expect(state.sent.length).toBe(before + 1);
+      const outbound = await ctx.db.sql`
+        SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id
+        WHERE c.id = ${id} AND m.direction = 'out'`;
+      expect(outbound).toHaveLength(1);
+      expect(await repliesOf(id)).toEqual([{ status: 'sent', attempts: 1, lastError: null }]);
+    });
+
+    it('a refused send is recorded as failed (502) and sent on a retry with the same key', async () => {
+      const id = await conversationOf();
+      state.failNext = true;
+      const failed = await reply(id, 'Доставка завтра', 'key-2');
+      expect(failed.status).toBe(502);
+      expect(failed.body.error.message).toBe('the provider refused: chat not found');
+      expect(await repliesOf(id)).toEqual([
+        { status: 'failed', attempts: 1, lastError: 'the provider refused: chat not found' },
+      ]);
+      const retried = await reply(id, 'Доставка завтра', 'key-2');
+      expect(retried.status).toBe(201);
+      expect(await repliesOf(id)).toEqual([{ status: 'sent', attempts: 2, lastError: null }]);
+    });
+
+    it('a reply whose outcome is unknown is refused, not repeated; a key reused for other text is refused', async () => {
+      const id = await conversationOf();
+      // The daemon died between sending and recording: the reply is still pending.
+      await ctx.db.sql`
+        INSERT INTO replies (id, conversation_id, idempotency_key, channel, account, actor, body, status, created_at, updated_at)
+        VALUES (gen_random_uuid(), ${id}, 'key-3', 'viber', 'shop', 'api:crm', 'Счёт отправлен', 'pending', now(), now())`;
+      const before = state.sent.length;
+      const again = await reply(id, 'Счёт отправлен', 'key-3');
+      expect(again.status).toBe(409);
+      expect(state.sent.length).toBe(before);
+      await reply(id, 'Первый ответ', 'key-4');
+      expect((await reply(id, 'Другой текст', 'key-4')).status).toBe(422);
+    });
   });
 });
 

@@ -9,7 +9,7 @@ import type { AfterDecision, Processor } from '../ingest/processor.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Telephony } from '../telephony/telephony.js';
-import type { Intake } from './webhook/intake.js';
+import type { IncomingPayload, Intake } from './webhook/intake.js';
 import type { WebhookRoute } from './webhook/route.js';
 
 export type {
@@ -138,33 +138,45 @@ export function defineChannel(definition: ChannelDefinition): ChannelDefinition 
   return definition;
 }
 
+/** The conversation a reply answers. */
+export interface ReplyConversation {
+  id: string;
+  account: string;
+  threadKey: string;
+  subject: string | null;
+}
+
 /** A manager's reply on a conversation (POST /api/v1/conversations/{id}/messages). */
 export interface ReplyRequest {
+  /** The reply's id in the ledger: a stable key for the provider's own dedup (VK `random_id`, …). */
+  replyId: string;
   text: string;
   /** Absent: "Re: " + the conversation's subject. */
   subject?: string;
-  /** Who sends it, for the audit trail: `api:<token name>`. */
+  /** Who sends it, for the audit trail: `api:<token name>`, `user:<login>`. */
   actor: string;
   /** A file to send with the text as its caption (messengers: Telegram sendDocument, a MAX file). */
   document?: { url: string; name?: string };
 }
 
-export interface ReplyResult {
-  /** The channel's id of the sent message (an email Message-ID). */
+/** What a channel sent: its id of the message, and the payload that records it as an outbound communication. */
+export interface SentReply {
+  /** The channel's id of the sent message (an email Message-ID, a VK message id). */
   externalId: string;
-  /** The inbound event that recorded it; processing attaches it to the conversation as outbound. */
-  eventId: string;
-  /** The stored message, once processed. */
-  messageId?: string;
+  /**
+   * Stored as an inbound event of this channel (source = the channel's name) in the same transaction that
+   * marks the reply sent, then processed like any communication: `normalize` must read it as outbound.
+   */
+  record: Omit<IncomingPayload, 'source' | 'account' | 'externalId'>;
 }
 
 /**
- * Sends a reply through a conversation's channel, then records the sent message like any communication
- * (stored event -> processor -> outbound message). Delivery failures throw a retryable `upstream_failed`.
+ * Sends a manager's reply on one channel. Called only by the reply ledger (src/channels/reply/ledger.ts),
+ * which stores the reply as pending first and records the outcome after, so a retry never sends twice.
+ * Throws `SwitchboardError('upstream_failed')` (retryable or not) when the provider refuses or cannot be
+ * reached, with the provider's reason in the message; `UnprocessableError` when the conversation cannot be
+ * answered on this channel (no mailbox, the client blocked the bot).
  */
 export interface ConversationReplier {
-  reply(
-    conversation: { id: string; account: string; threadKey: string; subject: string | null },
-    request: ReplyRequest,
-  ): Promise<ReplyResult>;
+  send(conversation: ReplyConversation, request: ReplyRequest): Promise<SentReply>;
 }

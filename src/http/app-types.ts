@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Sql } from 'postgres';
 import type { ChannelModule } from '../channels/channel.js';
+import type { ReplyLedger } from '../channels/reply/ledger.js';
 import type { Intake } from '../channels/webhook/intake.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   channels: readonly ChannelModule[];
   /** Store-before-acknowledge, for the API's inbound route. */
   intake: Intake;
+  /** Managers' replies, sent once per idempotency key. */
+  replies: ReplyLedger;
 }
 
 export type AppEnv = { Variables: AuthVariables };

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { App, AppDeps, AppEnv } from './app-types.js';
 import { bearerAuth } from './auth.js';
 import { createErrorHandler, errorBody, validationResponse } from './errors.js';
+import { storableJsonBody } from './json-body.js';
 import { registerContacts } from './routes/contacts.js';
 import { registerConversations } from './routes/conversations.js';
 import { registerCrm } from './routes/crm.js';
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps): App {
     }),
   );
   app.use('/api/v1/*', bearerAuth(deps.tokens));
+  app.use('/api/v1/*', storableJsonBody(['/api/v1/inbound']));
 
   registerOps(app, deps);
   registerInbound(app, deps);

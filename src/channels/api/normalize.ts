@@ -1,11 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { InboundCommunication, MessengerIdentityKind, RawIdentity } from '../../core/communication.js';
+import { parseStorableJson } from '../../core/safe-json.js';
 import type { InboundSource, NormalizeResult } from '../channel.js';
 import { type InboundApiBody, inboundApiSchema, MESSENGERS } from './schema.js';
 
 /** POST /api/v1/inbound bodies. The stored payload is re-validated: it is the same schema the route used. */
 export const apiSource: InboundSource = {
-  normalize(payload: unknown): NormalizeResult {
+  normalize(payload: unknown, raw?: Uint8Array): NormalizeResult {
+    // A body rejected as unreadable kept only its raw bytes: read them again (the code may have been fixed).
+    if ((payload === null || payload === undefined) && raw) {
+      const json = parseStorableJson(raw);
+      if (!json.ok) return { ok: false, error: json.reason };
+      payload = json.value;
+    }
     const parsed = inboundApiSchema.safeParse(payload);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -73,7 +73,6 @@ export function createEmailChannel(opts: EmailChannelOptions) {
   );
   const replies = createEmailReplies({
     sql: opts.sql,
-    processor: opts.processor,
     config: email,
     log,
     clock: opts.clock,

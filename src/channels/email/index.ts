@@ -24,7 +24,7 @@ export const emailChannel = defineChannel({
     return {
       name: 'email',
       normalize: source.normalize,
-      replier: { channel: 'email', reply: email.replies.reply },
+      replier: { channel: 'email', send: email.replies.send },
       // Without mailboxes there is nothing to run (and nothing to report in /readyz).
       ...(ctx.config.email.mailboxes.length > 0
         ? { transport: { start: email.start, stop: email.stop, status: email.status } }

@@ -5,8 +5,6 @@ import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
 import { SwitchboardError, UnprocessableError } from '../../core/errors.js';
 import { lastInboundMessage } from '../../db/repos/conversation-reads.js';
-import { storeInboundEvent } from '../../ingest/inbound-store.js';
-import type { Processor } from '../../ingest/processor.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ConversationReplier } from '../channel.js';
 import type { EmailConfig, MailboxConfig } from './config.js';
@@ -15,7 +13,6 @@ import type { EmailEvent } from './payload.js';
 
 export interface EmailRepliesOptions {
   sql: Sql;
-  processor: Processor;
   config: EmailConfig;
   log: Logger;
   clock: Clock;
@@ -35,7 +32,8 @@ const MAX_REFERENCES = 20;
 /**
  * Replies by SMTP from the conversation's mailbox: From is the mailbox address, To the client's Reply-To
  * (or From), In-Reply-To/References continue the thread and Subject is "Re: …". The exact bytes sent are
- * stored as an inbound event (kind `sent`) and processed into an outbound message; when the server later
+ * returned to the reply ledger, which stores them as an inbound event (kind `sent`) processed into an
+ * outbound message; when the server later
  * shows a copy over IMAP (Sent folder, self-CC), its Message-ID is already stored and it is not taken in.
  */
 export function createEmailReplies(opts: EmailRepliesOptions): ConversationReplier {
@@ -62,7 +60,7 @@ export function createEmailReplies(opts: EmailRepliesOptions): ConversationRepli
   };
 
   return {
-    async reply(conversation, request) {
+    async send(conversation, request) {
       const mb = opts.config.mailboxes.find((m) => m.label === conversation.account);
       if (!mb) throw new UnprocessableError(`mailbox "${conversation.account}" is not configured`);
       if (!mb.smtp) throw new UnprocessableError(`mailbox "${mb.label}" has no SMTP settings: cannot reply`);
@@ -119,17 +117,8 @@ export function createEmailReplies(opts: EmailRepliesOptions): ConversationRepli
         sentAt: sentAt.toISOString(),
         actor: request.actor,
       };
-      const eventId = await storeInboundEvent(opts.sql, {
-        source: 'email',
-        account: mb.label,
-        externalId: messageId,
-        contentType: 'message/rfc822',
-        payload,
-        raw,
-      });
-      const outcome = await opts.processor.process(eventId);
-      const messageIdInDb = outcome.status === 'processed' ? outcome.decisions[0]?.messageId : undefined;
-      return { externalId: messageId, eventId, ...(messageIdInDb ? { messageId: messageIdInDb } : {}) };
+      // The exact bytes sent are what records the message (normalize reads them as outbound).
+      return { externalId: messageId, record: { contentType: 'message/rfc822', payload, raw } };
     },
   };
 }

@@ -1,3 +1,5 @@
+import { jsonDepth, MAX_JSON_DEPTH } from '../../core/safe-json.js';
+
 /** A webhook body as flat string fields, whichever encoding the PBX chose. */
 export type Fields = Record<string, string>;
 
@@ -19,7 +21,7 @@ export function parseWebhookFields(raw: string, contentType: string | undefined)
 
 function fromJson(raw: string): Fields | undefined {
   const text = raw.trim();
-  if (!text.startsWith('{')) return undefined;
+  if (!text.startsWith('{') || jsonDepth(text) > MAX_JSON_DEPTH) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -20,6 +20,12 @@ const replyRoute = createRoute({
   security,
   request: {
     params: uuidParam,
+    headers: z.object({
+      'idempotency-key': z.string().trim().min(1).max(200).optional().openapi({
+        description:
+          'Any unique string per reply (a UUID). A retry with the same key never sends twice: a sent reply answers with its stored result (header Idempotent-Replayed: true), one still in flight or of unknown outcome gets 409, a failed one is sent again.',
+      }),
+    }),
     body: { required: true, content: { 'application/json': { schema: replyBody } } },
   },
   responses: {
@@ -27,13 +33,15 @@ const replyRoute = createRoute({
       'Sent and recorded as an outbound message',
       z.object({
         conversationId: z.uuid(),
+        replyId: z.uuid(),
         externalId: z.string(),
         eventId: z.uuid(),
         messageId: z.uuid().optional(),
       }),
     ),
     502: {
-      description: 'The channel refused the message or could not be reached; nothing was recorded',
+      description:
+        'The channel refused the message or could not be reached: the reply is recorded as failed (retry it with the same Idempotency-Key)',
       content: { 'application/json': { schema: errorSchema } },
     },
     ...errors,
@@ -44,17 +52,20 @@ export function registerConversations(app: App, deps: AppDeps): void {
   app.openapi(replyRoute, async (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
+    const key = c.req.valid('header')['idempotency-key'];
     const conversation = await getConversation(deps.sql, id);
     if (!conversation) throw new NotFoundError('conversation');
-    const replier = deps.channels.find((ch) => ch.replier?.channel === conversation.channel)?.replier;
-    if (!replier)
+    const channel = deps.channels.find((ch) => ch.replier?.channel === conversation.channel);
+    if (!channel?.replier)
       throw new UnprocessableError(`replies on the ${conversation.channel} channel are not supported`);
-    const result = await replier.reply(conversation, {
+    const { replayed, ...result } = await deps.replies.send(conversation, channel.replier, channel.name, {
       text: body.text,
       ...(body.subject ? { subject: body.subject } : {}),
       ...(body.document ? { document: body.document } : {}),
       actor: c.get('actor'),
+      ...(key ? { idempotencyKey: key } : {}),
     });
+    if (replayed) c.header('Idempotent-Replayed', 'true');
     return c.json({ conversationId: id, ...result }, 201);
   });
 }

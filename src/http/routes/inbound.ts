@@ -1,10 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import { ZodError } from 'zod';
 import { inboundApiSchema } from '../../channels/api/schema.js';
 import { DECISION_KINDS } from '../../core/communication.js';
+import { parseStorableJson } from '../../core/safe-json.js';
 import type { App, AppDeps } from '../app-types.js';
-import { validationResponse, zodIssues } from '../errors.js';
+import { errorBody, zodIssues } from '../errors.js';
 import { errors, ok, security } from './schemas.js';
 
 const decisionSchema = z
@@ -45,42 +44,66 @@ const route = createRoute({
   },
 });
 
+/**
+ * POST /api/v1/inbound reads its own body: the bytes exactly as received are stored before anything is
+ * answered, whatever their shape — a body that is not JSON (a browser's sendBeacon sends text/plain), is
+ * truncated, nested absurdly deep, or fails the schema is kept as `rejected` with the reason, and can be
+ * retried after a fix. NUL and broken surrogates are stripped from the derived JSON only, never from the raw.
+ */
 export function registerInbound(app: App, deps: AppDeps): void {
-  app.openapi(
-    route,
-    async (c) => {
-      const body = c.req.valid('json');
-      // Persist the body exactly as received before anything else; only then try to decide.
-      const eventId = await deps.intake.accept({
-        source: 'api',
-        account: body.account,
-        ...(body.externalId ? { externalId: body.externalId } : {}),
-        payload: await c.req.json(),
-      });
-      const outcome = await deps.intake.process(eventId);
-      if (outcome.status === 'processed') {
-        const decision = outcome.decisions[0]!;
-        return c.json({ eventId, decision }, 200);
-      }
+  // Documented from the zod schema; validated by hand below so that nothing is lost before it is stored.
+  app.openAPIRegistry.registerPath(route);
+  app.post(route.path.replace(/{(\w+)}/g, ':$1'), async (c) => {
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    const contentType = c.req.header('content-type') ?? '';
+    const parsed = parseStorableJson(raw);
+    const base = { source: 'api', raw, contentType: contentType || 'application/octet-stream' };
+    if (!parsed.ok) {
+      const eventId = await deps.intake.reject({ ...base, reason: parsed.reason });
+      const json = /json/i.test(contentType);
       return c.json(
-        { eventId, status: outcome.status, ...('error' in outcome ? { error: outcome.error } : {}) },
-        202,
+        errorBody(
+          json || contentType === '' ? 'invalid_json' : 'unsupported_media_type',
+          json || contentType === ''
+            ? parsed.reason
+            : `Content-Type must be application/json (${parsed.reason})`,
+          { details: { eventId } },
+        ),
+        json || contentType === '' ? 400 : 415,
       );
-    },
-    // The hook's declared type cannot express "undefined on success"; it is awaited by zod-validator.
-    (async (result: { success: boolean; error?: unknown }, c: Context) => {
-      if (result.success || !(result.error instanceof ZodError)) return undefined;
-      // A body that fails validation is still kept (status rejected) so nothing a client wrote is lost.
-      const payload = await c.req.json().catch(() => undefined);
-      if (payload !== undefined && payload !== null && typeof payload === 'object') {
-        const issues = zodIssues(result.error);
-        await deps.intake.reject({
-          source: 'api',
-          payload,
-          reason: issues.map((i) => `${i.field}: ${i.message}`).join('; '),
-        });
-      }
-      return validationResponse(c, result.error);
-    }) as never,
-  );
+    }
+    const body = inboundApiSchema.safeParse(parsed.value);
+    if (!body.success) {
+      const issues = zodIssues(body.error);
+      const eventId = await deps.intake.reject({
+        ...base,
+        payload: parsed.value,
+        reason: issues.map((i) => `${i.field}: ${i.message}`).join('; '),
+      });
+      const first = issues[0];
+      return c.json(
+        errorBody(
+          'validation_failed',
+          first ? `${first.field || '(body)'}: ${first.message}` : 'invalid request',
+          {
+            issues,
+            details: { eventId },
+          },
+        ),
+        400,
+      );
+    }
+    const eventId = await deps.intake.accept({
+      ...base,
+      account: body.data.account,
+      ...(body.data.externalId ? { externalId: body.data.externalId } : {}),
+      payload: parsed.value,
+    });
+    const outcome = await deps.intake.process(eventId);
+    if (outcome.status === 'processed') return c.json({ eventId, decision: outcome.decisions[0]! }, 200);
+    return c.json(
+      { eventId, status: outcome.status, ...('error' in outcome ? { error: outcome.error } : {}) },
+      202,
+    );
+  });
 }

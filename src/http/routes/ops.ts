@@ -21,7 +21,8 @@ const eventsRoute = createRoute({
 const retryRoute = createRoute({
   method: 'post',
   path: '/api/v1/inbound-events/{id}/retry',
-  summary: 'Retry a failed or dead event now (after a fix)',
+  summary:
+    'Retry a failed, dead or rejected event now (after a fix): it is normalized again with the current code',
   security,
   request: { params: uuidParam },
   responses: { 200: ok('Processing outcome'), ...errors },
@@ -66,7 +67,7 @@ export function registerOps(app: App, deps: AppDeps): void {
     const { id } = c.req.valid('param');
     const rows = await deps.sql`
       UPDATE inbound_events SET status = 'failed', next_attempt_at = now()
-      WHERE id = ${id} AND status IN ('failed', 'dead') RETURNING id`;
+      WHERE id = ${id} AND status IN ('failed', 'dead', 'rejected') RETURNING id`;
     if (rows.length === 0) {
       const exists = await deps.sql`SELECT 1 FROM inbound_events WHERE id = ${id}`;
       if (exists.length === 0) throw new NotFoundError('inbound event');

@@ -5,6 +5,7 @@ import {
   type WebhookResponse,
   webhookRoute,
 } from '../../channels/webhook/route.js';
+import { parseStorableJson } from '../../core/safe-json.js';
 import { queueCallRecording } from '../call-store.js';
 import { recordLiveEvent, type WebhookDeps } from '../webhook-deps.js';
 import { MANGO_RECORDING_PREFIX } from './commands.js';
@@ -47,12 +48,20 @@ export function mangoWebhooks(deps: WebhookDeps) {
     },
     async handle(req, form) {
       const eventKind = req.params.event ?? '';
-      let json: unknown;
-      try {
-        json = JSON.parse(form.json);
-      } catch {
-        return bad('json: not JSON');
+      const raw = new TextEncoder().encode(form.json);
+      const parsed = parseStorableJson(raw);
+      if (!parsed.ok) {
+        // Signed by the PBX, so it is kept (rejected, with the reason) even though it cannot be read.
+        await deps.intake.reject({
+          source: 'mango',
+          account: req.account,
+          raw,
+          contentType: 'application/json',
+          reason: `json: ${parsed.reason}`,
+        });
+        return bad(`json: ${parsed.reason}`);
       }
+      const json = parsed.value;
       if (!(MANGO_EVENTS as readonly string[]).includes(eventKind)) {
         deps.log.warn(
           { provider: 'mango', event: eventKind.slice(0, 40) },

@@ -1,6 +1,7 @@
 import { type Fields, parseWebhookFields } from '../../channels/webhook/fields.js';
 import { refuse, unknownAccount, type WebhookResponse, webhookRoute } from '../../channels/webhook/route.js';
 import { secretEquals } from '../../channels/webhook/verify.js';
+import { storableJson } from '../../core/safe-json.js';
 import { setRating } from '../call-store.js';
 import { recordLiveEvent, unknownFieldLogger, type WebhookDeps } from '../webhook-deps.js';
 import { eventToLegEvent, type StoredHistory } from './normalize.js';
@@ -54,7 +55,11 @@ export function megafonWebhook(deps: WebhookDeps) {
         case 'event':
           return event(req.account, fields);
         case 'history':
-          return history(req.account, fields);
+          return history(
+            req.account,
+            fields,
+            withoutSecret(req.text(), deps.telephony.megafon.get(req.account)!.config.crmToken),
+          );
         case 'rating':
           return rating(req.account, fields);
       }
@@ -90,7 +95,9 @@ export function megafonWebhook(deps: WebhookDeps) {
     return OK;
   }
 
-  async function history(accountId: string, fields: Fields): Promise<WebhookResponse> {
+  async function history(accountId: string, given: Fields, raw: Uint8Array): Promise<WebhookResponse> {
+    // NUL and broken surrogates cannot be stored in json: the derived fields lose them, the raw bytes keep them.
+    const fields = storableJson(given) as Fields;
     const payload: StoredHistory = { account: accountId, fields };
     const h = historySchema.safeParse(fields);
     if (!h.success) {
@@ -100,16 +107,21 @@ export function megafonWebhook(deps: WebhookDeps) {
         source: 'megafon',
         account: accountId,
         payload,
+        raw,
+        contentType: 'text/plain; charset=utf-8',
         reason: `${where}: ${issue?.message ?? 'invalid'}`,
       });
       return invalid(where);
     }
-    // The decoded fields are stored (without crm_token: no secret at rest). Stored before the 200: a crash from here on is finished by the replayer, never lost.
+    // The decoded fields and the body are stored (without crm_token: no secret at rest). Stored before the
+    // 200: a crash from here on is finished by the replayer, never lost.
     const eventId = await deps.intake.accept({
       source: 'megafon',
       account: accountId,
       externalId: h.data.callid,
       payload,
+      raw,
+      contentType: 'text/plain; charset=utf-8',
     });
     void deps.intake.process(eventId);
     return OK;
@@ -126,4 +138,12 @@ export function megafonWebhook(deps: WebhookDeps) {
     );
     return OK;
   }
+}
+
+/** The body as received, with the PBX's token (plain or URL-encoded) replaced: no secret at rest. */
+function withoutSecret(body: string, secret: string): Uint8Array {
+  let text = body;
+  for (const form of new Set([secret, encodeURIComponent(secret)]))
+    if (form) text = text.split(form).join('[redacted]');
+  return new TextEncoder().encode(text);
 }
