@@ -1,3 +1,4 @@
+import { storableJson } from '../../core/safe-json.js';
 import type { Sleep } from '../messenger/sleep.js';
 import type { MaxAccount } from './config.js';
 import { parseJsonKeepingBigInts } from './json.js';
@@ -101,7 +102,8 @@ export function createMaxClient(account: MaxAccount, deps: { fetch?: typeof fetc
         timeoutMs: (p.timeoutSeconds + 10) * 1000,
       });
       const parsed = updatesResponseSchema.parse(answer);
-      return { updates: parsed.updates, marker: parsed.marker ?? marker };
+      // Cleaned for storage (NUL, lone surrogates) so one odd text never blocks the poller.
+      return { updates: parsed.updates.map(storableJson), marker: parsed.marker ?? marker };
     },
     /**
      * POST /messages. An attachment just uploaded may not be processed yet (400 `attachment.not.ready`):

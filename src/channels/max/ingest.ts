@@ -3,6 +3,7 @@ import type { ChannelContext } from '../channel.js';
 import type { AccountStatusTracker } from '../messenger/account-status.js';
 import type { ChatStates } from '../messenger/chat-state.js';
 import type { MessengerMetrics } from '../messenger/metrics.js';
+import type { IngestResult } from '../messenger/webhook.js';
 import type { MaxClient } from './client.js';
 import type { MaxAccount } from './config.js';
 import { type MaxUpdate, updateSchema } from './schema.js';
@@ -13,21 +14,25 @@ export interface MaxBot {
   status: AccountStatusTracker;
 }
 
-export type IngestResult = { stored: true; eventId: string } | { stored: false; reason: string };
-
 /**
  * One update, from the webhook or a poll: validate -> store -> the chat's state (bot_stopped blocks,
  * bot_started unblocks) -> decide -> acknowledge a button, ask for the phone once. Malformed: kept as
  * rejected. Effects after the store never throw.
  */
 export function createMaxIngest(ctx: ChannelContext, deps: { chats: ChatStates; metrics: MessengerMetrics }) {
-  return async function ingest(bot: MaxBot, body: unknown, raw?: Uint8Array): Promise<IngestResult> {
+  return async function ingest(
+    bot: MaxBot,
+    body: unknown,
+    raw?: Uint8Array,
+    unreadable?: string,
+  ): Promise<IngestResult> {
     const account = bot.account.account;
     bot.status.received(ctx.clock());
     const parsed = updateSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const reason = `not a MAX update: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`;
+    if (unreadable !== undefined || !parsed.success) {
+      const issue = parsed.error?.issues[0];
+      const reason =
+        unreadable ?? `not a MAX update: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`;
       await ctx.intake.reject({
         source: 'max',
         account,

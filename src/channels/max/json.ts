@@ -1,3 +1,5 @@
+import { jsonDepth, MAX_JSON_DEPTH, type ParsedJson, storableJson } from '../../core/safe-json.js';
+
 /**
  * JSON.parse that keeps 64-bit integers: MAX sends ids and `seq` values beyond 2^53, which JSON.parse would
  * round. Every integer literal outside a string whose value is not a safe integer becomes a string of its
@@ -29,4 +31,20 @@ export function parseJsonKeepingBigInts(text: string): unknown {
     i++;
   }
   return JSON.parse(last === 0 ? text : out + text.slice(last));
+}
+
+/**
+ * A MAX webhook body for storage: nesting checked first, 64-bit integers kept as strings, then every string
+ * made storable (NUL, lone surrogates), like the kit's parseStorableJson.
+ */
+export function parseStorableMaxJson(bytes: Uint8Array): ParsedJson {
+  const text = new TextDecoder('utf-8').decode(bytes);
+  if (text.trim() === '') return { ok: false, reason: 'empty body' };
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    return { ok: false, reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
+  try {
+    return { ok: true, value: storableJson(parseJsonKeepingBigInts(text)) };
+  } catch (err) {
+    return { ok: false, reason: `malformed JSON: ${(err as Error).message.slice(0, 200)}` };
+  }
 }

@@ -1,6 +1,6 @@
 import { SwitchboardError, UnprocessableError } from '../../core/errors.js';
 import { lastInboundMessage } from '../../db/repos/conversation-reads.js';
-import type { ChannelContext, ConversationReplier, ReplyRequest, ReplyResult } from '../channel.js';
+import type { ChannelContext, ConversationReplier, ReplyRequest, SentReply } from '../channel.js';
 import type { ChatStates } from '../messenger/chat-state.js';
 import type { MessengerMetrics } from '../messenger/metrics.js';
 import { MaxApiError, type NewMaxMessage } from './client.js';
@@ -10,7 +10,8 @@ import { type MaxMessage, parseThreadKey } from './schema.js';
 /**
  * Replies in the conversation's dialog with POST /messages (a document is uploaded first and sent as a file
  * attachment, retried while MAX reports it not ready). A dialog whose client stopped the bot is refused with
- * that reason; a 403 marks it blocked and is reported. The sent message is then recorded as outbound.
+ * that reason; a 403 marks it blocked and is reported. The reply ledger records the sent message (MAX's
+ * answer and the client it went to) as outbound.
  */
 export function createMaxReplier(
   ctx: ChannelContext,
@@ -18,7 +19,7 @@ export function createMaxReplier(
 ): ConversationReplier {
   const doFetch = ctx.fetch ?? fetch;
   return {
-    async reply(conversation, request) {
+    async send(conversation, request) {
       const bot = deps.bots.get(conversation.account);
       if (!bot) throw new UnprocessableError(`MAX bot "${conversation.account}" is not configured`);
       const chatId = parseThreadKey(conversation.threadKey);
@@ -31,7 +32,11 @@ export function createMaxReplier(
       const last = await lastInboundMessage(ctx.sql, conversation.id);
       const userId = ((last?.meta?.max ?? {}) as { userId?: string }).userId;
       const sent = await sendReply(bot, chatId, request, { ...deps, fetch: doFetch });
-      return record(ctx, bot, sent, { chatId, ...(userId ? { userId } : {}) }, request.actor);
+      const client = { chatId, ...(userId ? { userId } : {}) };
+      return {
+        externalId: sent.body.mid,
+        record: { payload: { account: bot.account.account, sent, client, actor: request.actor } },
+      } satisfies SentReply;
     },
   };
 }
@@ -80,24 +85,4 @@ export async function sendReply(
       cause: err,
     });
   }
-}
-
-async function record(
-  ctx: ChannelContext,
-  bot: MaxBot,
-  sent: MaxMessage,
-  client: { chatId: string; userId?: string },
-  actor: string,
-): Promise<ReplyResult> {
-  const account = bot.account.account;
-  const externalId = sent.body.mid;
-  const eventId = await ctx.intake.accept({
-    source: 'max',
-    account,
-    externalId,
-    payload: { account, sent, client, actor },
-  });
-  const outcome = await ctx.intake.process(eventId);
-  const messageId = outcome.status === 'processed' ? outcome.decisions[0]?.messageId : undefined;
-  return { externalId, eventId, ...(messageId ? { messageId } : {}) };
 }

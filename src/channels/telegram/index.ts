@@ -45,7 +45,7 @@ export function createTelegram(ctx: ChannelContext, opts: { sleep?: Sleep } = {}
     name: 'telegram',
     normalize: normalizeTelegram,
     webhooks: [telegramWebhook(bots, ingest)],
-    replier: { channel: 'telegram', ...createTelegramReplier(ctx, { bots, chats, metrics, sleep }) },
+    replier: { channel: 'telegram', ...createTelegramReplier({ bots, chats, metrics, sleep }) },
     ...(bots.size > 0
       ? {
           transport: {

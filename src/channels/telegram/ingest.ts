@@ -4,6 +4,7 @@ import type { ChannelContext } from '../channel.js';
 import type { AccountStatusTracker } from '../messenger/account-status.js';
 import type { ChatStates } from '../messenger/chat-state.js';
 import type { MessengerMetrics } from '../messenger/metrics.js';
+import type { IngestResult } from '../messenger/webhook.js';
 import type { TelegramAccount } from './config.js';
 import { messageKey, type TelegramUpdate, updateSchema } from './schema.js';
 
@@ -13,7 +14,7 @@ export interface TelegramBot {
   status: AccountStatusTracker;
 }
 
-export type IngestResult = { stored: true; eventId: string } | { stored: false; reason: string };
+export type TelegramIngest = ReturnType<typeof createTelegramIngest>;
 
 /**
  * One update, from the webhook or a poll: validate -> store (the commit the answer/offset waits for) ->
@@ -25,13 +26,20 @@ export function createTelegramIngest(
   ctx: ChannelContext,
   deps: { chats: ChatStates; metrics: MessengerMetrics },
 ) {
-  return async function ingest(bot: TelegramBot, body: unknown, raw?: Uint8Array): Promise<IngestResult> {
+  return async function ingest(
+    bot: TelegramBot,
+    body: unknown,
+    raw?: Uint8Array,
+    unreadable?: string,
+  ): Promise<IngestResult> {
     const account = bot.account.account;
     bot.status.received(ctx.clock());
     const parsed = updateSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const reason = `not a Telegram update: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`;
+    if (unreadable !== undefined || !parsed.success) {
+      const issue = parsed.error?.issues[0];
+      const reason =
+        unreadable ??
+        `not a Telegram update: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`;
       await ctx.intake.reject({
         source: 'telegram',
         account,
@@ -48,6 +56,7 @@ export function createTelegramIngest(
       account,
       externalId: keyOf(u),
       payload: { account, update: body },
+      ...(raw ? { raw } : {}),
     });
     deps.metrics.updates.inc({ channel: 'telegram', account, outcome: 'stored' });
     try {

@@ -1,10 +1,11 @@
 import type { Update } from 'grammy/types';
+import { storableJson } from '../../core/safe-json.js';
 import type { Logger } from '../../observability/logger.js';
 import type { MessengerMetrics } from '../messenger/metrics.js';
 import { createPoller } from '../messenger/poller.js';
 import type { Sleep } from '../messenger/sleep.js';
 import { ALLOWED_UPDATES, telegramFailure } from './api.js';
-import type { IngestResult, TelegramBot } from './ingest.js';
+import type { TelegramBot, TelegramIngest } from './ingest.js';
 
 /**
  * getUpdates with a committed offset: the offset moves past a batch only after every update of it was
@@ -14,7 +15,7 @@ import type { IngestResult, TelegramBot } from './ingest.js';
 export function createTelegramPoller(
   bot: TelegramBot,
   deps: {
-    ingest: (bot: TelegramBot, body: unknown) => Promise<IngestResult>;
+    ingest: TelegramIngest;
     metrics: MessengerMetrics;
     sleep: Sleep;
     log: Logger;
@@ -41,7 +42,8 @@ export function createTelegramPoller(
     },
     async handle(update) {
       // A malformed update is kept as rejected and committed like any other: polling it again cannot fix it.
-      await deps.ingest(bot, update);
+      // NUL and lone surrogates (which PostgreSQL refuses) are cleaned, so one odd text never blocks the poller.
+      await deps.ingest(bot, storableJson(update));
     },
     idleDelayMs: p.idleDelayMs,
     backoff: { minDelayMs: p.minDelayMs, maxDelayMs: p.maxDelayMs },

@@ -1,6 +1,6 @@
 import type { Message } from 'grammy/types';
 import { SwitchboardError, UnprocessableError } from '../../core/errors.js';
-import type { ChannelContext, ConversationReplier, ReplyRequest, ReplyResult } from '../channel.js';
+import type { ConversationReplier, ReplyRequest, SentReply } from '../channel.js';
 import type { ChatStates } from '../messenger/chat-state.js';
 import type { MessengerMetrics } from '../messenger/metrics.js';
 import type { Sleep } from '../messenger/sleep.js';
@@ -11,20 +11,17 @@ import { messageKey, parseThreadKey } from './schema.js';
 /**
  * Replies in the conversation's chat (through the business connection for a business chat): sendMessage, or
  * sendDocument with the text as caption. A chat whose client blocked the bot is refused with that reason;
- * a 403 from Telegram marks the chat blocked and is reported. The sent message is then recorded like any
- * communication (stored event -> processor -> outbound message).
+ * a 403 from Telegram marks the chat blocked and is reported. The reply ledger records the sent message
+ * (Telegram's answer, stored as `{account, sent}`) as an outbound communication.
  */
-export function createTelegramReplier(
-  ctx: ChannelContext,
-  deps: {
-    bots: ReadonlyMap<string, TelegramBot>;
-    chats: ChatStates;
-    metrics: MessengerMetrics;
-    sleep: Sleep;
-  },
-): ConversationReplier {
+export function createTelegramReplier(deps: {
+  bots: ReadonlyMap<string, TelegramBot>;
+  chats: ChatStates;
+  metrics: MessengerMetrics;
+  sleep: Sleep;
+}): ConversationReplier {
   return {
-    async reply(conversation, request) {
+    async send(conversation, request) {
       const bot = deps.bots.get(conversation.account);
       if (!bot) throw new UnprocessableError(`Telegram bot "${conversation.account}" is not configured`);
       const target = parseThreadKey(conversation.threadKey);
@@ -38,7 +35,7 @@ export function createTelegramReplier(
           `the client blocked the bot on ${state.blockedAt.toISOString().slice(0, 10)}: the reply cannot be delivered (${state.blockedReason})`,
         );
       const sent = await sendReply(bot, target, request, deps);
-      return record(ctx, bot, sent, request.actor);
+      return recordOf(bot.account.account, sent, request.actor);
     },
   };
 }
@@ -88,25 +85,12 @@ export async function sendReply(
   }
 }
 
-async function record(
-  ctx: ChannelContext,
-  bot: TelegramBot,
-  sent: Message,
-  actor: string,
-): Promise<ReplyResult> {
-  const account = bot.account.account;
+/** What records the sent message: Telegram's answer, read by normalize as outbound. */
+function recordOf(account: string, sent: Message, actor: string): SentReply {
   const externalId = messageKey({
     chat: { id: sent.chat.id, type: sent.chat.type },
     message_id: sent.message_id,
     ...(sent.business_connection_id ? { business_connection_id: sent.business_connection_id } : {}),
   });
-  const eventId = await ctx.intake.accept({
-    source: 'telegram',
-    account,
-    externalId,
-    payload: { account, sent, actor },
-  });
-  const outcome = await ctx.intake.process(eventId);
-  const messageId = outcome.status === 'processed' ? outcome.decisions[0]?.messageId : undefined;
-  return { externalId, eventId, ...(messageId ? { messageId } : {}) };
+  return { externalId, record: { payload: { account, sent, actor } } };
 }
