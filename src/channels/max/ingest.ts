@@ -47,7 +47,10 @@ export function createMaxIngest(ctx: ChannelContext, deps: { chats: ChatStates; 
     const eventId = await ctx.intake.accept({
       source: 'max',
       account,
-      ...(u.message ? { externalId: u.message.body.mid } : {}),
+      // A message's id (a callback's `message` is the bot's own message: not its key).
+      ...(u.message && u.update_type.startsWith('message_') && !u.callback
+        ? { externalId: u.message.body.mid }
+        : {}),
       // 64-bit integers are strings here; the exact bytes are kept too.
       payload: { account, update: body },
       ...(raw ? { raw } : {}),
