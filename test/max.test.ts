@@ -197,9 +197,9 @@ describe.each(backends())('MAX channel on %s', (backend) => {
     // The polled payload keeps 64-bit integers as strings too.
     expect(typeof (await events(second.mid))[0]!.payload.update.message.body.seq).toBe('string');
     await transport.stop();
-    const ready = await ctx.request('GET', '/readyz', undefined, { token: null });
+    const ready = await ctx.request('GET', '/readyz');
     expect(ready.body.max.poll).toMatchObject({ transport: 'polling', connected: true, lastError: null });
-    expect(ready.body.max.shop).toMatchObject({ transport: 'webhook', connected: true });
+    expect(ready.body.max.shop).toMatchObject({ transport: 'webhook' });
   });
 
   it('channels:connect subscribes the webhook with its secret and update types; polling unsubscribes it', async () => {
