@@ -38,6 +38,8 @@ export interface AppDeps {
   intake: Intake;
   /** Managers' replies, sent once per idempotency key. */
   replies: ReplyLedger;
+  /** Web app tuning (tests): how often live streams poll, how many wrong passwords before a pause. */
+  web?: { livePollMs?: number; maxLoginFailures?: number };
 }
 
 export type AppEnv = { Variables: AuthVariables };

@@ -8,7 +8,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
 import { createApp } from '../../src/http/app.js';
 import type { createProcessor } from '../../src/ingest/processor.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { type Logger, silentLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createPipeline } from '../../src/pipeline.js';
 import type { Telephony } from '../../src/telephony/telephony.js';
@@ -83,6 +83,8 @@ export async function createTestContext(
     maxConnections?: number;
     /** The channel list (default: every channel); a test may add a channel of its own. */
     channels?: readonly ChannelDefinition[];
+    /** Where the app and the pipeline log (default: nowhere). */
+    log?: Logger;
   } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(backend, {
@@ -98,7 +100,7 @@ export async function createTestContext(
     sql: db.sql,
     config,
     clock: clock.clock,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
     metrics,
     phoneRegions,
     dataDir,
@@ -112,7 +114,7 @@ export async function createTestContext(
     sql: db.sql,
     config,
     metrics,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
     clock: clock.clock,
     tokens: config.api.tokens,
     phoneRegions,
