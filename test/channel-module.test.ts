@@ -314,6 +314,16 @@ describe('the channel list', () => {
   });
 
   it('every channel builds a module named after it', () => {
-    expect(CHANNELS.map((c) => c.name)).toEqual(['api', 'email', 'megafon', 'mango', 'vk', 'avito', 'viber']);
+    expect(CHANNELS.map((c) => c.name)).toEqual([
+      'api',
+      'email',
+      'megafon',
+      'mango',
+      'vk',
+      'avito',
+      'viber',
+      'telegram',
+      'max',
+    ]);
   });
 });

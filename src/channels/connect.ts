@@ -1,18 +1,25 @@
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import { loadSettings } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
-import { errorMessage } from '../core/errors.js';
+import { ConfigError, errorMessage } from '../core/errors.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createPipeline } from '../pipeline.js';
 import type { ChannelModule, ConnectReport } from './channel.js';
+import { CHANNELS } from './index.js';
 
 /**
- * `npm run channels:connect -- <channel> <account>`: registers the account's webhook with its provider (VK:
- * prints the Callback API setup and checks the confirmation string; Avito: subscribes; Viber: set_webhook)
- * and prints what the provider answered. Dispatches to the channel module's optional `connect()`.
+ * `npm run channels:connect -- <channel> <account>`: registers one account's webhook with its provider and
+ * prints what the provider answered. Two kinds of channels connect:
+ * - a channel definition's `connect` (Telegram setWebhook, MAX POST /subscriptions) gets the config only and
+ *   its answer is printed as JSON;
+ * - otherwise the channel module's optional `connect()` (VK: prints the Callback API setup and checks the
+ *   confirmation string; Avito: subscribes; Viber: set_webhook), which prints report lines.
+ * Reads the same config as the daemon (SWITCHBOARD_CONFIG and the environment); needs no database.
  */
+
+/** Dispatches to the channel module's optional `connect()`. */
 export async function connectChannel(
   modules: readonly ChannelModule[],
   channel: string | undefined,
@@ -40,8 +47,43 @@ export async function connectChannel(
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  const settings = await loadSettings(process.env);
+const USAGE_EXIT = 64;
+
+function usage(detail?: string): number {
+  if (detail) process.stderr.write(`${detail}\n`);
+  process.stderr.write(
+    `usage: npm run channels:connect -- <channel> <account> (channels: ${CHANNELS.map((c) => c.name).join(', ')})\n`,
+  );
+  return USAGE_EXIT;
+}
+
+/** The command: the definition's `connect` first, else the module's `connect()`. Returns the exit code. */
+export async function runConnect(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [channelName, account] = argv;
+  const definition = CHANNELS.find((c) => c.name === channelName);
+  if (!channelName || !account || !definition) return usage();
+  if ('connect' in definition && definition.connect) {
+    try {
+      const { config } = await loadSettings(env);
+      const answer = await definition.connect({ config, account });
+      process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(
+        `channels:connect ${channelName} ${account}: ${err instanceof ConfigError ? err.message : errorMessage(err)}\n`,
+      );
+      return 1;
+    }
+  }
+  let settings: Awaited<ReturnType<typeof loadSettings>>;
+  try {
+    settings = await loadSettings(env);
+  } catch (err) {
+    process.stderr.write(
+      `channels:connect ${channelName} ${account}: ${err instanceof ConfigError ? err.message : errorMessage(err)}\n`,
+    );
+    return 1;
+  }
   // Building the channels opens nothing: the database client connects on first query, and connect() never queries.
   const sql = postgres(settings.databaseUrl ?? 'postgres://127.0.0.1:1/unused', { max: 1 });
   try {
@@ -52,7 +94,9 @@ async function main(argv: string[]): Promise<number> {
       log: silentLogger,
       metrics: createMetrics(),
     });
-    const report = await connectChannel(channels, argv[0], argv[1], settings.config.server.publicUrl);
+    const module = channels.find((m) => m.name === channelName);
+    if (!module?.connect) return usage(`the ${channelName} channel has nothing to register`);
+    const report = await connectChannel(channels, channelName, account, settings.config.server.publicUrl);
     for (const line of report.lines) process.stdout.write(`${line}\n`);
     return report.ok ? 0 : 1;
   } finally {
@@ -60,8 +104,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url))
-  main(process.argv.slice(2)).then(
+// Run as a command (tsx src/channels/connect.ts …); imported by tests, it only exports its functions.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  runConnect(process.argv.slice(2), process.env).then(
     (code) => process.exit(code),
     (err: Error) => {
       process.stderr.write(`channels:connect: ${err.message}\n`);

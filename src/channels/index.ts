@@ -4,6 +4,8 @@ import { apiChannel } from './api/index.js';
 import { avitoChannel } from './avito/index.js';
 import type { ChannelContext, ChannelDefinition, ChannelModule } from './channel.js';
 import { emailChannel } from './email/index.js';
+import { maxChannel } from './max/index.js';
+import { telegramChannel } from './telegram/index.js';
 import { viberChannel } from './viber/index.js';
 import { vkChannel } from './vk/index.js';
 
@@ -20,6 +22,8 @@ export const CHANNELS = [
   vkChannel,
   avitoChannel,
   viberChannel,
+  telegramChannel,
+  maxChannel,
 ] as const;
 
 /** Builds every channel module; a duplicate name (two channels claiming one source) is a startup error. */

@@ -2,6 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { messengerRepliesCounter } from './metrics.js';
 
 /** One account of a messenger channel as /readyz shows it. Never carries personal data or secrets. */
 export interface AccountStatus {
@@ -39,12 +40,7 @@ function createMessengerMetrics(registry: Registry) {
       labelNames: ['channel', 'account', 'outcome'] as const,
       registers: [registry],
     }),
-    replies: new Counter({
-      name: 'switchboard_messenger_replies_total',
-      help: 'Managers’ replies sent through a messenger, by outcome (sent, failed)',
-      labelNames: ['channel', 'account', 'outcome'] as const,
-      registers: [registry],
-    }),
+    replies: messengerRepliesCounter(registry),
     providerErrors: new Counter({
       name: 'switchboard_messenger_provider_errors_total',
       help: 'Failed provider API calls (each attempt), by whether they were retried',
