@@ -51,8 +51,19 @@ export function createPipeline(deps: {
   fetch?: typeof fetch;
   /** The channel list (default: every channel); a test may add a channel of its own. */
   channels?: readonly ChannelDefinition[];
+  /** Waits between retries of provider calls; tests move their clock instead of sleeping. */
+  sleep?: (ms: number) => Promise<void>;
 }): Pipeline {
-  const { config, phoneRegions: given, dataDir, databaseUrl, fetch, channels: definitions, ...rest } = deps;
+  const {
+    config,
+    phoneRegions: given,
+    dataDir,
+    databaseUrl,
+    fetch,
+    channels: definitions,
+    sleep,
+    ...rest
+  } = deps;
   const landlineOnly = createPhoneRegionResolver();
   const phoneRegions = given ?? (() => landlineOnly);
   const policy = createIdentityPolicy({
@@ -92,6 +103,7 @@ export function createPipeline(deps: {
       ...(dataDir ? { dataDir } : {}),
       embedded: !databaseUrl,
       ...(fetch ? { fetch } : {}),
+      ...(sleep ? { sleep } : {}),
     },
     definitions ?? CHANNELS,
   );

@@ -83,6 +83,8 @@ export async function createTestContext(
     maxConnections?: number;
     /** The channel list (default: every channel); a test may add a channel of its own. */
     channels?: readonly ChannelDefinition[];
+    /** Outbound HTTP to providers (default: the global fetch, against fakes on loopback). */
+    fetch?: typeof fetch;
     /** Where the app and the pipeline log (default: nowhere). */
     log?: Logger;
   } = {},
@@ -106,6 +108,11 @@ export async function createTestContext(
     dataDir,
     ...(db.url ? { databaseUrl: db.url } : {}),
     ...(opts.channels ? { channels: opts.channels } : {}),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    // Provider retries wait on the test's clock: a backoff of seconds takes no time.
+    sleep: async (ms: number) => {
+      clock.advance(ms);
+    },
     ...(db.lookupSql ? { lookupSql: db.lookupSql } : {}),
   });
   const { processor, telephony } = pipeline;
