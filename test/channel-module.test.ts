@@ -311,6 +311,6 @@ describe('the channel list', () => {
   });
 
   it('every channel builds a module named after it', () => {
-    expect(CHANNELS.map((c) => c.name)).toEqual(['api', 'email', 'megafon', 'mango']);
+    expect(CHANNELS.map((c) => c.name)).toEqual(['api', 'email', 'megafon', 'mango', 'whatsapp']);
   });
 });

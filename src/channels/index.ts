@@ -3,13 +3,14 @@ import { megafonChannel } from '../telephony/megafon/index.js';
 import { apiChannel } from './api/index.js';
 import type { ChannelContext, ChannelDefinition, ChannelModule } from './channel.js';
 import { emailChannel } from './email/index.js';
+import { whatsappChannel } from './whatsapp/index.js';
 
 /**
  * Every channel Switchboard has. Adding a channel is its folder plus one line here: its config section is
  * composed into the config schema, its webhooks mounted, its transport started and stopped, its payloads
  * normalized by the processor, the replay worker and the simulator.
  */
-export const CHANNELS = [apiChannel, emailChannel, megafonChannel, mangoChannel] as const;
+export const CHANNELS = [apiChannel, emailChannel, megafonChannel, mangoChannel, whatsappChannel] as const;
 
 /** Builds every channel module; a duplicate name (two channels claiming one source) is a startup error. */
 export function createChannels(
