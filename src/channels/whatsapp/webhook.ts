@@ -88,7 +88,7 @@ export function greenApiWebhook(
         const media = await downloadMedia(ctx, account.client, req.account, notification);
         if (media)
           await ctx.sql`
-            UPDATE inbound_events SET payload = payload || jsonb_build_object('media', ${JSON.stringify(media)}::jsonb)
+            UPDATE inbound_events SET payload = payload || jsonb_build_object('media', ${ctx.sql.json(media as never)}::jsonb)
             WHERE id = ${eventId}`;
         await ctx.intake.process(eventId);
       } catch (err) {
