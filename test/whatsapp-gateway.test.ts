@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CHANNELS } from '../src/channels/index.js';
 import { defineWhatsappChannel } from '../src/channels/whatsapp/index.js';
 import { createTestContext, inboundBody, type TestContext } from './support/context.js';
-import { startHttpRecorder, type HttpRecorder } from './support/http-recorder.js';
+import { type HttpRecorder, startHttpRecorder } from './support/http-recorder.js';
 import { freshPhone } from './support/ids.js';
 import { backends } from './support/pg.js';
 import { fixture } from './support/whatsapp-fixtures.js';
@@ -60,6 +60,7 @@ describe.each(backends())('WhatsApp through Green-API, on %s', (backend) => {
     id = `ID${phone}${Math.random().toString(16).slice(2, 8)}`,
   ) => {
     const n = fixture('green-api', name) as {
+      typeWebhook: string;
       senderData?: { chatId: string; sender: string };
       idMessage: string;
     };
@@ -144,9 +145,10 @@ describe.each(backends())('WhatsApp through Green-API, on %s', (backend) => {
     const [groupEvent] = await eventsOf(`120363041234567890@g.us_${group.idMessage}`);
     expect(groupEvent!.status).toBe('processed');
     const recorded = await ctx.db.sql<{ status: string; rule: string }[]>`
-      SELECT status, decision->'skipped'->0->>'rule' AS rule FROM inbound_events
+      SELECT status, skipped->0->>'rule' AS rule FROM inbound_events
       WHERE source = 'whatsapp' AND payload->'notification'->>'typeWebhook' IN ('outgoingMessageStatus', 'stateInstanceChanged')`;
     expect(recorded.length).toBeGreaterThanOrEqual(2);
+    for (const r of recorded) expect(r).toEqual({ status: 'processed', rule: 'skip_gateway_notification' });
     const ready = await ctx.request('GET', '/readyz', undefined, { token: null });
     expect(ready.body.whatsapp.shop).toMatchObject({ transport: 'gateway', state: 'notAuthorized' });
   });

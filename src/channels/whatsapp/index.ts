@@ -4,9 +4,9 @@ import { type GatewayAccount, whatsappConfigSchema } from './config.js';
 import { createGreenApiClient, type GreenApiClient } from './green-api.js';
 import { normalizeWhatsapp } from './normalize.js';
 import { createWhatsappReplier } from './replier.js';
-import { type GatewayStatus, greenApiWebhook } from './webhook.js';
 import { realClientFactory, type WaClientFactory } from './web-client.js';
 import { createWebSupervisor, type Schedule, WEB_STATES, type WebSupervisor } from './web-transport.js';
+import { type GatewayStatus, greenApiWebhook } from './webhook.js';
 
 export interface WhatsappOptions {
   /** Builds a whatsapp-web.js client (tests: a fake). */

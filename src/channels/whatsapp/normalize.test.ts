@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MessageCommunication } from '../../core/communication.js';
 import { fixture, fixtureNames } from '../../../test/support/whatsapp-fixtures.js';
+import type { MessageCommunication } from '../../core/communication.js';
 import { normalizeWhatsapp } from './normalize.js';
 import { greenNotificationSchema, webContactSchema, webMessageSchema } from './schema.js';
 
