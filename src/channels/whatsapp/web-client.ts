@@ -54,6 +54,13 @@ export interface WaChat {
 /** Builds the client of one account; `sessionDir` is `<dataDir>/whatsapp/<account>`. */
 export type WaClientFactory = (account: WebAccount, sessionDir: string) => Promise<WaClient>;
 
+/** How puppeteer starts the browser: Debian's Chromium, headless, fit for a container without /dev/shm. */
+export const puppeteerOptions = (account: Pick<WebAccount, 'headless' | 'executablePath'>) => ({
+  headless: account.headless,
+  executablePath: account.executablePath,
+  args: ['--no-sandbox', '--disable-setuid-sandbox', '--disable-dev-shm-usage'],
+});
+
 /**
  * The real whatsapp-web.js client: Debian's Chromium headless (`executablePath`; puppeteer never downloads a
  * browser here), LocalAuth under `<dataDir>/whatsapp/<account>` so a restart keeps the pairing, and WhatsApp
@@ -64,11 +71,7 @@ export const realClientFactory: WaClientFactory = async (account, sessionDir) =>
   const client = new wwebjs.Client({
     authStrategy: new wwebjs.LocalAuth({ clientId: account.account, dataPath: sessionDir }),
     webVersionCache: { type: 'local', path: path.join(sessionDir, 'web-version-cache') },
-    puppeteer: {
-      headless: account.headless,
-      executablePath: account.executablePath,
-      args: ['--no-sandbox', '--disable-setuid-sandbox', '--disable-dev-shm-usage'],
-    },
+    puppeteer: puppeteerOptions(account),
   });
   return client as unknown as WaClient;
 };
