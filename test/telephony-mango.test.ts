@@ -190,9 +190,13 @@ describe.each(backends())('Mango Office webhooks on %s', (backend) => {
     );
     expect(bad.status).toBe(400);
     expect(bad.body.error).toContain('entry_id');
-    const [rejected] = await h.ctx.db.sql`
-      SELECT count(*)::int AS n FROM inbound_events WHERE source = 'mango' AND status = 'rejected'`;
-    expect(rejected!.n).toBe(1);
+    // Both signed bodies are kept: the one whose json is unreadable and the one that fails the schema.
+    const rejected = await h.ctx.db.sql<{ lastError: string }[]>`
+      SELECT last_error FROM inbound_events WHERE source = 'mango' AND status = 'rejected' ORDER BY last_error`;
+    expect(rejected.map((r) => r.lastError)).toEqual([
+      expect.stringContaining('entry_id'),
+      expect.stringMatching(/^json: malformed JSON/),
+    ]);
     expect((await postWebhook(h.ctx, `${BASE}/dtmf`, signedForm('{"entry_id":"x","dtmf":"1"}'))).status).toBe(
       200,
     );
