@@ -68,10 +68,11 @@ export const puppeteerOptions = (account: Pick<WebAccount, 'headless' | 'executa
  */
 export const realClientFactory: WaClientFactory = async (account, sessionDir) => {
   const wwebjs = (await import('whatsapp-web.js')).default;
-  const client = new wwebjs.Client({
+  // No cast: the compiler checks that the library's Client satisfies WaClient.
+  const client: WaClient = new wwebjs.Client({
     authStrategy: new wwebjs.LocalAuth({ clientId: account.account, dataPath: sessionDir }),
     webVersionCache: { type: 'local', path: path.join(sessionDir, 'web-version-cache') },
     puppeteer: puppeteerOptions(account),
   });
-  return client as unknown as WaClient;
+  return client;
 };
