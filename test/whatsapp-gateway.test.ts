@@ -149,7 +149,7 @@ describe.each(backends())('WhatsApp through Green-API, on %s', (backend) => {
       WHERE source = 'whatsapp' AND payload->'notification'->>'typeWebhook' IN ('outgoingMessageStatus', 'stateInstanceChanged')`;
     expect(recorded.length).toBeGreaterThanOrEqual(2);
     for (const r of recorded) expect(r).toEqual({ status: 'processed', rule: 'skip_gateway_notification' });
-    const ready = await ctx.request('GET', '/readyz', undefined, { token: null });
+    const ready = await ctx.request('GET', '/readyz');
     expect(ready.body.whatsapp.shop).toMatchObject({ transport: 'gateway', state: 'notAuthorized' });
   });
 

@@ -94,7 +94,7 @@ describe.each(backends())('WhatsApp through whatsapp-web.js (a fake client), on 
     expect(state()).toBe('connecting');
     world.current().emit('qr', '2@pairing-code-text,abc,def');
     expect(state()).toBe('qr_required');
-    const ready = await ctx.request('GET', '/readyz', undefined, { token: null });
+    const ready = await ctx.request('GET', '/readyz');
     expect(ready.body.whatsapp.sales).toMatchObject({ transport: 'web', state: 'qr_required' });
     expect(JSON.stringify(ready.body)).not.toContain('pairing-code-text');
     expect(

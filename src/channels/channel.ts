@@ -73,8 +73,8 @@ export interface ChannelTransport {
   /** Stops and waits for in-flight work (a message being stored). */
   stop(): Promise<void>;
   /**
-   * Per account: connected or not, last event, last error. Shown in /readyz under the channel's name, which
-   * needs no authentication: never personal data, never a secret or a pairing code.
+   * Per account: connected or not, last event, last error. Shown in /readyz (to token holders) under the
+   * channel's name: never personal data, never a secret or a pairing code.
    */
   status(): Record<string, unknown>;
   /**

@@ -104,6 +104,7 @@ export async function createTestContext(
     dataDir,
     ...(db.url ? { databaseUrl: db.url } : {}),
     ...(opts.channels ? { channels: opts.channels } : {}),
+    ...(db.lookupSql ? { lookupSql: db.lookupSql } : {}),
   });
   const { processor, telephony } = pipeline;
   const app = createApp({

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { NotFoundError } from '../../core/errors.js';
+import { errorMessage, NotFoundError } from '../../core/errors.js';
 import { inboundEvents } from '../../db/repos/read-models.js';
 import type { App, AppDeps } from '../app-types.js';
+import { tokenNames } from '../auth.js';
 import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
 
 const eventsRoute = createRoute({
@@ -38,16 +39,16 @@ const channelRoute = createRoute({
   responses: { 200: ok('Account status', anyObject), ...errors },
 });
 
-/** Liveness, readiness, metrics (no auth: they carry no personal data) and dead-letter handling (auth). */
+/** Liveness, readiness, metrics (no auth: they carry no personal data; readiness details need a token) and dead-letter handling (auth). */
 export function registerOps(app: App, deps: AppDeps): void {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
+  const tokenName = tokenNames(deps.tokens);
+  // Anyone may ask whether the daemon is ready; what is wrong in detail (the database's error text names its host
+  // and port, mailboxes their servers) is for authenticated callers only.
   app.get('/readyz', async (c) => {
-    const details: Record<string, unknown> = { ...(deps.readinessDetails?.() ?? {}) };
-    for (const channel of deps.channels)
-      if (channel.transport) details[channel.name] = channel.transport.status();
-    let ready = deps.isAccepting();
-    if (!ready) details.state = 'not accepting (starting or stopping)';
+    const accepting = deps.isAccepting();
+    let databaseError: string | undefined;
     try {
       await Promise.race([
         deps.sql`SELECT 1`,
@@ -55,12 +56,25 @@ export function registerOps(app: App, deps: AppDeps): void {
           setTimeout(() => reject(new Error('database ping timed out')), 2000).unref(),
         ),
       ]);
-      details.database = 'ok';
     } catch (err) {
-      ready = false;
-      details.database = (err as Error).message;
+      databaseError = errorMessage(err);
     }
-    return c.json({ status: ready ? 'ready' : 'not_ready', ...details }, ready ? 200 : 503);
+    const degraded = deps.degraded?.() ?? {};
+    const ready = accepting && databaseError === undefined;
+    const status = !ready ? 'not_ready' : Object.keys(degraded).length > 0 ? 'degraded' : 'ready';
+    const body: Record<string, unknown> = {
+      status,
+      database: databaseError === undefined ? 'ok' : 'unavailable',
+      ...(Object.keys(degraded).length > 0 ? { degraded } : {}),
+    };
+    if (tokenName(c.req.header('authorization'))) {
+      Object.assign(body, deps.readinessDetails?.() ?? {});
+      for (const channel of deps.channels)
+        if (channel.transport) body[channel.name] = channel.transport.status();
+      if (!accepting) body.state = 'not accepting (starting or stopping)';
+      if (databaseError !== undefined) body.databaseError = databaseError;
+    }
+    return c.json(body, ready ? 200 : 503);
   });
 
   app.get('/metrics', async (c) => {
