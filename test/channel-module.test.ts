@@ -324,6 +324,7 @@ describe('the channel list', () => {
       'viber',
       'telegram',
       'max',
+      'whatsapp',
     ]);
   });
 });

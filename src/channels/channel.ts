@@ -86,8 +86,16 @@ export interface ChannelTransport {
   start(): void | Promise<void>;
   /** Stops and waits for in-flight work (a message being stored). */
   stop(): Promise<void>;
-  /** Per account: connected or not, last event, last error. Shown in /readyz under the channel's name. */
+  /**
+   * Per account: connected or not, last event, last error. Shown in /readyz (to token holders) under the
+   * channel's name: never personal data, never a secret or a pairing code.
+   */
   status(): Record<string, unknown>;
+  /**
+   * One account's status with what only an administrator may see (a WhatsApp pairing QR code), for
+   * `GET /api/v1/channels/{channel}/{account}` (authenticated). Undefined: no such account.
+   */
+  detail?(account: string): Record<string, unknown> | undefined;
 }
 
 /** What a channel gets to build itself. Everything is injected; nothing is read from globals. */

@@ -8,6 +8,7 @@ import { maxChannel } from './max/index.js';
 import { telegramChannel } from './telegram/index.js';
 import { viberChannel } from './viber/index.js';
 import { vkChannel } from './vk/index.js';
+import { whatsappChannel } from './whatsapp/index.js';
 
 /**
  * Every channel Switchboard has. Adding a channel is its folder plus one line here: its config section is
@@ -24,6 +25,7 @@ export const CHANNELS = [
   viberChannel,
   telegramChannel,
   maxChannel,
+  whatsappChannel,
 ] as const;
 
 /** Builds every channel module; a duplicate name (two channels claiming one source) is a startup error. */

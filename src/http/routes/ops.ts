@@ -31,6 +31,16 @@ const retryRoute = createRoute({
   responses: { 200: ok('Processing outcome'), ...errors },
 });
 
+const channelRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/channels/{channel}/{account}',
+  summary:
+    "One channel account's transport status, with what only an administrator may see (a WhatsApp pairing QR code)",
+  security,
+  request: { params: z.object({ channel: z.string().min(1), account: z.string().min(1) }) },
+  responses: { 200: ok('Account status', anyObject), ...errors },
+});
+
 /** Liveness, readiness, metrics (no auth: they carry no personal data; readiness details need a token) and dead-letter handling (auth). */
 export function registerOps(app: App, deps: AppDeps): void {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -77,6 +87,14 @@ export function registerOps(app: App, deps: AppDeps): void {
   app.openapi(eventsRoute, async (c) => {
     const q = c.req.valid('query');
     return c.json({ events: await inboundEvents(deps.sql, q.status, q.limit) }, 200);
+  });
+
+  app.openapi(channelRoute, async (c) => {
+    const { channel, account } = c.req.valid('param');
+    const transport = deps.channels.find((ch) => ch.name === channel)?.transport;
+    const detail = transport?.detail?.(account) ?? (transport?.status()[account] as object | undefined);
+    if (!detail) throw new NotFoundError('channel account');
+    return c.json({ channel, account, ...detail }, 200);
   });
 
   app.openapi(retryRoute, async (c) => {
