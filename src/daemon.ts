@@ -143,6 +143,7 @@ export async function startDaemon(
   const port = (server.address() as AddressInfo).port;
   accepting = true;
   sla?.start();
+  pipeline.outbox.worker.start();
   // Channel transports (IMAP watchers, messenger clients) start once intake is open; each reports its own
   // failures in /readyz and retries, so one broken account never stops the daemon.
   for (const t of transports)
@@ -166,6 +167,7 @@ export async function startDaemon(
         for (const t of [...transports].reverse()) await t.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await sla?.stop();
+        await pipeline.outbox.worker.stop();
         await processor.drain();
         await telephony.stop();
         await numberingPlan.stop();

@@ -6,6 +6,7 @@ import { createReplyLedger, type ReplyLedger } from './channels/reply/ledger.js'
 import { createIntake, type Intake } from './channels/webhook/intake.js';
 import type { Config } from './config/schema.js';
 import type { Clock } from './core/clock.js';
+import { createOutbox, type Outbox, webhookSubscribers } from './crm/outbox/index.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from './geo/index.js';
 import { createIdentityPolicy, type IdentityPolicy } from './identity/identity.js';
 import { createProcessor, type Processor } from './ingest/processor.js';
@@ -26,6 +27,8 @@ export interface Pipeline {
   channels: ChannelModule[];
   /** Managers' replies: pending -> send -> sent/failed, idempotent (src/channels/reply/ledger.ts). */
   replies: ReplyLedger;
+  /** Everything sent to other systems (signed webhooks, Bitrix24): written with the change, then delivered. */
+  outbox: Outbox;
 }
 
 /**
@@ -49,8 +52,19 @@ export function createPipeline(deps: {
   fetch?: typeof fetch;
   /** The channel list (default: every channel); a test may add a channel of its own. */
   channels?: readonly ChannelDefinition[];
+  /** This process's name in outbox claims (several daemons may share a database). */
+  instance?: string;
 }): Pipeline {
-  const { config, phoneRegions: given, dataDir, databaseUrl, fetch, channels: definitions, ...rest } = deps;
+  const {
+    config,
+    phoneRegions: given,
+    dataDir,
+    databaseUrl,
+    fetch,
+    channels: definitions,
+    instance,
+    ...rest
+  } = deps;
   const landlineOnly = createPhoneRegionResolver();
   const phoneRegions = given ?? (() => landlineOnly);
   const policy = createIdentityPolicy({
@@ -68,6 +82,12 @@ export function createPipeline(deps: {
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(fetch ? { fetch } : {}),
   });
+  const outbox = createOutbox({
+    ...rest,
+    config,
+    instance: instance ?? `${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    subscribers: webhookSubscribers(config, deps.clock, fetch),
+  });
   // The processor finds an event's channel by name; the list is filled right below, before any event runs.
   let sources: (name: string) => ChannelModule | undefined = () => undefined;
   const processor = createProcessor({
@@ -77,6 +97,7 @@ export function createPipeline(deps: {
     maxAttempts: config.ingest.maxAttempts,
     retryBaseDelayMs: config.ingest.retryBaseDelayMs,
     sources: (name) => sources(name),
+    outbox: outbox.decisions,
   });
   const intake = createIntake({ sql: deps.sql, clock: deps.clock, metrics: deps.metrics, processor });
   const channels = createChannels(
@@ -95,5 +116,5 @@ export function createPipeline(deps: {
   );
   sources = channelLookup(channels);
   const replies = createReplyLedger({ sql: deps.sql, clock: deps.clock, log: deps.log, processor });
-  return { policy, router, processor, telephony, intake, channels, replies };
+  return { policy, router, processor, telephony, intake, channels, replies, outbox };
 }

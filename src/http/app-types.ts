@@ -5,6 +5,7 @@ import type { ReplyLedger } from '../channels/reply/ledger.js';
 import type { Intake } from '../channels/webhook/intake.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import type { Outbox } from '../crm/outbox/index.js';
 import type { PhoneRegionResolver } from '../geo/index.js';
 import type { IdentityPolicy } from '../identity/identity.js';
 import type { Processor } from '../ingest/processor.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   intake: Intake;
   /** Managers' replies, sent once per idempotency key. */
   replies: ReplyLedger;
+  /** The outbox: GET /api/v1/outbox, retries; lead updates and merges write their events into it. */
+  outbox?: Outbox;
 }
 
 export type AppEnv = { Variables: AuthVariables };

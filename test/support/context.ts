@@ -5,6 +5,7 @@ import type { ChannelDefinition, ChannelModule } from '../../src/channels/channe
 import { channelLookup } from '../../src/channels/index.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
+import type { Outbox } from '../../src/crm/outbox/index.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
 import { createApp } from '../../src/http/app.js';
 import type { createProcessor } from '../../src/ingest/processor.js';
@@ -60,6 +61,8 @@ export interface TestContext {
   metrics: ReturnType<typeof createMetrics>;
   clock: ReturnType<typeof manualClock>;
   telephony: Telephony;
+  /** The outbox (its worker is not started: tests call `outbox.worker.runOnce()`). */
+  outbox: Outbox;
   /** The channel owning an event's source, as the processor finds it. */
   source: (name: string) => ChannelModule | undefined;
   /** A temporary data directory (recordings), removed on close. */
@@ -83,6 +86,8 @@ export async function createTestContext(
     maxConnections?: number;
     /** The channel list (default: every channel); a test may add a channel of its own. */
     channels?: readonly ChannelDefinition[];
+    /** The outbox claim name (two contexts on one database act as two daemons). */
+    instance?: string;
   } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(backend, {
@@ -104,6 +109,7 @@ export async function createTestContext(
     dataDir,
     ...(db.url ? { databaseUrl: db.url } : {}),
     ...(opts.channels ? { channels: opts.channels } : {}),
+    ...(opts.instance ? { instance: opts.instance } : {}),
   });
   const { processor, telephony } = pipeline;
   const app = createApp({
@@ -125,6 +131,7 @@ export async function createTestContext(
     metrics,
     clock,
     telephony,
+    outbox: pipeline.outbox,
     source: channelLookup(pipeline.channels),
     dataDir,
     async request(method, path, body, opts = {}) {
@@ -142,6 +149,7 @@ export async function createTestContext(
       return { status: res.status, body: await readBody(res) };
     },
     async close() {
+      await pipeline.outbox.worker.stop();
       await telephony.stop();
       await processor.drain();
       await db.close();

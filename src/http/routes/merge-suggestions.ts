@@ -68,7 +68,9 @@ export function registerMergeSuggestions(app: App, deps: AppDeps): void {
       actor: c.get('actor'),
       clock: deps.clock,
       suggestionId: id,
+      ...(deps.outbox ? { outbox: deps.outbox.writer } : {}),
     });
+    deps.outbox?.worker.kick();
     return c.json({ id, status: 'merged', ...result }, 200);
   });
 }

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError } from '../../core/errors.js';
+import { outboxCounts } from '../../crm/outbox/store.js';
 import { inboundEvents } from '../../db/repos/read-models.js';
 import type { App, AppDeps } from '../app-types.js';
 import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
@@ -46,6 +47,8 @@ export function registerOps(app: App, deps: AppDeps): void {
         ),
       ]);
       details.database = 'ok';
+      // Failures to deliver are visible, not a reason to stop taking traffic.
+      if (deps.outbox) details.outbox = await outboxCounts(deps.sql);
     } catch (err) {
       ready = false;
       details.database = (err as Error).message;
