@@ -111,7 +111,10 @@ export async function startDaemon(
     tokens,
     phoneRegions,
     isAccepting: () => accepting,
-    readinessDetails: () => ({ databaseKind: db.kind }),
+    readinessDetails: () => ({
+      databaseKind: db.kind,
+      ...(pipeline.bitrix24 ? { bitrix24: pipeline.bitrix24.sync.status() } : {}),
+    }),
   });
 
   // Whatever a crash left pending is processed before new intake opens. A failure while starting stops
@@ -144,6 +147,7 @@ export async function startDaemon(
   accepting = true;
   sla?.start();
   pipeline.outbox.worker.start();
+  pipeline.bitrix24?.sync.start();
   // Channel transports (IMAP watchers, messenger clients) start once intake is open; each reports its own
   // failures in /readyz and retries, so one broken account never stops the daemon.
   for (const t of transports)
@@ -167,6 +171,7 @@ export async function startDaemon(
         for (const t of [...transports].reverse()) await t.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await sla?.stop();
+        await pipeline.bitrix24?.sync.stop();
         await pipeline.outbox.worker.stop();
         await processor.drain();
         await telephony.stop();

@@ -6,7 +6,9 @@ import { createReplyLedger, type ReplyLedger } from './channels/reply/ledger.js'
 import { createIntake, type Intake } from './channels/webhook/intake.js';
 import type { Config } from './config/schema.js';
 import type { Clock } from './core/clock.js';
+import { type Bitrix24Connector, createBitrix24 } from './crm/bitrix24/index.js';
 import { createOutbox, type Outbox, webhookSubscribers } from './crm/outbox/index.js';
+import type { OutboxWriter } from './crm/outbox/store.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from './geo/index.js';
 import { createIdentityPolicy, type IdentityPolicy } from './identity/identity.js';
 import { createProcessor, type Processor } from './ingest/processor.js';
@@ -29,6 +31,10 @@ export interface Pipeline {
   replies: ReplyLedger;
   /** Everything sent to other systems (signed webhooks, Bitrix24): written with the change, then delivered. */
   outbox: Outbox;
+  /** The Bitrix24 connector when `crm.bitrix24` is configured: its sync worker, its event webhook. */
+  bitrix24?: Bitrix24Connector;
+  /** Webhooks of CRM connectors, mounted like channels' (`/webhooks/<name>/:account`). */
+  crmWebhooks: Bitrix24Connector['webhooks'][];
 }
 
 /**
@@ -54,6 +60,8 @@ export function createPipeline(deps: {
   channels?: readonly ChannelDefinition[];
   /** This process's name in outbox claims (several daemons may share a database). */
   instance?: string;
+  /** Waits of the Bitrix24 client (rate limit, backoff); tests pass one that moves a manual clock. */
+  sleep?: (ms: number) => Promise<void>;
 }): Pipeline {
   const {
     config,
@@ -63,6 +71,7 @@ export function createPipeline(deps: {
     fetch,
     channels: definitions,
     instance,
+    sleep,
     ...rest
   } = deps;
   const landlineOnly = createPhoneRegionResolver();
@@ -82,11 +91,28 @@ export function createPipeline(deps: {
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(fetch ? { fetch } : {}),
   });
-  const outbox = createOutbox({
+  // The connector writes lead.updated events through the outbox it is a subscriber of: bound once built.
+  let outbox: Outbox | undefined;
+  const lateWriter: OutboxWriter = { record: (tx, events, now) => outbox!.writer.record(tx, events, now) };
+  const bitrix24 = config.crm.bitrix24
+    ? createBitrix24({
+        ...rest,
+        config,
+        b24: config.crm.bitrix24,
+        policy,
+        outbox: lateWriter,
+        ...(fetch ? { fetch } : {}),
+        ...(sleep ? { sleep } : {}),
+      })
+    : undefined;
+  outbox = createOutbox({
     ...rest,
     config,
     instance: instance ?? `${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-    subscribers: webhookSubscribers(config, deps.clock, fetch),
+    subscribers: [
+      ...webhookSubscribers(config, deps.clock, fetch),
+      ...(bitrix24 ? [bitrix24.subscriber] : []),
+    ],
   });
   // The processor finds an event's channel by name; the list is filled right below, before any event runs.
   let sources: (name: string) => ChannelModule | undefined = () => undefined;
@@ -116,5 +142,16 @@ export function createPipeline(deps: {
   );
   sources = channelLookup(channels);
   const replies = createReplyLedger({ sql: deps.sql, clock: deps.clock, log: deps.log, processor });
-  return { policy, router, processor, telephony, intake, channels, replies, outbox };
+  return {
+    policy,
+    router,
+    processor,
+    telephony,
+    intake,
+    channels,
+    replies,
+    outbox,
+    ...(bitrix24 ? { bitrix24 } : {}),
+    crmWebhooks: bitrix24 ? [bitrix24.webhooks] : [],
+  };
 }

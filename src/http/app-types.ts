@@ -3,6 +3,7 @@ import type { Sql } from 'postgres';
 import type { ChannelModule } from '../channels/channel.js';
 import type { ReplyLedger } from '../channels/reply/ledger.js';
 import type { Intake } from '../channels/webhook/intake.js';
+import type { WebhookRoute } from '../channels/webhook/route.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Outbox } from '../crm/outbox/index.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   replies: ReplyLedger;
   /** The outbox: GET /api/v1/outbox, retries; lead updates and merges write their events into it. */
   outbox?: Outbox;
+  /** CRM connectors' webhooks (Bitrix24's events), mounted like channels' under /webhooks/<name>/:account. */
+  crmWebhooks?: readonly { name: string; webhooks?: readonly WebhookRoute[] }[];
 }
 
 export type AppEnv = { Variables: AuthVariables };

@@ -5,6 +5,7 @@ import type { ChannelDefinition, ChannelModule } from '../../src/channels/channe
 import { channelLookup } from '../../src/channels/index.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
+import type { Bitrix24Connector } from '../../src/crm/bitrix24/index.js';
 import type { Outbox } from '../../src/crm/outbox/index.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
 import { createApp } from '../../src/http/app.js';
@@ -63,6 +64,7 @@ export interface TestContext {
   telephony: Telephony;
   /** The outbox (its worker is not started: tests call `outbox.worker.runOnce()`). */
   outbox: Outbox;
+  bitrix24?: Bitrix24Connector;
   /** The channel owning an event's source, as the processor finds it. */
   source: (name: string) => ChannelModule | undefined;
   /** A temporary data directory (recordings), removed on close. */
@@ -88,6 +90,8 @@ export async function createTestContext(
     channels?: readonly ChannelDefinition[];
     /** The outbox claim name (two contexts on one database act as two daemons). */
     instance?: string;
+    /** The Bitrix24 client's waits (default: advance the manual clock, never sleep). */
+    sleep?: (ms: number) => Promise<void>;
   } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(backend, {
@@ -110,6 +114,7 @@ export async function createTestContext(
     ...(db.url ? { databaseUrl: db.url } : {}),
     ...(opts.channels ? { channels: opts.channels } : {}),
     ...(opts.instance ? { instance: opts.instance } : {}),
+    sleep: opts.sleep ?? (async (ms: number) => void clock.advance(ms)),
   });
   const { processor, telephony } = pipeline;
   const app = createApp({
@@ -132,6 +137,7 @@ export async function createTestContext(
     clock,
     telephony,
     outbox: pipeline.outbox,
+    ...(pipeline.bitrix24 ? { bitrix24: pipeline.bitrix24 } : {}),
     source: channelLookup(pipeline.channels),
     dataDir,
     async request(method, path, body, opts = {}) {
@@ -149,6 +155,7 @@ export async function createTestContext(
       return { status: res.status, body: await readBody(res) };
     },
     async close() {
+      await pipeline.bitrix24?.sync.stop();
       await pipeline.outbox.worker.stop();
       await telephony.stop();
       await processor.drain();

@@ -3,6 +3,7 @@ import type { Clock } from '../../core/clock.js';
 import { errorMessage, SwitchboardError } from '../../core/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { DeliveryError } from '../../sla/channels/delivery-error.js';
+import { periodic } from '../periodic.js';
 import { busySubscribers, claimHead, type OutboxRow, settleRow } from './store.js';
 
 /** Delivers one row to its receiver; throws (a `DeliveryError` says whether a retry can help). */
@@ -32,10 +33,6 @@ export interface OutboxWorkerOptions {
  * Subscribers are independent: one receiver's outage never holds up another.
  */
 export function createOutboxWorker(opts: OutboxWorkerOptions) {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
-  let stopped = true;
-
   async function drainSubscriber(name: string, deliver: Deliver): Promise<number> {
     let delivered = 0;
     for (;;) {
@@ -90,31 +87,17 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  function tick() {
-    if (stopped || running) return;
-    running = runOnce()
-      .catch((err) => opts.log.error({ err: errorMessage(err) }, 'outbox worker pass failed'))
-      .finally(() => {
-        running = undefined;
-      });
-  }
+  const loop = periodic(runOnce, opts.intervalMs, (err) =>
+    opts.log.error({ err: errorMessage(err) }, 'outbox worker pass failed'),
+  );
 
   return {
     /** One pass over every subscriber (tests call it with a manual clock). Returns rows delivered. */
     runOnce,
     /** Asks for a pass now (after a commit that wrote rows); ignored while one runs or when stopped. */
-    kick: tick,
-    start() {
-      stopped = false;
-      timer = setInterval(tick, opts.intervalMs);
-      timer.unref();
-      tick();
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      await running;
-    },
+    kick: loop.kick,
+    start: loop.start,
+    stop: loop.stop,
   };
 }
 
