@@ -113,6 +113,7 @@ export function createPipeline(deps: {
       ...webhookSubscribers(config, deps.clock, fetch),
       ...(bitrix24 ? [bitrix24.subscriber] : []),
     ],
+    onOutcome: (subscriber, outcome) => deps.metrics.outbox.inc({ subscriber, outcome }),
   });
   // The processor finds an event's channel by name; the list is filled right below, before any event runs.
   let sources: (name: string) => ChannelModule | undefined = () => undefined;
