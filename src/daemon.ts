@@ -57,6 +57,8 @@ export async function startDaemon(
     dir: config.routing.numberingPlan.dir ?? path.join(settings.dataDir, 'numbering-plan'),
     log,
     refreshHours: config.routing.numberingPlan.refreshHours,
+    checkIntervalMs: config.routing.numberingPlan.checkIntervalMs,
+    registry: metrics.registry,
     download: {
       baseUrl: config.routing.numberingPlan.baseUrl,
       userAgent: config.routing.numberingPlan.userAgent,
@@ -73,6 +75,7 @@ export async function startDaemon(
     phoneRegions,
     dataDir: settings.dataDir,
     ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
+    ...(db.lookupSql ? { lookupSql: db.lookupSql } : {}),
   });
   const { processor, telephony, channels } = pipeline;
   const transports = channels.flatMap((ch) => (ch.transport ? [{ name: ch.name, ...ch.transport }] : []));
@@ -93,7 +96,7 @@ export async function startDaemon(
         clock,
         log,
         calendars: calendarsFromConfig(config),
-        onOutcome: slaMetrics(metrics.registry),
+        ...slaMetrics(metrics.registry),
       })
     : undefined;
   const tokens: ApiToken[] = [...config.api.tokens];
@@ -111,8 +114,13 @@ export async function startDaemon(
     tokens,
     phoneRegions,
     isAccepting: () => accepting,
+    degraded: (): Record<string, string> => {
+      const plan = numberingPlan.status();
+      return plan.state === 'loaded' ? {} : { numberingPlan: plan.reason ?? plan.state };
+    },
     readinessDetails: () => ({
       databaseKind: db.kind,
+      numberingPlan: numberingPlan.status(),
       ...(pipeline.bitrix24 ? { bitrix24: pipeline.bitrix24.sync.status() } : {}),
     }),
   });

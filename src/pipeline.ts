@@ -54,6 +54,8 @@ export function createPipeline(deps: {
   dataDir?: string;
   /** A server PostgreSQL URL (absent: the embedded database); latency-critical paths open side pools there. */
   databaseUrl?: string;
+  /** The embedded database's second connection for latency-critical lookups (Database.lookupSql). */
+  lookupSql?: Sql;
   /** Outbound HTTP to providers; tests use the global fetch against a recorder on loopback. */
   fetch?: typeof fetch;
   /** The channel list (default: every channel); a test may add a channel of its own. */

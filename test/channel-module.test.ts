@@ -226,8 +226,10 @@ describe.each(backends())('a channel defined in a test plugs in with one list en
     });
     expect(reply.status).toBe(201);
     expect(state.sent).toContain('Да, есть');
-    const ready = await ctx.request('GET', '/readyz', undefined, { token: null });
+    // Component details are for authenticated callers (issue 16 item 15).
+    const ready = await ctx.request('GET', '/readyz');
     expect(ready.body.testchat).toEqual({ shop: { connected: true, started: 0 } });
+    expect((await ctx.request('GET', '/readyz', undefined, { token: null })).body.testchat).toBeUndefined();
   });
 
   describe('a manager’s reply is stored before it is sent and never sent twice', () => {

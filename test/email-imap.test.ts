@@ -464,7 +464,8 @@ describe.each(backends())('the email channel against a real Dovecot and SMTP ser
       const r = await readiness(h.daemon.port);
       return (r.email.info?.INBOX?.failures ?? 0) >= 2 ? r : undefined;
     }, 'the info mailbox to fail twice');
-    expect(ready.status).toBe('ready');
+    // Ready (or degraded for want of a numbering plan in this test): a broken mailbox does not stop intake.
+    expect(ready.status).not.toBe('not_ready');
     expect(ready.email.info?.INBOX).toMatchObject({ state: 'error', lastErrorKind: 'auth' });
     expect(ready.email.info?.INBOX?.lastError).toMatch(/Authentication failed/i);
     expect(ready.email.sales?.INBOX?.state).toBe('connected');

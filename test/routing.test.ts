@@ -73,7 +73,7 @@ const routingConfig = {
       rules: [
         { id: 'company_inn', type: 'partner', when: { hasInn: true } },
         { id: 'avito_retail', type: 'retail', when: { channels: ['avito'] } },
-        { id: 'wholesale', type: 'partner', when: { keywords: ['опт', 'дилер'] } },
+        { id: 'wholesale', type: 'partner', when: { keywords: ['опт', 'оптом', 'дилер*'] } },
       ],
     },
     rules: [

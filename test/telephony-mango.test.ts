@@ -14,20 +14,13 @@ import {
   MANGO_KEY,
   MANGO_SALT,
   postWebhook,
+  signedForm,
   telephonyHarness,
 } from './support/telephony.js';
 
 const BASE = '/webhooks/mango/mango1/events';
 const ANSWERED = 'MTAxMjM0NTY3ODk6MTAx';
 const MISSED = 'MTAxMjM0NTY3OTA6MTAy';
-
-/** The form Mango posts, signed the way its spec says (computed here independently of the code under test). */
-function signedForm(json: string, key = MANGO_KEY, salt = MANGO_SALT): string {
-  const sign = createHash('sha256')
-    .update(key + json + salt)
-    .digest('hex');
-  return new URLSearchParams({ vpbx_api_key: key, sign, json }).toString();
-}
 
 const schemaFor = (file: string) =>
   file.includes('summary')
@@ -180,23 +173,60 @@ describe.each(backends())('Mango Office webhooks on %s', (backend) => {
     );
   });
 
-  it('malformed bodies are 400; an invalid summary is kept as rejected; unknown notifications are acknowledged', async () => {
+  it('an unsigned body or unreadable json is 400; every readable signed notification gets 200, even malformed', async () => {
     expect((await postWebhook(h.ctx, `${BASE}/summary`, 'json={}')).status).toBe(400);
     expect((await postWebhook(h.ctx, `${BASE}/summary`, signedForm('{not json'))).status).toBe(400);
+    // Without entry_id the summary cannot be deduplicated: kept as rejected (retryable), still 200.
     const bad = await postWebhook(
       h.ctx,
       `${BASE}/summary`,
       signedForm(fixture('mango/malformed/summary-without-entry-id.json').trim()),
     );
-    expect(bad.status).toBe(400);
-    expect(bad.body.error).toContain('entry_id');
-    const [rejected] = await h.ctx.db.sql`
-      SELECT count(*)::int AS n FROM inbound_events WHERE source = 'mango' AND status = 'rejected'`;
-    expect(rejected!.n).toBe(1);
+    expect(bad).toEqual({ status: 200, body: '' });
+    // Both signed bodies are kept: the one whose json is unreadable and the one that fails the schema.
+    const rejected = await h.ctx.db.sql<{ lastError: string }[]>`
+      SELECT last_error FROM inbound_events WHERE source = 'mango' AND status = 'rejected' ORDER BY last_error`;
+    expect(rejected.map((r) => r.lastError)).toEqual([
+      expect.stringMatching(/^json\.entry_id: /),
+      expect.stringMatching(/^json: malformed JSON/),
+    ]);
+    // Live events and recordings that cannot be used are acknowledged: only the status code is read.
+    expect(await postWebhook(h.ctx, `${BASE}/call`, signedForm('{"entry_id":"x","seq":1}'))).toEqual({
+      status: 200,
+      body: '',
+    });
+    expect((await postWebhook(h.ctx, `${BASE}/recording`, signedForm('{"entry_id":"x"}'))).status).toBe(200);
     expect((await postWebhook(h.ctx, `${BASE}/dtmf`, signedForm('{"entry_id":"x","dtmf":"1"}'))).status).toBe(
       200,
     );
     expect((await postWebhook(h.ctx, `${BASE}/brand-new`, signedForm('{"entry_id":"x"}'))).status).toBe(200);
     expect((await postWebhook(h.ctx, '/webhooks/mango/mango1/ping', '')).status).toBe(200);
+  });
+
+  it('a summary in a variant shape is 200 and becomes a call, with what could not be read noted', async () => {
+    const json = JSON.stringify({
+      entry_id: 'variant-1',
+      call_direction: '1',
+      from: { number: '79035550201' },
+      to: { extension: '101' },
+      create_time: '2026-11-30T11:00:00Z',
+      talk_time: 'n/a',
+      end_time: 1796036460,
+    });
+    expect(await postWebhook(h.ctx, `${BASE}/summary`, signedForm(json))).toEqual({ status: 200, body: '' });
+    await h.ctx.processor.drain();
+    const call = await callByKey(h.ctx, 'variant-1');
+    expect(call).toMatchObject({
+      state: 'missed',
+      clientPhone: '+79035550201',
+      waitSeconds: 60,
+      talkSeconds: 0,
+    });
+    expect(new Date(call.startedAt).toISOString()).toBe('2026-11-30T11:00:00.000Z');
+    expect(call.parseIssues).toEqual([
+      { field: 'talk_time', issue: 'not a time; ignored' },
+      { field: 'entry_result', issue: 'not 0 or 1; taken from talk_time' },
+    ]);
+    expect((await h.ctx.request('GET', `/api/v1/leads/${call.leadId}`)).body.needsCallback).toBe(true);
   });
 });

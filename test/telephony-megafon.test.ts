@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { parseWebhookFields } from '../src/channels/webhook/fields.js';
 import { contactSchema, eventSchema, historySchema, ratingSchema } from '../src/telephony/megafon/schema.js';
 import { backends } from './support/pg.js';
-import { callByKey, fixture, fixtureFiles, postWebhook, telephonyHarness } from './support/telephony.js';
+import {
+  callByKey,
+  fixture,
+  fixtureFiles,
+  MEGAFON_TOKEN,
+  postWebhook,
+  telephonyHarness,
+} from './support/telephony.js';
 
 const URL_MAIN = '/webhooks/megafon/main';
 const ANSWERED = '4f2a9c1e-7b1d-4e55-9a0b-2f1c7d3e8a10';
@@ -278,37 +285,112 @@ describe.each(backends())('MegaFon / ITooLabs webhook on %s', (backend) => {
     ).toBe(404);
   });
 
-  it('malformed bodies get 400 and are kept as rejected; unknown commands and fields are tolerated', async () => {
+  it('a body that is no command is 400; every recognised command gets 200, even malformed; unknown ones too', async () => {
     expect(await send('malformed/not-a-form.txt')).toEqual({
       status: 400,
       body: { error: 'Invalid parameters' },
     });
     expect((await postWebhook(h.ctx, URL_MAIN, '')).status).toBe(400);
     expect((await postWebhook(h.ctx, URL_MAIN, '{"cmd":', 'application/json')).status).toBe(400);
-    const badStart = await send('malformed/history-bad-start.form');
-    expect(badStart).toEqual({ status: 400, body: { error: 'Invalid parameters', field: 'start' } });
-    expect((await send('malformed/history-bad-fields.form')).status).toBe(400);
+    // A history without its callid cannot be deduplicated: kept as rejected (retryable), still 200 (§9.6).
+    const noCallid = 'cmd=history&type=in&status=Success&phone=79161234567&start=20240315T091502Z&duration=5';
+    expect(await postWebhook(h.ctx, URL_MAIN, `${noCallid}&crm_token=${MEGAFON_TOKEN}`)).toEqual({
+      status: 200,
+      body: { ok: true },
+    });
     const rejected = await h.ctx.db.sql<{ lastError: string; payload: { fields: Record<string, string> } }[]>`
-      SELECT last_error, payload FROM inbound_events WHERE source = 'megafon' AND status = 'rejected' ORDER BY last_error`;
-    expect(rejected.map((r) => r.lastError)).toEqual([
-      expect.stringContaining('start: expected YYYYmmddTHHMMSSZ'),
-      expect.stringMatching(/^type: /),
-    ]);
+      SELECT last_error, payload FROM inbound_events WHERE source = 'megafon' AND status = 'rejected' ORDER BY received_at`;
+    expect(rejected.map((r) => r.lastError)).toEqual([expect.stringMatching(/^callid: /)]);
     // The secret is not kept at rest.
     expect(rejected[0]!.payload.fields.crm_token).toBeUndefined();
     expect(await send('malformed/unknown-command.form')).toEqual({ status: 200, body: { ok: true } });
-    // A contact lookup with a junk number answers {} (the caller is waiting), an event without callid is 400.
+    // A contact lookup with a junk number answers {} (the caller is waiting); an event or a rating without
+    // callid cannot be used and is acknowledged all the same.
     expect(
       (await postWebhook(h.ctx, URL_MAIN, 'cmd=contact&phone=abc&crm_token=test-crm-token-1')).body,
     ).toEqual({});
+    expect(await postWebhook(h.ctx, URL_MAIN, 'cmd=event&type=INCOMING&crm_token=test-crm-token-1')).toEqual({
+      status: 200,
+      body: { ok: true },
+    });
     expect(
-      (await postWebhook(h.ctx, URL_MAIN, 'cmd=event&type=INCOMING&crm_token=test-crm-token-1')).status,
-    ).toBe(400);
+      (await postWebhook(h.ctx, URL_MAIN, 'cmd=rating&rating=5&crm_token=test-crm-token-1')).status,
+    ).toBe(200);
     // An event type from a newer build is acknowledged and ignored.
     expect(
       (await postWebhook(h.ctx, URL_MAIN, 'cmd=event&type=PARKED&callid=x-1&crm_token=test-crm-token-1'))
         .status,
     ).toBe(200);
+  });
+
+  it('a history in a variant shape is 200 and becomes a call, with what could not be read noted', async () => {
+    // The three shapes of issue 16 item 6: an ISO start, a recording link that is a path on the PBX, and the
+    // fixtures' start without a zone and junk type/duration.
+    const iso = await postWebhook(
+      h.ctx,
+      URL_MAIN,
+      `cmd=history&type=in&status=Success&phone=79035550101&user=ivanov&start=2026-11-30T11:00:00Z&duration=60&link=&callid=v-iso&crm_token=${MEGAFON_TOKEN}`,
+    );
+    expect(iso).toEqual({ status: 200, body: { ok: true } });
+    const relative = await postWebhook(
+      h.ctx,
+      URL_MAIN,
+      `cmd=history&type=in&status=Success&phone=79035550102&user=ivanov&start=20261130T110500Z&duration=60&link=%2Fsys%2Frec.mp3&callid=v-relative&crm_token=${MEGAFON_TOKEN}`,
+    );
+    expect(relative.status).toBe(200);
+    // The malformed fixtures under call ids of their own (theirs is the answered call's of the first test).
+    const variant = (file: string, callid: string) =>
+      postWebhook(h.ctx, URL_MAIN, fixture(`megafon/malformed/${file}`).replace(ANSWERED, callid));
+    expect(await variant('history-bad-start.form', 'v-zoneless')).toEqual({
+      status: 200,
+      body: { ok: true },
+    });
+    expect((await variant('history-bad-fields.form', 'v-bad-fields')).status).toBe(200);
+    await h.ctx.processor.drain();
+
+    const a = await callByKey(h.ctx, 'v-iso');
+    expect(a).toMatchObject({ state: 'ended', clientPhone: '+79035550101', parseIssues: null });
+    expect(new Date(a.startedAt).toISOString()).toBe('2026-11-30T11:00:00.000Z');
+    expect(a.leadId).toBeTruthy();
+
+    // The path is on the tenant: resolved against the account's baseUrl and copied from there.
+    const b = await callByKey(h.ctx, 'v-relative');
+    expect(b.recordingUrl).toBe(`${h.pbx.url}/sys/rec.mp3`);
+    h.pbx.on('GET /sys/rec.mp3', () => ({ headers: { 'content-type': 'audio/mpeg' }, body: 'ID3rec' }));
+    expect(await h.ctx.telephony.recordings.runOnce()).toBe(1);
+    expect((await callByKey(h.ctx, 'v-relative')).recording).toMatchObject({ status: 'stored', bytes: 6 });
+
+    const c = await callByKey(h.ctx, 'v-zoneless');
+    expect(new Date(c.startedAt).toISOString()).toBe('2024-03-15T09:15:02.000Z');
+    expect(c.parseIssues).toEqual([{ field: 'start', issue: 'no time zone; read as UTC' }]);
+    const e = await callByKey(h.ctx, 'v-bad-fields');
+    expect(e).toMatchObject({ direction: 'in', state: 'ended', talkSeconds: 0 });
+    expect(e.parseIssues).toEqual([
+      { field: 'type', issue: 'not in/out; taken as in' },
+      { field: 'duration', issue: 'not whole seconds; ignored' },
+    ]);
+    // None was refused: all four were decided (the fixtures' number is the first test's, so they attach).
+    const decided = await h.ctx.db.sql<{ status: string; n: number }[]>`
+      SELECT status, count(*)::int AS n FROM inbound_events
+      WHERE external_id IN ('v-iso', 'v-relative', 'v-zoneless', 'v-bad-fields') GROUP BY status`;
+    expect(decided).toEqual([{ status: 'processed', n: 4 }]);
+
+    // Junk type and duration, a start that is no time: the receive time, `in`, and every issue noted.
+    const junk = await postWebhook(
+      h.ctx,
+      URL_MAIN,
+      `cmd=history&type=sideways&status=Success&phone=79035550103&start=yesterday&duration=abc&callid=v-junk&crm_token=${MEGAFON_TOKEN}`,
+    );
+    expect(junk.status).toBe(200);
+    await h.ctx.processor.drain();
+    const d = await callByKey(h.ctx, 'v-junk');
+    expect(d).toMatchObject({ direction: 'in', state: 'ended' });
+    expect(new Date(d.startedAt).toISOString()).toBe(h.ctx.clock.clock().toISOString());
+    expect(d.parseIssues).toEqual([
+      { field: 'type', issue: 'not in/out; taken as in' },
+      { field: 'start', issue: 'not a time; the receive time was used' },
+      { field: 'duration', issue: 'not whole seconds; ignored' },
+    ]);
   });
 
   it('answers {} within the budget while the database is blocked, and the real answer once it is free', async () => {

@@ -71,4 +71,26 @@ describe('configuration', () => {
     expect(() => parseConfig(text, {})).toThrow(ConfigError);
     expect(() => parseConfig(text, {})).toThrow(message);
   });
+
+  // Issue 16 item 13: unknown keys were dropped and the daemon started without the section the operator wrote.
+  it.each([
+    ['telefony: {}', /^ {2}telefony: unknown setting "telefony" \(did you mean "telephony"\?\)$/m],
+    ['logs: { level: debug }', /^ {2}logs: unknown setting "logs" \(did you mean "log"\?\)$/m],
+    [
+      'teams: [{ id: sales, name: Продажи, members: [ivanov], supervisr: ivanov }]\nmanagers: [{ login: ivanov, name: Иван }]\nrouting: { fallbackTeam: sales }',
+      /^ {2}teams\.0\.supervisr: unknown setting "supervisr" \(did you mean "supervisor"\?\)$/m,
+    ],
+    [
+      'teams: [{ id: sales, name: Продажи, members: [ivanov] }]\nmanagers: [{ login: ivanov, name: Иван, telegramChatID: 42 }]\nrouting: { fallbackTeam: sales }',
+      /^ {2}managers\.0\.telegramChatID: unknown setting "telegramChatID" \(did you mean "telegramChatId"\?\)$/m,
+    ],
+    [
+      'teams: [{ id: sales, name: Продажи, members: [ivanov] }]\nmanagers: [{ login: ivanov, name: Иван }]\nrouting: { fallbackTeam: sales, numberingPlan: { refreshHour: 1 } }',
+      /routing\.numberingPlan\.refreshHour: unknown setting "refreshHour" \(did you mean "refreshHours"\?\)/,
+    ],
+  ])('an unknown key stops the start, naming its path and the nearest setting: %s', (yaml, message) => {
+    const text = yaml.startsWith('teams:') ? yaml : `${minimal}\n${yaml}`;
+    expect(() => parseConfig(text, {})).toThrow(ConfigError);
+    expect(() => parseConfig(text, {})).toThrow(message);
+  });
 });

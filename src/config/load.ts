@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/errors.js';
 import { type Config, configSchema } from './schema.js';
+import { unknownKeys } from './unknown-keys.js';
 
 export const EXAMPLE_CONFIG_PATH = fileURLToPath(
   new URL('../../config/switchboard.example.yaml', import.meta.url),
@@ -58,8 +59,14 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = 'conf
   }
   const substituted = substituteEnv(doc, env, []);
   const result = configSchema.safeParse(substituted);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  // An unknown key stops the start: a misspelt `telefony:` would otherwise run without telephony.
+  const unknown = unknownKeys(configSchema, substituted);
+  const issues = [
+    ...unknown,
+    ...(result.success ? [] : result.error.issues.filter((i) => i.code !== 'unrecognized_keys')),
+  ];
+  if (!result.success || unknown.length > 0) {
+    const lines = issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`${source}: invalid configuration\n${lines.join('\n')}`);
   }
   return result.data;

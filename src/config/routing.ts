@@ -59,8 +59,13 @@ const clientTypeRule = z
         channels: z.array(z.enum(CHANNEL_KINDS)).optional(),
         /** Company-side accounts (a mailbox, an Avito profile, a form id). */
         accounts: z.array(z.string().min(1)).optional(),
-        /** Case-insensitive words or phrases in the first message (subject or text). */
-        keywords: z.array(z.string().min(1)).optional(),
+        /**
+         * Case-insensitive whole words or phrases in the first message (subject or text); a trailing `*` makes a
+         * stem (`оптов*` matches «оптовая»), so «опт» never matches «оптимальный».
+         */
+        keywords: z
+          .array(z.string().regex(/^[^*]+\*?$/, 'a word or phrase, optionally ending in * for a stem'))
+          .optional(),
       })
       .strict()
       .refine((w) => Object.values(w).some((v) => v !== undefined), 'give at least one condition'),
@@ -127,6 +132,8 @@ export const routingSchema = z.object({
       userAgent: z.string().min(1).default(BROWSER_USER_AGENT),
       /** Re-download and reload every N hours while running; 0 = never (use the `geo download` command). */
       refreshHours: z.number().min(0).default(0),
+      /** How often the files' modification times are checked, so `geo:import` takes effect without a restart; 0 = never. */
+      checkIntervalMs: z.number().int().min(0).default(30_000),
     })
     .prefault({}),
   assigner: z

@@ -75,7 +75,7 @@ sla:
       'sla: { default: { clock: working_hours } }',
       /teams\.0\.hours: team "sales" counts SLA time in working hours: give its hours/,
     ],
-    ['sla: { workingHours: {} }', /sla: Unrecognized key: "workingHours"/],
+    ['sla: { workingHours: {} }', /sla.workingHours: unknown setting "workingHours"/],
     [
       'sla: { scanner: { lease: 10s }, channels: { webhook: { url: "http://h/x", secret: webhook-secret-0123456789 } } }',
       /sla\.scanner\.lease: must be at least twice the slowest channel timeout \(10000 ms\)/,

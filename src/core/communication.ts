@@ -89,7 +89,17 @@ export interface CallCommunication extends CommunicationBase {
     waitSeconds?: number;
     talkSeconds?: number;
     recordingUrl?: string;
+    /** The PBX reported no number (anonymous, private, empty): nobody can call back. */
+    numberHidden?: boolean;
+    /** What the PBX sent that could not be read and how it was handled; field names and our words, never values. */
+    parseIssues?: ParseIssue[];
   };
+}
+
+/** One field of a vendor payload that could not be read as documented, e.g. `{field: 'start', issue: '...'}`. */
+export interface ParseIssue {
+  field: string;
+  issue: string;
 }
 
 export type InboundCommunication = MessageCommunication | CallCommunication;

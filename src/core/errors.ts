@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'unprocessable'
   | 'config_invalid'
   | 'upstream_failed'
+  /** A dependency (the database) is away for a moment: retry after the Retry-After delay. */
+  | 'unavailable'
   | 'internal';
 
 export class SwitchboardError extends Error {

@@ -17,7 +17,16 @@ export interface SkippedCommunication {
 
 /** The result of normalizing one stored payload. Never throws on vendor quirks: returns the problem instead. */
 export type NormalizeResult =
-  | { ok: true; communications: InboundCommunication[]; skipped?: SkippedCommunication[] }
+  | {
+      ok: true;
+      communications: InboundCommunication[];
+      skipped?: SkippedCommunication[];
+      /**
+       * Skipped communications the channel still keeps a record of through its after-decision hook, with no
+       * contact and no lead (telephony: a hidden-number call stays visible in `calls`). Listed in `skipped` too.
+       */
+      recordOnly?: InboundCommunication[];
+    }
   | { ok: false; error: string; field?: string };
 
 /**

@@ -11,6 +11,12 @@ export interface Database {
   kind: DatabaseKind;
   /** Where it lives, without credentials (for logs and /readyz). */
   location: string;
+  /**
+   * Embedded only: a second connection for short read-only lookups that must not queue behind the ingest
+   * transactions on `sql` (the PBX "who is calling" lookup). It waits for the statement or transaction running
+   * now, never for the ones queued after it. A server database opens side pools from its URL instead.
+   */
+  lookupSql?: Sql;
   close(): Promise<void>;
 }
 
@@ -64,18 +70,22 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     await mkdir(pgDir, { recursive: true });
   }
   const db = await PGlite.create(pgDir);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
+  // Two connections share PGlite's one session: pglite-socket hands it to one connection from BEGIN to COMMIT
+  // and (patched, patches/@electric-sql+pglite-socket+*.patch) from a statement's Parse to its Sync.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 2 });
   await server.start();
-  const sql = postgres(`postgres://postgres@${server.getServerConn()}/postgres`, {
-    ...SHARED_OPTIONS,
-    max: 1,
-    ssl: false,
-  });
+  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  const sql = postgres(url, { ...SHARED_OPTIONS, max: 1, ssl: false });
+  const lookupSql = postgres(url, { ...SHARED_OPTIONS, max: 1, ssl: false });
+  // Connected now: its start-up round trips would otherwise wait behind ingest work at the first call.
+  await lookupSql`SELECT 1`;
   return {
     sql,
+    lookupSql,
     kind: 'embedded',
     location: pgDir ?? 'memory',
     close: async () => {
+      await lookupSql.end({ timeout: 5 });
       await sql.end({ timeout: 5 });
       await server.stop();
       await db.close();

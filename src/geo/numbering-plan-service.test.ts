@@ -58,4 +58,16 @@ describe('numbering plan service (daemon start)', () => {
     });
     expect(s.resolver().resolve('+79003212345')?.region).toBe('RU-TA');
   });
+
+  it('reports its state and reloads when the files change (a `geo:import` while running)', async () => {
+    const s = service();
+    await s.load();
+    expect(s.status()).toMatchObject({ state: 'missing', reason: expect.stringContaining('not found') });
+    expect(await s.checkForChanges()).toBe(false);
+    await writeFile(path.join(dir, 'DEF-9xx.csv'), DEF);
+    expect(await s.checkForChanges()).toBe(true);
+    expect(s.status()).toEqual({ state: 'loaded', files: ['DEF-9xx.csv'], ranges: 1 });
+    expect(s.resolver().resolve('+79003212345')?.region).toBe('RU-TA');
+    expect(await s.checkForChanges()).toBe(false);
+  });
 });

@@ -1,5 +1,9 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../observability/logger.js';
 import { loadNumberingPlan } from './load-numbering-plan.js';
+import { NUMBERING_PLAN_FILES } from './numbering-plan.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from './phone-region.js';
 import { type DownloadOptions, downloadNumberingPlan } from './update.js';
 
@@ -9,6 +13,19 @@ export interface NumberingPlanServiceOptions {
   /** Re-download and reload every N hours; 0 = never. */
   refreshHours: number;
   download: Omit<DownloadOptions, 'dir'>;
+  /** Look at the files' modification times this often and reload when they change (`geo:import`); 0 = never. */
+  checkIntervalMs?: number;
+  /** Where `switchboard_numbering_plan_loaded` and `switchboard_numbering_plan_ranges` are registered. */
+  registry?: Registry;
+}
+
+/** What /readyz shows. `missing` and `rejected` mean mobile numbers get no region: the daemon is degraded. */
+export interface NumberingPlanStatus {
+  state: 'loaded' | 'missing' | 'rejected';
+  /** Why it is not loaded (no personal data: a directory and a parser message). */
+  reason?: string;
+  files: string[];
+  ranges: number;
 }
 
 /**
@@ -19,12 +36,54 @@ export interface NumberingPlanServiceOptions {
 export function createNumberingPlanService(opts: NumberingPlanServiceOptions) {
   let resolver: PhoneRegionResolver = createPhoneRegionResolver();
   let timer: NodeJS.Timeout | undefined;
+  let watcher: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  let current: NumberingPlanStatus = { state: 'missing', reason: 'not loaded yet', files: [], ranges: 0 };
+  let loadedSignature: string | undefined;
+  const gauge = (name: string, help: string) =>
+    opts.registry ? new Gauge({ name, help, registers: [opts.registry] }) : undefined;
+  const loaded = gauge(
+    'switchboard_numbering_plan_loaded',
+    '1 when the numbering plan is loaded; 0 when missing or rejected (mobile numbers get no region)',
+  );
+  const ranges = gauge(
+    'switchboard_numbering_plan_ranges',
+    'Number ranges in the loaded numbering plan index',
+  );
+  loaded?.set(0);
+  ranges?.set(0);
+
+  function setStatus(next: NumberingPlanStatus): void {
+    current = next;
+    loaded?.set(next.state === 'loaded' ? 1 : 0);
+    ranges?.set(next.ranges);
+  }
+
+  /** Names, sizes and modification times of the files: changes when `geo:import` installs new ones. */
+  async function signature(): Promise<string> {
+    const parts = await Promise.all(
+      NUMBERING_PLAN_FILES.map(async (file) => {
+        const st = await stat(path.join(opts.dir, file)).catch(() => undefined);
+        return st ? `${file}:${st.size}:${st.mtimeMs}` : '';
+      }),
+    );
+    return parts.join('|');
+  }
 
   async function load(): Promise<boolean> {
+    const sig = await signature();
     try {
       const plan = await loadNumberingPlan(opts.dir);
+      loadedSignature = sig;
       if (!plan) {
+        // A previously loaded index stays in use if the files disappear; only a daemon without one is degraded.
+        if (current.state !== 'loaded')
+          setStatus({
+            state: 'missing',
+            reason: 'numbering plan files not found: mobile numbers get no region (run `npm run geo:import`)',
+            files: [],
+            ranges: 0,
+          });
         opts.log.warn(
           { dir: opts.dir },
           'numbering plan files not found: mobile numbers get no region (landline area codes still work); run `npm run geo:download` or `npm run geo:import`',
@@ -33,6 +92,7 @@ export function createNumberingPlanService(opts: NumberingPlanServiceOptions) {
       }
       resolver = createPhoneRegionResolver({ index: plan.index });
       const { files, rows, geographicRows, unresolvedRows, unknownSpellings } = plan.stats;
+      setStatus({ state: 'loaded', files, ranges: plan.index.stats.inputRanges });
       opts.log.info({ files, rows, geographicRows, unresolvedRows }, 'numbering plan loaded');
       if (unknownSpellings.length > 0)
         opts.log.warn(
@@ -41,6 +101,9 @@ export function createNumberingPlanService(opts: NumberingPlanServiceOptions) {
         );
       return true;
     } catch (err) {
+      loadedSignature = sig;
+      if (current.state !== 'loaded')
+        setStatus({ state: 'rejected', reason: (err as Error).message, files: [], ranges: 0 });
       opts.log.error(
         { dir: opts.dir, err: (err as Error).message },
         'numbering plan rejected: keeping the previous index (area codes only if none)',
@@ -59,12 +122,33 @@ export function createNumberingPlanService(opts: NumberingPlanServiceOptions) {
     }
   }
 
+  /** Reloads when the files changed since the last load (a `geo:import` while running). */
+  async function checkForChanges(): Promise<boolean> {
+    if ((await signature()) === loadedSignature) return false;
+    await load();
+    return true;
+  }
+
   return {
     /** The current resolver (replaced atomically on reload). */
     resolver: (): PhoneRegionResolver => resolver,
+    status: (): NumberingPlanStatus => current,
     load,
     refresh,
+    checkForChanges,
     start(): void {
+      const every = opts.checkIntervalMs ?? 0;
+      if (every > 0 && !watcher) {
+        watcher = setInterval(() => {
+          running ??= checkForChanges()
+            .then(() => undefined)
+            .catch((err: Error) => opts.log.error({ err: err.message }, 'numbering plan check failed'))
+            .finally(() => {
+              running = undefined;
+            });
+        }, every);
+        watcher.unref();
+      }
       if (opts.refreshHours <= 0 || timer) return;
       timer = setInterval(() => {
         running ??= refresh()
@@ -77,7 +161,8 @@ export function createNumberingPlanService(opts: NumberingPlanServiceOptions) {
     },
     async stop(): Promise<void> {
       if (timer) clearInterval(timer);
-      timer = undefined;
+      if (watcher) clearInterval(watcher);
+      timer = watcher = undefined;
       await running;
     },
   };

@@ -28,8 +28,10 @@ export interface AppDeps {
   phoneRegions?: () => PhoneRegionResolver;
   /** False while starting or shutting down: /readyz answers 503. */
   isAccepting: () => boolean;
-  /** Extra readiness details contributed by components (database kind, workers). */
+  /** Extra readiness details contributed by components (database kind, workers); authenticated callers only. */
   readinessDetails?: () => Record<string, unknown>;
+  /** Components working in a reduced way (component -> reason, no host or personal data): /readyz says `degraded`. */
+  degraded?: () => Record<string, string>;
   /** The call model behind /api/v1/calls (click-to-call, recordings). Absent: those routes are not mounted. */
   telephony?: Telephony;
   /** Every channel: its webhooks are mounted, its replier answers conversations, its transport is in /readyz. */

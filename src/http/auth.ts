@@ -9,21 +9,33 @@ export interface ApiToken {
 
 export type AuthVariables = { actor: string };
 
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** The name of the token an Authorization header carries, or undefined (missing, malformed or unknown). */
+export function tokenNames(tokens: readonly ApiToken[]): (header: string | undefined) => string | undefined {
+  return (header) => {
+    const m = BEARER.exec(header ?? '');
+    if (!m?.[1]) return undefined;
+    let match: string | undefined;
+    // Every token is compared (no early exit), each in constant time.
+    for (const t of tokens) if (secretEquals(m[1], t.token)) match = t.name;
+    return match;
+  };
+}
+
 /**
  * Bearer-token auth. Tokens are compared with `secretEquals` (SHA-256 digests, timingSafeEqual): constant
  * time and independent of length. The token's name becomes the actor in the audit trail (`api:<name>`).
  */
 export function bearerAuth(tokens: readonly ApiToken[]): MiddlewareHandler<{ Variables: AuthVariables }> {
+  const tokenName = tokenNames(tokens);
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m?.[1]) {
+    if (!BEARER.test(header)) {
       c.header('WWW-Authenticate', 'Bearer');
       return c.json(errorBody('unauthorized', 'missing bearer token'), 401);
     }
-    let match: string | undefined;
-    // Every token is compared (no early exit), each in constant time.
-    for (const t of tokens) if (secretEquals(m[1], t.token)) match = t.name;
+    const match = tokenName(header);
     if (!match) {
       c.header('WWW-Authenticate', 'Bearer error="invalid_token"');
       return c.json(errorBody('unauthorized', 'invalid token'), 401);

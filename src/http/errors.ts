@@ -3,6 +3,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { type ErrorCode, SwitchboardError, ValidationError, type ValidationIssue } from '../core/errors.js';
+import { unknownFieldIssues } from '../core/unknown-fields.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../observability/logger.js';
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
@@ -16,6 +18,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unprocessable: 422,
   config_invalid: 500,
   upstream_failed: 502,
+  unavailable: 503,
   internal: 500,
 };
 
@@ -32,7 +35,7 @@ export function errorBody(
 }
 
 export function zodIssues(error: ZodError): ValidationIssue[] {
-  return error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
+  return unknownFieldIssues(error.issues).map((i) => ({ field: i.path.join('.'), message: i.message }));
 }
 
 /** 400 naming every offending field: `{"error":{"code":"validation_failed","message":"from.phones.0: …","issues":[…]}}`. */
@@ -43,9 +46,20 @@ export function validationResponse(c: Context, error: ZodError) {
   return c.json(errorBody('validation_failed', message, { issues }), 400);
 }
 
-/** The single mapping from thrown errors to HTTP responses. Unknown errors are 500 without internals. */
+/** Seconds a client is asked to wait while the database is away (a restart takes a few). */
+export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The single mapping from thrown errors to HTTP responses. Unknown errors are 500 without internals; the database
+ * being away (restart, network) is 503 with Retry-After, so senders retry instead of giving up.
+ */
 export function createErrorHandler(log: Logger) {
   return (err: Error, c: Context) => {
+    if (isDatabaseUnavailable(err)) {
+      log.warn({ code: (err as { code?: string }).code, path: c.req.path }, 'database unavailable');
+      c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      return c.json(errorBody('unavailable', 'the database is unavailable; retry later'), 503);
+    }
     if (err instanceof SwitchboardError) {
       const status = STATUS[err.code];
       if (status >= 500) log.error({ err: err.message, code: err.code, path: c.req.path }, 'request failed');

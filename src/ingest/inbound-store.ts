@@ -16,6 +16,8 @@ export interface StoredEvent {
   status: InboundStatus;
   attempts: number;
   decision: Decision[] | null;
+  /** When Switchboard stored it: no communication in it happened later than this. */
+  receivedAt: Date;
 }
 
 export interface NewInboundEvent {
@@ -45,7 +47,7 @@ export async function storeInboundEvent(sql: Sql, e: NewInboundEvent): Promise<s
 /** Claims the event for processing inside `tx`; undefined when another worker holds it. */
 export async function claimEvent(tx: Sql, id: string): Promise<StoredEvent | undefined> {
   const [row] = await tx<StoredEvent[]>`
-    SELECT id, source, account, external_id, payload, raw, status, attempts, decision
+    SELECT id, source, account, external_id, payload, raw, status, attempts, decision, received_at
     FROM inbound_events WHERE id = ${id} FOR UPDATE SKIP LOCKED`;
   return row;
 }

@@ -4,6 +4,7 @@ import type { Decision, InboundCommunication } from '../core/communication.js';
 import { errorMessage, SwitchboardError } from '../core/errors.js';
 import type { Normalize, SkippedCommunication } from '../core/normalize.js';
 import type { Queryable } from '../db/queryable.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { applyLeadRules, type LeadRulesDeps } from '../routing/lead-rules.js';
@@ -17,11 +18,12 @@ export type ProcessOutcome =
 
 /**
  * Work a channel family adds to a decision, inside the same transaction (telephony: the calls row, the
- * recording to copy, the lead's call-back mark). Not called for duplicates.
+ * recording to copy, the lead's call-back mark). Not called for duplicates. Called without a decision for a
+ * communication its source keeps out of the lead rules (NormalizeResult.recordOnly).
  */
 export type AfterDecision = (
   tx: Queryable,
-  input: { source: string; comm: InboundCommunication; decision: Decision },
+  input: { source: string; comm: InboundCommunication; decision?: Decision },
 ) => Promise<void>;
 
 /** What the processor needs of a channel: how to read its stored payloads, and its decision hook. */
@@ -63,6 +65,14 @@ class PermanentEventError extends SwitchboardError {
 }
 
 /**
+ * A sender's clock is not ours: a web form sending Moscow time as UTC stamps its lead three hours in the future,
+ * and its SLA clock would start late. Nothing happened after we received it, so the time is clamped to that.
+ */
+function clampToReceived(comm: InboundCommunication, receivedAt: Date): InboundCommunication {
+  return comm.occurredAt > receivedAt ? { ...comm, occurredAt: receivedAt } : comm;
+}
+
+/**
  * Processes one stored inbound event: normalize -> lead rules (-> routing) -> mark processed, all in one
  * transaction, so a crash anywhere leaves the event pending and its effects absent. Re-processing an event
  * that already committed returns its stored decision; a message seen before is a `duplicate`.
@@ -87,13 +97,16 @@ export function createProcessor(deps: ProcessorDeps) {
         );
       const decisions: Decision[] = [];
       const decided: { comm: InboundCommunication; decision: Decision }[] = [];
-      for (const comm of normalized.communications) {
+      for (const sent of normalized.communications) {
+        const comm = clampToReceived(sent, event.receivedAt);
         const decision = await applyLeadRules(tx, comm, deps, event.id);
         if (source.afterDecision && decision.kind !== 'duplicate')
           await source.afterDecision(tx, { source: event.source, comm, decision });
         decisions.push(decision);
         decided.push({ comm, decision });
       }
+      for (const comm of normalized.recordOnly ?? [])
+        await source.afterDecision?.(tx, { source: event.source, comm });
       // Outbox (lead.created, message.created…): committed with the decision or not at all.
       await deps.outbox?.record(tx, decided);
       const skipped = normalized.skipped ?? [];
@@ -127,6 +140,11 @@ export function createProcessor(deps: ProcessorDeps) {
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code && TRANSIENT_PG_CODES.has(code) && i < INLINE_RETRIES) continue;
+        if (isDatabaseUnavailable(err)) {
+          // Not the event's fault and not an attempt: it stays pending and the replay worker takes it again.
+          deps.log.warn({ eventId, code }, 'database unavailable; event left pending');
+          return { status: 'failed', error: 'database unavailable' };
+        }
         const permanent = err instanceof PermanentEventError;
         const message = errorMessage(err);
         let status: Awaited<ReturnType<typeof markFailed>> = 'failed';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadSettings } from '../config/load.js';
 import { clientTypesSchema } from '../config/routing.js';
 import { type ClientTypeInput, classifyClient } from './client-type.js';
 
@@ -10,7 +11,7 @@ const cfg = clientTypesSchema.parse({
     { id: 'company_inn', type: 'partner', when: { hasInn: true } },
     { id: 'avito', type: 'retail', when: { channels: ['avito'] } },
     { id: 'designer_form', type: 'designer', when: { accounts: ['designers-form'] } },
-    { id: 'wholesale', type: 'partner', when: { keywords: ['опт', 'дилер', 'для магазина'] } },
+    { id: 'wholesale', type: 'partner', when: { keywords: ['опт', 'оптов*', 'дилер*', 'для магазина'] } },
   ],
   partners: { companies: ['ООО "Мебель-Опт"'], inns: ['1655000001'], emailDomains: ['mebel-opt.ru'] },
 });
@@ -53,7 +54,16 @@ describe('classifyClient', () => {
     ],
     ['Avito is retail', { channel: 'avito', text: 'Сколько стоит оптом?' }, 'retail', 'avito'],
     ['a source account', { account: 'designers-form' }, 'designer', 'designer_form'],
-    ['keyword at a word start, any case', { text: 'Интересует ОПТОВАЯ закупка' }, 'partner', 'wholesale'],
+    ['a stem at a word start, any case', { text: 'Интересует ОПТОВАЯ закупка' }, 'partner', 'wholesale'],
+    ['a whole word, any punctuation', { text: 'Цены опт/розница? Опт.' }, 'partner', 'wholesale'],
+    [
+      'a word is not a stem: «опт» in «оптимальный»',
+      { text: 'Подскажите оптимальный размер шкафа-купе' },
+      'retail',
+      'default',
+    ],
+    ['«опт» in «оптика»', { text: 'Мы магазин оптика, нужна витрина' }, 'retail', 'default'],
+    ['a phrase is whole words too', { text: 'Витрины для магазинаX' }, 'retail', 'default'],
     ['keyword phrase', { text: 'Витрины для магазина, 5 шт' }, 'partner', 'wholesale'],
     ['ё and е are the same', { text: 'Мы дилёры' }, 'partner', 'wholesale'],
     ['a keyword inside a word does not count', { text: 'Салон экстраоптика' }, 'retail', 'default'],
@@ -78,5 +88,18 @@ describe('classifyClient', () => {
     expect(
       classifyClient(strict, { ...base, channel: 'avito', company: { name: null, inn: '7701000001' } }),
     ).toMatchObject({ type: 'partner', why: 'the company has an INN, channel avito' });
+  });
+});
+
+describe('the sample config', () => {
+  it('sends a retail buyer who writes «оптимальный» or «оптика» to retail, and wholesale words to partners', async () => {
+    const { config } = await loadSettings({});
+    const type = (text: string) => classifyClient(config.routing.clientTypes, { ...base, text }).type;
+    expect(type('Подскажите оптимальный размер шкафа-купе')).toBe('retail');
+    expect(type('Нужна витрина для салона «Оптика»')).toBe('retail');
+    expect(type('Закупаем оптом, нужен прайс')).toBe('partner');
+    expect(type('Интересуют оптовые цены')).toBe('partner');
+    expect(type('Опт от 10 шт?')).toBe('partner');
+    expect(type('Хотим стать дилерами')).toBe('partner');
   });
 });

@@ -108,13 +108,19 @@ function normalizeText(text: string): string {
   return text.toLowerCase().replace(/ё/g, 'е');
 }
 
-/** The phrase occurs at the start of a word: "опт" matches "оптом" and "Опт." but not "экстраоптика". */
-function containsWord(text: string, phrase: string): boolean {
-  let from = 0;
-  for (;;) {
-    const at = text.indexOf(phrase, from);
-    if (at === -1) return false;
-    if (at === 0 || !/[\p{L}\p{N}]/u.test(text[at - 1]!)) return true;
-    from = at + 1;
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/**
+ * The keyword occurs as whole words: "опт" matches "Опт." and "опт и розница" but not "оптимальный" or "оптика".
+ * A trailing `*` makes it a stem: "оптов*" matches "оптовая" and "оптовики". Phrases work the same way.
+ */
+function containsWord(text: string, keyword: string): boolean {
+  const stem = keyword.endsWith('*');
+  const phrase = stem ? keyword.slice(0, -1) : keyword;
+  for (let at = text.indexOf(phrase); at !== -1; at = text.indexOf(phrase, at + 1)) {
+    const before = at === 0 || !WORD_CHAR.test(text[at - 1]!);
+    const after = text[at + phrase.length];
+    if (before && (stem || after === undefined || !WORD_CHAR.test(after))) return true;
   }
+  return false;
 }

@@ -10,7 +10,13 @@ import { activeDealOf, createLead, openLeadOf } from '../db/repos/leads.js';
 import type { IdentityPolicy } from '../identity/identity.js';
 import { identityKey } from '../identity/identity.js';
 import { decideLead } from './decide.js';
-import { bindIdentities, describeIdentity, normalizeParty, resolveContact } from './resolve-contact.js';
+import {
+  bindIdentities,
+  describeIdentity,
+  identitySource,
+  normalizeParty,
+  resolveContact,
+} from './resolve-contact.js';
 import type { Router } from './router.js';
 
 export interface LeadRulesDeps {
@@ -89,7 +95,7 @@ export async function applyLeadRules(
       contactId: contact.id,
       party,
       known,
-      source: comm.channel,
+      source: identitySource(comm),
       ...(inboundEventId ? { inboundEventId } : {}),
     }),
   ]);

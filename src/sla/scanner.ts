@@ -18,6 +18,7 @@ import {
   claimDue,
   firedSteps,
   fireSteps,
+  leadsBeyondLookback,
   newLeadsPage,
   type StepOccurrence,
 } from './store.js';
@@ -41,12 +42,16 @@ export interface SlaScannerOptions {
   instanceId?: string;
   /** Called per settled delivery (metrics). */
   onOutcome?: (channel: string, outcome: DeliveryOutcome) => void;
+  /** Called each pass with the number of new leads older than the lookback (metrics). */
+  onBeyondLookback?: (count: number) => void;
 }
 
 export interface ScanResult {
   fired: number;
   cancelled: number;
   outcomes: Record<DeliveryOutcome, number>;
+  /** New leads created before the lookback window: no longer alerted, reported instead. */
+  beyondLookback: number;
 }
 
 export function sendersFromConfig(config: Config): SlaSenders {
@@ -75,6 +80,7 @@ export function createSlaScanner(opts: SlaScannerOptions) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopping = false;
+  let reportedBeyond = 0;
 
   /** Fires every step occurrence due at `now` that has not fired yet. Returns how many fired. */
   async function fireDue(now: Date): Promise<number> {
@@ -121,7 +127,7 @@ export function createSlaScanner(opts: SlaScannerOptions) {
       }
       const last = leads.at(-1);
       if (!last || leads.length < sla.scanner.batchSize || stopping) break;
-      after = { at: last.firstContactAt, id: last.id };
+      after = { at: last.createdAt, id: last.id };
     }
     return fired;
   }
@@ -156,7 +162,16 @@ export function createSlaScanner(opts: SlaScannerOptions) {
     const fired = await fireDue(clock());
     const cancelled = await cancelHandled(sql, clock());
     await deliverDue(outcomes);
-    return { fired, cancelled, outcomes };
+    const beyond = await leadsBeyondLookback(sql, new Date(clock().getTime() - sla.scanner.lookback));
+    opts.onBeyondLookback?.(beyond.count);
+    // Never silent: said again whenever the number changes (lead ids only, no personal data).
+    if (beyond.count !== reportedBeyond && beyond.count > 0)
+      log.warn(
+        { leads: beyond.count, oldest: beyond.oldest, lookback: sla.scanner.lookback },
+        'new leads older than sla.scanner.lookback are no longer alerted: take them into work or close them',
+      );
+    reportedBeyond = beyond.count;
+    return { fired, cancelled, outcomes, beyondLookback: beyond.count };
   }
 
   function tick(): void {

@@ -12,18 +12,35 @@ export interface OpenLead {
   responsible: string | null;
   status: string;
   firstContactAt: Date;
+  createdAt: Date;
 }
 
-/** Leads still `new` first contacted in [since, before], oldest first, keyset-paged by (first_contact_at, id). */
+/**
+ * Leads still `new`, created since `since` and first contacted by `before`, keyset-paged by (created_at, id).
+ * The window is on when Switchboard created the lead, not on the sender's time: a lead that arrives with an old
+ * first-contact time is still alerted.
+ */
 export async function newLeadsPage(
   sql: Queryable,
   f: { since: Date; before: Date; after?: { at: Date; id: string }; limit: number },
 ): Promise<OpenLead[]> {
   return sql<OpenLead[]>`
-    SELECT id, team, responsible, status, first_contact_at FROM leads
-    WHERE status = 'new' AND first_contact_at >= ${f.since} AND first_contact_at <= ${f.before}
-      ${f.after ? sql`AND (first_contact_at, id) > (${f.after.at}, ${f.after.id})` : sql``}
-    ORDER BY first_contact_at, id LIMIT ${f.limit}`;
+    SELECT id, team, responsible, status, first_contact_at, created_at FROM leads
+    WHERE status = 'new' AND created_at >= ${f.since} AND first_contact_at <= ${f.before}
+      ${f.after ? sql`AND (created_at, id) > (${f.after.at}, ${f.after.id})` : sql``}
+    ORDER BY created_at, id LIMIT ${f.limit}`;
+}
+
+/** Leads still `new` that were created before the lookback window: no longer alerted, so counted and reported. */
+export async function leadsBeyondLookback(
+  sql: Queryable,
+  since: Date,
+): Promise<{ count: number; oldest: string[] }> {
+  const [row] = await sql<{ count: number; oldest: string[] | null }[]>`
+    SELECT count(*)::int AS count,
+           (array_agg(id::text ORDER BY created_at))[1:5] AS oldest
+    FROM leads WHERE status = 'new' AND created_at < ${since}`;
+  return { count: row?.count ?? 0, oldest: row?.oldest ?? [] };
 }
 
 /** For each lead, the highest repeat that already fired per step. */

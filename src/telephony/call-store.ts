@@ -99,12 +99,13 @@ export async function applyLegEvent(
 /**
  * Records the authoritative outcome of a call that went through the lead pipeline, inside the decision's
  * transaction: the calls row (final state, durations, the manager, the lead/deal it landed on), the
- * recording to copy, and the lead's "needs a call back" mark (set by a missed inbound call, cleared by an
- * answered call).
+ * recording to copy, and the lead's "needs a call back" mark (set by a missed inbound call from a visible
+ * number, cleared by an answered call). Without a decision (a hidden-number call kept out of the lead rules)
+ * the row has no contact, lead or message.
  */
 export async function recordCallOutcome(
   tx: Sql,
-  input: { provider: CallProvider; comm: CallCommunication; decision: Decision; now: Date },
+  input: { provider: CallProvider; comm: CallCommunication; decision?: Decision; now: Date },
   deps: CallStoreDeps,
 ): Promise<string> {
   const { comm, decision, now } = input;
@@ -115,15 +116,17 @@ export async function recordCallOutcome(
   const talk = c.talkSeconds ?? null;
   const endedAt = new Date(comm.occurredAt.getTime() + ((c.waitSeconds ?? 0) + (talk ?? 0)) * 1000);
   const answeredAt = answered ? new Date(comm.occurredAt.getTime() + (c.waitSeconds ?? 0) * 1000) : null;
+  const issues = c.parseIssues && c.parseIssues.length > 0 ? tx.json(c.parseIssues as never) : null;
   const [row] = await tx<{ id: string }[]>`
     INSERT INTO calls (provider, account, call_key, direction, client_phone, dialled, agent_pbx, agent, state,
                        started_at, answered_at, ended_at, wait_seconds, talk_seconds, recording_url, outcome_at,
-                       contact_id, lead_id, deal_id, message_id, updated_at)
+                       contact_id, lead_id, deal_id, message_id, number_hidden, parse_issues, updated_at)
     VALUES (${input.provider}, ${comm.account}, ${comm.externalId}, ${comm.direction}, ${e164(client, deps.policy)},
             ${e164(c.dialled, deps.policy)}, ${c.agent ?? null}, ${deps.directory.managerFor(c.agent) ?? null},
             ${state}, ${comm.occurredAt}, ${answeredAt}, ${endedAt}, ${c.waitSeconds ?? null}, ${talk},
-            ${c.recordingUrl ?? null}, ${now}, ${decision.contactId}, ${decision.leadId ?? null},
-            ${decision.dealId ?? null}, ${decision.messageId}, ${now})
+            ${c.recordingUrl ?? null}, ${now}, ${decision?.contactId ?? null}, ${decision?.leadId ?? null},
+            ${decision?.dealId ?? null}, ${decision?.messageId ?? null}, ${c.numberHidden === true}, ${issues},
+            ${now})
     ON CONFLICT (provider, account, call_key) DO UPDATE SET
       direction = excluded.direction, client_phone = coalesce(excluded.client_phone, calls.client_phone),
       dialled = coalesce(excluded.dialled, calls.dialled),
@@ -133,12 +136,14 @@ export async function recordCallOutcome(
       ended_at = excluded.ended_at, wait_seconds = excluded.wait_seconds, talk_seconds = excluded.talk_seconds,
       recording_url = coalesce(excluded.recording_url, calls.recording_url), outcome_at = excluded.outcome_at,
       contact_id = excluded.contact_id, lead_id = excluded.lead_id, deal_id = excluded.deal_id,
-      message_id = excluded.message_id, updated_at = excluded.updated_at
+      message_id = excluded.message_id, number_hidden = excluded.number_hidden,
+      parse_issues = excluded.parse_issues, updated_at = excluded.updated_at
     RETURNING id`;
   const callId = row!.id;
   if (c.recordingUrl) await queueRecording(tx, callId, c.recordingUrl, now);
-  if (decision.leadId) {
-    if (!answered && comm.direction === 'in')
+  if (decision?.leadId) {
+    // Nobody can call a hidden number back (under anonymousCalls: lead such a call still makes a lead).
+    if (!answered && comm.direction === 'in' && !c.numberHidden)
       await tx`UPDATE leads SET needs_callback = true, updated_at = ${now} WHERE id = ${decision.leadId}`;
     else if (answered)
       await tx`UPDATE leads SET needs_callback = false, updated_at = ${now}
@@ -213,12 +218,20 @@ const CALL_COLUMNS = [
   'lead_id',
   'deal_id',
   'message_id',
+  'number_hidden',
+  'parse_issues',
   'created_at',
   'updated_at',
 ];
 
-/** Calls for the manager UI, newest first; `live` keeps the ones ringing or in conversation now. */
-export async function listCalls(sql: Sql, f: { live?: boolean; agent?: string; limit: number }) {
+/**
+ * Calls for the manager UI, newest first; `live` keeps the ones ringing or in conversation now,
+ * `numberHidden` the calls from hidden numbers (or only the others).
+ */
+export async function listCalls(
+  sql: Sql,
+  f: { live?: boolean; agent?: string; numberHidden?: boolean; limit: number },
+) {
   return sql`
     SELECT ${sql(CALL_COLUMNS)},
       (SELECT coalesce(json_agg(json_build_object('leg', l.leg_key, 'agentPbx', l.agent_pbx, 'agent', l.agent,
@@ -227,6 +240,7 @@ export async function listCalls(sql: Sql, f: { live?: boolean; agent?: string; l
     FROM calls
     WHERE true
       ${f.live ? sql`AND state IN ('ringing', 'answered')` : sql``}
+      ${f.numberHidden !== undefined ? sql`AND number_hidden = ${f.numberHidden}` : sql``}
       ${f.agent ? sql`AND (agent = ${f.agent} OR EXISTS (SELECT 1 FROM call_legs l WHERE l.call_id = calls.id AND l.agent = ${f.agent}))` : sql``}
     ORDER BY updated_at DESC, id LIMIT ${f.limit}`;
 }

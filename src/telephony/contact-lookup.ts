@@ -30,10 +30,15 @@ interface Row {
 export interface ContactLookupDeps {
   sql: Sql;
   /**
-   * A pool of its own whose connections carry statement_timeout = budget (server PostgreSQL): one round trip
-   * per lookup. Absent (the embedded database has a single connection): a transaction on `sql` sets it.
+   * A path of its own, so ingest work queued on `sql` cannot starve the lookup: a side pool on server
+   * PostgreSQL, the second connection on the embedded database. Absent: `sql`.
    */
   lookupSql?: Sql;
+  /**
+   * The lookup connections carry statement_timeout = budget from their start (server side pool): one round
+   * trip per lookup. Otherwise (the embedded database's session is shared) a transaction sets it locally.
+   */
+  sessionTimeout?: boolean;
   policy: IdentityPolicy;
   directory: PbxDirectory;
   log: Logger;
@@ -64,10 +69,11 @@ export function createContactLookup(deps: ContactLookupDeps) {
       JOIN contacts c ON c.id = i.contact_id
       LEFT JOIN companies co ON co.id = c.company_id
       WHERE i.kind = 'phone' AND i.value = ${value} AND i.verified`;
-    const query = deps.lookupSql
-      ? select(deps.lookupSql).then((rows) => ({ rows }))
+    const sql = deps.lookupSql ?? deps.sql;
+    const query = deps.sessionTimeout
+      ? select(sql).then((rows) => ({ rows }))
       : // Both statements go out in one pipeline: BEGIN, (timeout + lookup), COMMIT is three round trips.
-        deps.sql
+        sql
           .begin((tx) => [
             tx`SELECT set_config('statement_timeout', ${String(deps.budgetMs + 200)}, true)`,
             select(tx as unknown as Sql),

@@ -80,3 +80,70 @@ export function parseAgent(user: string | undefined, ext?: string): AgentRef | u
     return { kind: 'system', login };
   return { kind: 'user', login, ...(ext ? { ext } : {}) };
 }
+
+/**
+ * A client number that is no number: empty, `anonymous`, `unknown`, `private`, `Restricted`, the RFC 3323
+ * `sip:anonymous@anonymous.invalid`, a lone `+`: anything whose user part has no digit. Nobody can call it back.
+ */
+export function isHiddenNumber(value: string | undefined): boolean {
+  const user =
+    (value ?? '')
+      .trim()
+      .replace(/^sips?:/i, '')
+      .split('@')[0] ?? '';
+  return !/\d/.test(user);
+}
+
+/**
+ * A recording link as a PBX sent it: an absolute http(s) URL, or a path on the PBX (`/sys/rec.mp3`, resolved
+ * against the account's base URL when the call is recorded). Anything else (`javascript:`, `file:`, junk) is
+ * dropped with the reason; the download enforces the host allow-list and address checks (recordings.ts).
+ */
+export function readRecordingLink(value: string | undefined): { url?: string; issue?: string } {
+  const link = value?.trim() ?? '';
+  if (link === '') return {};
+  if (link.startsWith('/') && !link.startsWith('//')) return { url: link };
+  let url: URL;
+  try {
+    url = new URL(link);
+  } catch {
+    return { issue: 'not a URL; no recording is copied' };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { issue: `a ${url.protocol} link, not http(s); no recording is copied` };
+  return { url: link };
+}
+
+/**
+ * A PBX timestamp in any form seen in the wild: MegaFon's documented `20240315T091502Z`, ISO 8601 with `Z` or
+ * an offset (`2017-07-07T16:14:08+03:00`, the legacy CSV), the same without a zone or with a space (read as
+ * UTC, noted), unix seconds or milliseconds (Mango). Undefined when it is none of them.
+ */
+export function readPbxTime(value: string | number | undefined): { at: Date; note?: string } | undefined {
+  if (value === undefined) return undefined;
+  const s = String(value).trim();
+  let at: Date | undefined;
+  let note: string | undefined;
+  const compact = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z?)$/i.exec(s);
+  const iso = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?$/i.exec(s);
+  if (compact) {
+    const [, y, mo, d, h, mi, sec, z] = compact;
+    at = new Date(`${y}-${mo}-${d}T${h}:${mi}:${sec}Z`);
+    if (!z) note = 'no time zone; read as UTC';
+  } else if (iso) {
+    const [, date, time, zone] = iso;
+    at = new Date(`${date}T${time}${zone ?? 'Z'}`);
+    if (!zone) note = 'no time zone; read as UTC';
+  } else if (/^\d{9,10}(\.\d+)?$/.test(s)) at = new Date(Number(s) * 1000);
+  else if (/^\d{13}$/.test(s)) at = new Date(Number(s));
+  if (!at || Number.isNaN(at.getTime())) return undefined;
+  return note ? { at, note } : { at };
+}
+
+/** Whole seconds from `185`, `185.4` or `"185"`; undefined for anything else. */
+export function readSeconds(value: string | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const s = String(value).trim();
+  if (!/^\d{1,9}(\.\d+)?$/.test(s)) return undefined;
+  return Math.round(Number(s));
+}

@@ -1,17 +1,24 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Sql } from 'postgres';
 import type { Clock } from '../core/clock.js';
 import { errorMessage, SwitchboardError } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
+import { openRecording, RefusedLinkError } from './recording-http.js';
 
-/** How to fetch one recording: the PBX decides (a plain link, a link needing X-API-KEY, a signed POST). */
+/**
+ * How to fetch one recording: the PBX decides (a plain link, a link needing X-API-KEY, a signed POST) and
+ * which hosts the link and its redirects may reach.
+ */
 export type RecordingRequest = (row: { url: string; provider: string; account: string }) => {
   url: string;
-  init: RequestInit;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  hosts: readonly string[];
 };
 
 export interface RecordingFetcherOptions {
@@ -20,13 +27,15 @@ export interface RecordingFetcherOptions {
   dir: string | undefined;
   clock: Clock;
   log: Logger;
-  fetch?: typeof fetch;
   request: RecordingRequest;
   maxAttempts: number;
   retryBaseDelayMs: number;
   pollIntervalMs: number;
   maxBytes: number;
-  timeoutMs: number;
+  /** A transfer silent for this long is abandoned (and retried); the whole transfer has no time limit. */
+  idleTimeoutMs: number;
+  /** Tests only: allow loopback/private addresses (see recording-http.ts). */
+  allowPrivateNetworks: boolean;
 }
 
 interface DueRow {
@@ -56,10 +65,12 @@ class PermanentDownloadError extends SwitchboardError {
  * Copies recording files from the PBX into the data directory in the background. Links are short-lived
  * and may not exist yet when the call record arrives, so a failure is retried with exponential backoff
  * (retryBaseDelayMs * 2^attempts) and marked failed after maxAttempts. A file is written to a temporary name
- * and renamed, so a crash never leaves a half file that looks complete.
+ * and renamed, so a crash never leaves a half file that looks complete. Only links to the account's own hosts
+ * are fetched, never internal addresses (recording-http.ts); a refused link fails at once with the reason.
  */
 export function createRecordingFetcher(opts: RecordingFetcherOptions) {
-  const doFetch = opts.fetch ?? fetch;
+  // Aborts a transfer in flight on stop(): long recordings must not hold up a shutdown.
+  let stopped = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   let stopping = false;
@@ -68,25 +79,30 @@ export function createRecordingFetcher(opts: RecordingFetcherOptions) {
     row: DueRow,
     dir: string,
   ): Promise<{ fileName: string; contentType: string; bytes: number }> {
-    const { url, init } = opts.request(row);
-    const res = await doFetch(url, { ...init, signal: AbortSignal.timeout(opts.timeoutMs) });
-    if (!res.ok || !res.body) {
-      await res.body?.cancel();
-      throw new Error(`HTTP ${res.status}`);
-    }
-    const declared = Number(res.headers.get('content-length') ?? '0');
+    const { hosts, ...request } = opts.request(row);
+    const opened = await openRecording({
+      ...request,
+      hosts,
+      allowPrivateNetworks: opts.allowPrivateNetworks,
+      idleTimeoutMs: opts.idleTimeoutMs,
+      signal: stopped.signal,
+    });
+    const res = opened.response;
+    const declared = Number(res.headers['content-length'] ?? '0');
     if (declared > opts.maxBytes) {
-      await res.body.cancel();
+      opened.done();
+      res.destroy();
       throw new PermanentDownloadError(`recording of ${declared} bytes is over the ${opts.maxBytes} limit`);
     }
-    const contentType = (res.headers.get('content-type') ?? 'application/octet-stream').split(';')[0]!.trim();
-    const ext = EXTENSIONS[contentType] ?? (path.extname(new URL(url).pathname).slice(0, 6) || '.bin');
+    const contentType = (res.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim();
+    const ext = EXTENSIONS[contentType] ?? (path.extname(opened.url.pathname).slice(0, 6) || '.bin');
     const fileName = `${row.callId}${ext}`;
     await mkdir(dir, { recursive: true });
     const tmp = path.join(dir, `.${fileName}.part`);
     let bytes = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
+        opened.touch();
         bytes += chunk.length;
         if (bytes > opts.maxBytes)
           cb(new PermanentDownloadError(`recording over the ${opts.maxBytes} limit`));
@@ -94,11 +110,13 @@ export function createRecordingFetcher(opts: RecordingFetcherOptions) {
       },
     });
     try {
-      await pipeline(Readable.fromWeb(res.body as never), counter, createWriteStream(tmp));
+      await pipeline(res, counter, createWriteStream(tmp));
       await rename(tmp, path.join(dir, fileName));
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
+    } finally {
+      opened.done();
     }
     return { fileName, contentType, bytes };
   }
@@ -112,7 +130,9 @@ export function createRecordingFetcher(opts: RecordingFetcherOptions) {
         WHERE call_id = ${row.callId}`;
       return true;
     } catch (err) {
-      const permanent = err instanceof PermanentDownloadError;
+      // Stopped mid-transfer: not the file's fault, it stays due for the next start.
+      if (stopping) return false;
+      const permanent = err instanceof PermanentDownloadError || err instanceof RefusedLinkError;
       const attempts = row.attempts + 1;
       const failed = permanent || attempts >= opts.maxAttempts;
       const delay = opts.retryBaseDelayMs * 2 ** Math.min(row.attempts, 16);
@@ -162,11 +182,13 @@ export function createRecordingFetcher(opts: RecordingFetcherOptions) {
     runOnce,
     start(): void {
       stopping = false;
+      stopped = new AbortController();
       timer = setInterval(tick, opts.pollIntervalMs);
       timer.unref();
     },
     async stop(): Promise<void> {
       stopping = true;
+      stopped.abort();
       if (timer) clearInterval(timer);
       timer = undefined;
       await running;

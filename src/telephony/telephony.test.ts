@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseWebhookFields } from '../channels/webhook/fields.js';
 import { secretEquals } from '../channels/webhook/verify.js';
+import type { CallCommunication } from '../core/communication.js';
 import { telephonySchema } from './config.js';
 import { callEventToLegEvent, summaryToCommunication } from './mango/normalize.js';
 import { callEventSchema, summarySchema } from './mango/schema.js';
@@ -8,7 +9,8 @@ import { mangoSign, verifyMango } from './mango/sign.js';
 import { createMegafonClient } from './megafon/commands.js';
 import { eventToLegEvent, historyToCommunication } from './megafon/normalize.js';
 import { eventSchema, historySchema } from './megafon/schema.js';
-import { callStateOf, parseAgent } from './model.js';
+import { callStateOf, isHiddenNumber, parseAgent, readPbxTime } from './model.js';
+import { hostAllowed, isInternalAddress } from './recording-http.js';
 
 describe('parseAgent: who on our side a PBX user is', () => {
   it.each([
@@ -21,6 +23,71 @@ describe('parseAgent: who on our side a PBX user is', () => {
     [undefined, undefined],
   ])('%s', (user, expected) => {
     expect(parseAgent(user)).toEqual(expected);
+  });
+});
+
+describe('isHiddenNumber: a client number that is no number', () => {
+  it.each([
+    ['', true],
+    [undefined, true],
+    ['anonymous', true],
+    ['Anonymous', true],
+    ['unknown', true],
+    ['private', true],
+    ['Restricted', true],
+    ['+', true],
+    ['sip:anonymous@anonymous.invalid', true],
+    ['79161234567', false],
+    ['sip:79265550011@acme.mangosip.ru', false],
+    ['8 (916) 123-45-67', false],
+  ])('%s -> %s', (value, hidden) => {
+    expect(isHiddenNumber(value)).toBe(hidden);
+  });
+});
+
+describe('readPbxTime: every timestamp form a PBX sends', () => {
+  it.each([
+    ['20240315T091502Z', '2024-03-15T09:15:02.000Z'],
+    ['2026-11-30T11:00:00Z', '2026-11-30T11:00:00.000Z'],
+    ['2017-07-07T16:14:08+03:00', '2017-07-07T13:14:08.000Z'],
+    ['2024-03-15 09:15:02', '2024-03-15T09:15:02.000Z'],
+    ['1710493502', '2024-03-15T09:05:02.000Z'],
+    [1710493502, '2024-03-15T09:05:02.000Z'],
+    ['1710493502000', '2024-03-15T09:05:02.000Z'],
+    ['2024-13-45T99:00:00Z', undefined],
+    ['yesterday', undefined],
+    ['', undefined],
+  ])('%s', (value, iso) => {
+    expect(readPbxTime(value)?.at.toISOString()).toBe(iso);
+  });
+});
+
+describe('recording link guards', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['10.1.2.3', true],
+    ['172.31.0.1', true],
+    ['192.168.1.1', true],
+    ['169.254.169.254', true],
+    ['100.64.0.1', true],
+    ['0.0.0.0', true],
+    ['::1', true],
+    ['fe80::1', true],
+    ['fd00::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['193.201.230.155', false],
+    ['2a00:1450:4010::1', false],
+  ])('internal %s -> %s', (address, internal) => {
+    expect(isInternalAddress(address)).toBe(internal);
+  });
+  it('matches hosts exactly or by *.domain', () => {
+    expect(hostAllowed('acme.megapbx.ru', ['acme.megapbx.ru'])).toBe(true);
+    expect(hostAllowed('ACME.megapbx.ru.', ['acme.megapbx.ru'])).toBe(true);
+    expect(hostAllowed('evil-acme.megapbx.ru', ['acme.megapbx.ru'])).toBe(false);
+    expect(hostAllowed('rec.mango-office.ru', ['*.mango-office.ru'])).toBe(true);
+    expect(hostAllowed('mango-office.ru.evil.com', ['*.mango-office.ru'])).toBe(false);
+    expect(hostAllowed('evilmango-office.ru', ['*.mango-office.ru'])).toBe(false);
+    expect(hostAllowed('anything', [])).toBe(false);
   });
 });
 
@@ -96,24 +163,62 @@ describe('MegaFon history -> CallCommunication', () => {
       { state: 'missed', agent: 'ivanov' },
     ],
   ])('%s', (_name, over, call) => {
-    const comm = historyToCommunication('main', history(over));
+    const comm = historyToCommunication('main', history(over))!;
     expect(comm.call).toEqual(expect.objectContaining(call));
     if (!('agent' in call)) expect(comm.call.agent).toBeUndefined();
     expect(comm).toMatchObject({ channel: 'phone', account: 'main', externalId: 'c1' });
     expect(comm.occurredAt.toISOString()).toBe('2024-03-15T09:15:02.000Z');
   });
-  it('rejects what is not the documented shape', () => {
-    expect(
-      historySchema.safeParse({
-        cmd: 'history',
-        type: 'in',
-        status: 'Success',
-        phone: '7',
-        start: '2024-03-15',
-        duration: '1',
-        callid: 'c',
-      }).success,
-    ).toBe(false);
+  const received = new Date('2026-11-30T11:00:07Z');
+  it.each([
+    ['ISO start', { start: '2026-11-30T11:00:00Z' }, '2026-11-30T11:00:00.000Z', {}, undefined],
+    ['ISO with offset', { start: '2026-11-30T14:00:00+03:00' }, '2026-11-30T11:00:00.000Z', {}, undefined],
+    [
+      'no zone',
+      { start: '2026-11-30 11:00:00' },
+      '2026-11-30T11:00:00.000Z',
+      {},
+      [{ field: 'start', issue: 'no time zone; read as UTC' }],
+    ],
+    [
+      'junk start',
+      { start: 'yesterday' },
+      '2026-11-30T11:00:07.000Z',
+      {},
+      [{ field: 'start', issue: 'not a time; the receive time was used' }],
+    ],
+    ['relative link', { link: '/sys/rec.mp3' }, undefined, { recordingUrl: '/sys/rec.mp3' }, undefined],
+    [
+      'javascript: link',
+      { link: 'javascript:alert(1)' },
+      undefined,
+      {},
+      [{ field: 'link', issue: 'a javascript: link, not http(s); no recording is copied' }],
+    ],
+    ['empty phone', { phone: '' }, undefined, { numberHidden: true }, undefined],
+    ['anonymous', { phone: 'anonymous' }, undefined, { numberHidden: true }, undefined],
+    [
+      'junk type and duration',
+      { type: 'sideways', duration: 'abc' },
+      undefined,
+      { talkSeconds: 0 },
+      [
+        { field: 'type', issue: 'not in/out; taken as in' },
+        { field: 'duration', issue: 'not whole seconds; ignored' },
+      ],
+    ],
+  ] as const)('reads leniently: %s', (_name, over, at, call, issues) => {
+    const comm = historyToCommunication('main', history(over), received)!;
+    if (at) expect(comm.occurredAt.toISOString()).toBe(at);
+    expect(comm.call).toMatchObject(call);
+    expect(comm.call.parseIssues).toEqual(issues);
+    if ('numberHidden' in call) expect(comm.party.identities).toEqual([]);
+    if (!('recordingUrl' in call)) expect(comm.call.recordingUrl).toBeUndefined();
+  });
+  it('needs only the callid; without a receive time an unreadable start cannot be placed', () => {
+    expect(historySchema.safeParse({ cmd: 'history', callid: ' ' }).success).toBe(false);
+    expect(historySchema.safeParse({ cmd: 'history', callid: 'c' }).success).toBe(true);
+    expect(historyToCommunication('main', history({ start: 'junk' }))).toBeUndefined();
   });
   it('maps event types to leg states', () => {
     const ev = (type: string) =>
@@ -159,14 +264,31 @@ describe('Mango', () => {
       entry_result: 1,
       disconnect_reason: 1100,
     });
-    expect(summaryToCommunication('m', s)?.call).toEqual({
+    expect((summaryToCommunication('m', s) as CallCommunication).call).toEqual({
       state: 'answered',
       dialled: '7800123456789',
       agent: '123',
       waitSeconds: 4,
       talkSeconds: 10,
     });
-    expect(summaryToCommunication('m', { ...s, call_direction: 0 })).toBeUndefined();
+    expect(summaryToCommunication('m', { ...s, call_direction: 0 })).toBe('internal');
+  });
+  it('summary: a hidden caller, times as strings or ISO, junk noted', () => {
+    const s = summarySchema.parse({
+      entry_id: 'e',
+      call_direction: '1',
+      from: { number: 'sip:anonymous@anonymous.invalid' },
+      to: { extension: '101' },
+      create_time: '2024-03-15T09:05:02Z',
+      talk_time: '0',
+      end_time: 'soon',
+      entry_result: 0,
+    });
+    const comm = summaryToCommunication('m', s) as CallCommunication;
+    expect(comm.party.identities).toEqual([]);
+    expect(comm.call).toMatchObject({ state: 'missed', numberHidden: true, waitSeconds: 0, talkSeconds: 0 });
+    expect(comm.occurredAt.toISOString()).toBe('2024-03-15T09:05:02.000Z');
+    expect(comm.call.parseIssues).toEqual([{ field: 'end_time', issue: 'not a time; ignored' }]);
   });
   it('call events: direction from who is the employee, seq kept', () => {
     const e = callEventSchema.parse({

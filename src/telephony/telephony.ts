@@ -3,9 +3,10 @@ import type { Sql } from 'postgres';
 import { Histogram } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import type { CallCommunication } from '../core/communication.js';
 import { errorMessage } from '../core/errors.js';
 import { openSidePool } from '../db/connect.js';
-import type { IdentityPolicy } from '../identity/identity.js';
+import { type IdentityPolicy, normalizeIdentity } from '../identity/identity.js';
 import type { AfterDecision } from '../ingest/processor.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -13,6 +14,7 @@ import { recordCallOutcome } from './call-store.js';
 import type { MangoAccountConfig, MegafonAccountConfig } from './config.js';
 import { type ContactLookup, createContactLookup } from './contact-lookup.js';
 import { PbxDirectory } from './directory.js';
+import type { HiddenNumberOptions } from './hidden-number.js';
 import { MANGO_RECORDING_PREFIX, mangoRecordingRequest } from './mango/commands.js';
 import { createMegafonClient, type MegafonClient } from './megafon/commands.js';
 import { CALL_PROVIDERS, type CallProvider } from './model.js';
@@ -34,6 +36,8 @@ export interface TelephonyDeps {
   dataDir?: string;
   /** A server PostgreSQL URL: the contact lookup gets a small pool of its own there (see contact-lookup.ts). */
   databaseUrl?: string;
+  /** The embedded database's second connection (Database.lookupSql): the contact lookup's own path there. */
+  lookupSql?: Sql;
   /** Outbound HTTP to the PBX (tests point it at a recording server on loopback through baseUrl). */
   fetch?: typeof fetch;
 }
@@ -60,43 +64,76 @@ export function createTelephony(deps: TelephonyDeps) {
   );
   const mango = new Map<string, MangoAccountConfig>(t.mango.map((a) => [a.account, a]));
   const recordingsDir = deps.dataDir ? path.join(deps.dataDir, 'recordings') : undefined;
-  const lookupSql = deps.databaseUrl
+  const sidePool = deps.databaseUrl
     ? openSidePool(deps.databaseUrl, {
         max: 2,
         statementTimeoutMs: t.contactBudgetMs + STATEMENT_TIMEOUT_SLACK_MS,
       })
     : undefined;
 
+  /** Where an account's recording links may point: its recordingHosts, else the host of its base URL. */
+  const hostsOf = (provider: string, account: string): readonly string[] => {
+    const a =
+      provider === 'megafon'
+        ? megafon.get(account)?.config
+        : provider === 'mango'
+          ? mango.get(account)
+          : undefined;
+    if (!a) return provider === 'api' ? t.recordings.allowedHosts : [];
+    return a.recordingHosts ?? (a.baseUrl ? [new URL(a.baseUrl).hostname.toLowerCase()] : []);
+  };
+
   const recordings = createRecordingFetcher({
     sql: deps.sql,
     dir: recordingsDir,
     clock: deps.clock,
     log: deps.log,
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
     maxAttempts: t.recordings.maxAttempts,
     retryBaseDelayMs: t.recordings.retryBaseDelayMs,
     pollIntervalMs: t.recordings.pollIntervalMs,
     maxBytes: t.recordings.maxBytes,
-    timeoutMs: t.requestTimeoutMs,
+    idleTimeoutMs: t.recordings.idleTimeoutMs,
+    allowPrivateNetworks: t.recordings.allowPrivateNetworks,
     request(row) {
+      const hosts = hostsOf(row.provider, row.account);
       if (row.url.startsWith(MANGO_RECORDING_PREFIX)) {
         const account = mango.get(row.account);
         if (!account) throw new Error(`no Mango account "${row.account}" configured`);
-        return mangoRecordingRequest(account, row.url.slice(MANGO_RECORDING_PREFIX.length));
+        return { ...mangoRecordingRequest(account, row.url.slice(MANGO_RECORDING_PREFIX.length)), hosts };
       }
       const headers =
         row.provider === 'megafon' ? megafon.get(row.account)?.client.recordingHeaders(row.url) : {};
-      return { url: row.url, init: { headers: headers ?? {} } };
+      return { url: row.url, headers: headers ?? {}, hosts };
     },
   });
 
+  /** A MegaFon link that is a path on the PBX (`/sys/rec.mp3`) -> an absolute URL on the account's baseUrl. */
+  const withAbsoluteLink = (account: string, comm: CallCommunication): CallCommunication => {
+    const link = comm.call.recordingUrl;
+    if (!link?.startsWith('/')) return comm;
+    const base = megafon.get(account)?.config.baseUrl;
+    const { recordingUrl: _relative, ...call } = comm.call;
+    if (base) return { ...comm, call: { ...call, recordingUrl: new URL(link, base).toString() } };
+    const issue = { field: 'link', issue: 'a path, and the account has no baseUrl; no recording is copied' };
+    return { ...comm, call: { ...call, parseIssues: [...(call.parseIssues ?? []), issue] } };
+  };
+
   const storeDeps = { policy: deps.policy, directory };
+  const hiddenNumbers: HiddenNumberOptions = {
+    anonymousCalls: t.anonymousCalls,
+    callable: (raw) => normalizeIdentity({ kind: 'phone', value: raw }, deps.policy).ok,
+  };
   const afterDecision: AfterDecision = async (tx, { source, comm, decision }) => {
     if (comm.kind !== 'call') return;
     const provider = (CALL_PROVIDERS as readonly string[]).includes(source)
       ? (source as CallProvider)
       : 'api';
-    await recordCallOutcome(tx, { provider, comm, decision, now: deps.clock() }, storeDeps);
+    const call = provider === 'megafon' ? withAbsoluteLink(comm.account, comm) : comm;
+    await recordCallOutcome(
+      tx,
+      { provider, comm: call, ...(decision ? { decision } : {}), now: deps.clock() },
+      storeDeps,
+    );
   };
 
   return {
@@ -107,6 +144,8 @@ export function createTelephony(deps: TelephonyDeps) {
     recordingsDir,
     recordings,
     afterDecision,
+    /** The hidden-number policy the PBX sources apply (telephony.anonymousCalls, the identity policy). */
+    hiddenNumbers,
     contactBudgetMs: t.contactBudgetMs,
     lookup: timed(
       createContactLookup({
@@ -115,7 +154,11 @@ export function createTelephony(deps: TelephonyDeps) {
         directory,
         log: deps.log,
         budgetMs: t.contactBudgetMs,
-        ...(lookupSql ? { lookupSql } : {}),
+        ...(sidePool
+          ? { lookupSql: sidePool, sessionTimeout: true }
+          : deps.lookupSql
+            ? { lookupSql: deps.lookupSql }
+            : {}),
       }),
       deps.metrics,
     ),
@@ -133,7 +176,7 @@ export function createTelephony(deps: TelephonyDeps) {
     },
     async stop(): Promise<void> {
       await recordings.stop();
-      await lookupSql?.end({ timeout: 5 });
+      await sidePool?.end({ timeout: 5 });
     },
   };
 }

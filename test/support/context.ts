@@ -115,6 +115,7 @@ export async function createTestContext(
     ...(opts.channels ? { channels: opts.channels } : {}),
     ...(opts.instance ? { instance: opts.instance } : {}),
     sleep: opts.sleep ?? (async (ms: number) => void clock.advance(ms)),
+    ...(db.lookupSql ? { lookupSql: db.lookupSql } : {}),
   });
   const { processor, telephony } = pipeline;
   const app = createApp({

@@ -216,5 +216,9 @@ export interface Readiness {
 }
 
 export async function readiness(port: number): Promise<Readiness> {
-  return (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.json())) as Readiness;
+  // Mailbox details are for authenticated callers.
+  const res = await fetch(`http://127.0.0.1:${port}/readyz`, {
+    headers: { authorization: `Bearer ${TEST_TOKEN}` },
+  });
+  return (await res.json()) as Readiness;
 }

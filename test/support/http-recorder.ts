@@ -12,6 +12,11 @@ export interface Reply {
   status?: number;
   headers?: Record<string, string>;
   body?: string | Uint8Array;
+  /** Sent after `body`, one every `chunkIntervalMs`: a slow transfer. */
+  chunks?: (string | Uint8Array)[];
+  chunkIntervalMs?: number;
+  /** After the chunks, keep the response open without sending anything more: a stalled transfer. */
+  stall?: boolean;
 }
 
 export type Responder = (req: RecordedRequest) => Reply | undefined;
@@ -38,9 +43,23 @@ export async function startHttpRecorder() {
       const responder = routes.get(`${recorded.method} ${pathOnly}`);
       const reply = responder?.(recorded) ?? { status: 404, body: '{"message":"not found"}' };
       res.writeHead(reply.status ?? 200, reply.headers ?? { 'content-type': 'application/json' });
-      res.end(reply.body ?? '');
+      if (!reply.chunks && !reply.stall) {
+        res.end(reply.body ?? '');
+        return;
+      }
+      if (reply.body !== undefined) res.write(reply.body);
+      const rest = [...(reply.chunks ?? [])];
+      const next = () => {
+        const chunk = rest.shift();
+        if (chunk !== undefined) {
+          res.write(chunk);
+          timers.add(setTimeout(next, reply.chunkIntervalMs ?? 0));
+        } else if (!reply.stall) res.end();
+      };
+      timers.add(setTimeout(next, reply.chunkIntervalMs ?? 0));
     });
   });
+  const timers = new Set<NodeJS.Timeout>();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -54,7 +73,13 @@ export async function startHttpRecorder() {
       requests.length = 0;
       routes.clear();
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        server.close(() => resolve());
+        // Stalled responses never end on their own.
+        server.closeAllConnections();
+      }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,9 +45,18 @@ export function telephonyConfig(pbxBaseUrl: string): Partial<ConfigInput> {
         { account: 'main', crmToken: MEGAFON_TOKEN, baseUrl: pbxBaseUrl, apiKey: 'test-pbx-api-key' },
       ],
       mango: [{ account: 'mango1', apiKey: MANGO_KEY, apiSalt: MANGO_SALT, baseUrl: `${pbxBaseUrl}/vpbx` }],
-      recordings: { retryBaseDelayMs: 60_000, maxAttempts: 3 },
+      // The test PBX listens on loopback: allowed here only (a daemon refuses internal addresses).
+      recordings: { retryBaseDelayMs: 60_000, maxAttempts: 3, allowPrivateNetworks: true },
     },
   };
+}
+
+/** The form Mango posts, signed the way its spec says (computed here independently of the code under test). */
+export function signedForm(json: string, key = MANGO_KEY, salt = MANGO_SALT): string {
+  const sign = createHash('sha256')
+    .update(key + json + salt)
+    .digest('hex');
+  return new URLSearchParams({ vpbx_api_key: key, sign, json }).toString();
 }
 
 /** Posts a raw webhook body like the PBX does: no bearer token. */

@@ -40,3 +40,11 @@ export async function markVerified(sql: Sql, identities: readonly Identity[]): P
     FROM unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS t(kind, value)
     WHERE identities.kind = t.kind AND identities.value = t.value`;
 }
+
+/** Re-labels where identities were learned (an address we wrote to first, now used by the client). */
+export async function setSource(sql: Sql, identities: readonly Identity[], source: string): Promise<void> {
+  await sql`
+    UPDATE identities SET source = ${source}
+    FROM unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS t(kind, value)
+    WHERE identities.kind = t.kind AND identities.value = t.value`;
+}

@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, UnprocessableError } from '../../core/errors.js';
+import { strictObject } from '../../core/unknown-fields.js';
 import { getConversation } from '../../db/repos/conversation-reads.js';
 import type { App, AppDeps } from '../app-types.js';
 import { errorSchema, errors, ok, security, uuidParam } from './schemas.js';
 
-const replyBody = z.object({
+const replyBody = strictObject({
   text: z.string().trim().min(1, 'the reply is empty').max(100_000),
   subject: z.string().trim().min(1).max(500).optional().openapi({ description: 'Default: "Re: " + subject' }),
 });

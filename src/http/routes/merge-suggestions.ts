@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
+import { strictObject } from '../../core/unknown-fields.js';
 import { mergeContacts } from '../../crm/merge-contacts.js';
 import type { App, AppDeps } from '../app-types.js';
 import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
@@ -29,7 +30,7 @@ const resolve = createRoute({
       required: true,
       content: {
         'application/json': {
-          schema: z.object({
+          schema: strictObject({
             action: z.enum(['merge', 'dismiss']),
             keep: z.enum(['contact', 'other']).default('contact'),
           }),

@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { NotFoundError } from '../../core/errors.js';
+import { errorMessage, NotFoundError } from '../../core/errors.js';
 import { outboxCounts } from '../../crm/outbox/store.js';
 import { inboundEvents } from '../../db/repos/read-models.js';
 import type { App, AppDeps } from '../app-types.js';
+import { tokenNames } from '../auth.js';
 import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
 
 const eventsRoute = createRoute({
@@ -29,16 +30,16 @@ const retryRoute = createRoute({
   responses: { 200: ok('Processing outcome'), ...errors },
 });
 
-/** Liveness, readiness, metrics (no auth: they carry no personal data) and dead-letter handling (auth). */
+/** Liveness, readiness, metrics (no auth: they carry no personal data; readiness details need a token) and dead-letter handling (auth). */
 export function registerOps(app: App, deps: AppDeps): void {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
+  const tokenName = tokenNames(deps.tokens);
+  // Anyone may ask whether the daemon is ready; what is wrong in detail (the database's error text names its host
+  // and port, mailboxes their servers) is for authenticated callers only.
   app.get('/readyz', async (c) => {
-    const details: Record<string, unknown> = { ...(deps.readinessDetails?.() ?? {}) };
-    for (const channel of deps.channels)
-      if (channel.transport) details[channel.name] = channel.transport.status();
-    let ready = deps.isAccepting();
-    if (!ready) details.state = 'not accepting (starting or stopping)';
+    const accepting = deps.isAccepting();
+    let databaseError: string | undefined;
     try {
       await Promise.race([
         deps.sql`SELECT 1`,
@@ -46,14 +47,27 @@ export function registerOps(app: App, deps: AppDeps): void {
           setTimeout(() => reject(new Error('database ping timed out')), 2000).unref(),
         ),
       ]);
-      details.database = 'ok';
-      // Failures to deliver are visible, not a reason to stop taking traffic.
-      if (deps.outbox) details.outbox = await outboxCounts(deps.sql);
     } catch (err) {
-      ready = false;
-      details.database = (err as Error).message;
+      databaseError = errorMessage(err);
     }
-    return c.json({ status: ready ? 'ready' : 'not_ready', ...details }, ready ? 200 : 503);
+    const degraded = deps.degraded?.() ?? {};
+    const ready = accepting && databaseError === undefined;
+    const status = !ready ? 'not_ready' : Object.keys(degraded).length > 0 ? 'degraded' : 'ready';
+    const body: Record<string, unknown> = {
+      status,
+      database: databaseError === undefined ? 'ok' : 'unavailable',
+      ...(Object.keys(degraded).length > 0 ? { degraded } : {}),
+    };
+    if (tokenName(c.req.header('authorization'))) {
+      Object.assign(body, deps.readinessDetails?.() ?? {});
+      for (const channel of deps.channels)
+        if (channel.transport) body[channel.name] = channel.transport.status();
+      if (!accepting) body.state = 'not accepting (starting or stopping)';
+      if (databaseError !== undefined) body.databaseError = databaseError;
+      // Failures to deliver are visible here, not a reason to stop taking traffic.
+      else if (deps.outbox) body.outbox = await outboxCounts(deps.sql);
+    }
+    return c.json(body, ready ? 200 : 503);
   });
 
   app.get('/metrics', async (c) => {

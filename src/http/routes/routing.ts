@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { toCommunication } from '../../channels/api/normalize.js';
 import { inboundApiSchema } from '../../channels/api/schema.js';
 import { clientTypesObject, routingRulesSchema } from '../../config/routing.js';
+import { strictObject } from '../../core/unknown-fields.js';
 import { isOnShift, nextShiftStart } from '../../core/working-hours.js';
 import { createPhoneRegionResolver } from '../../geo/index.js';
 import { simulateCommunication, simulateRecentLeads } from '../../routing/simulate.js';
@@ -25,19 +26,16 @@ const managersRoute = createRoute({
   responses: { 200: ok('Managers', z.object({ managers: z.array(anyObject) })), ...errors },
 });
 
-const simulateBody = z
-  .object({
-    communication: inboundApiSchema.optional().openapi({ description: 'Dry-run one communication.' }),
-    days: z.number().int().min(1).max(90).optional().openapi({
-      description: 'Replay the leads created in the last N days against the proposed rules.',
-    }),
-    limit: z.number().int().min(1).max(1000).default(200),
-    rules: routingRulesSchema
-      .optional()
-      .openapi({ description: 'Proposed routing rules (default: current).' }),
-    clientTypes: clientTypesObject.optional(),
-    fallbackTeam: z.string().min(1).max(64).optional(),
-  })
+const simulateBody = strictObject({
+  communication: inboundApiSchema.optional().openapi({ description: 'Dry-run one communication.' }),
+  days: z.number().int().min(1).max(90).optional().openapi({
+    description: 'Replay the leads created in the last N days against the proposed rules.',
+  }),
+  limit: z.number().int().min(1).max(1000).default(200),
+  rules: routingRulesSchema.optional().openapi({ description: 'Proposed routing rules (default: current).' }),
+  clientTypes: clientTypesObject.optional(),
+  fallbackTeam: z.string().min(1).max(64).optional(),
+})
   .refine((b) => (b.communication === undefined) !== (b.days === undefined), {
     message: 'give exactly one of communication or days',
     path: ['communication'],

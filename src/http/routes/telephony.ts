@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, UnprocessableError, ValidationError } from '../../core/errors.js';
+import { strictObject } from '../../core/unknown-fields.js';
 import { normalizeIdentity } from '../../identity/identity.js';
 import { getCall, listCalls } from '../../telephony/call-store.js';
 import { importPbxUsers } from '../../telephony/pbx-users.js';
@@ -17,6 +18,9 @@ const listQuery = z.object({
     .optional()
     .openapi({ description: 'true: only calls ringing or in conversation now' }),
   agent: z.string().max(64).optional().openapi({ description: 'A manager login' }),
+  numberHidden: z.enum(['true', 'false']).optional().openapi({
+    description: 'true: only calls from hidden numbers (no contact, no lead); false: the others',
+  }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
@@ -50,21 +54,11 @@ const recording = createRoute({
   },
 });
 
-const makeCallBody = z
-  .object({
-    manager: z
-      .string()
-      .min(1)
-      .max(64)
-      .openapi({ description: 'The manager login; the PBX rings them first' }),
-    phone: z.string().min(1).max(100).openapi({ description: "The client's number, any format" }),
-    account: z
-      .string()
-      .max(64)
-      .optional()
-      .openapi({ description: 'The MegaFon account; needed when several' }),
-  })
-  .openapi('MakeCall');
+const makeCallBody = strictObject({
+  manager: z.string().min(1).max(64).openapi({ description: 'The manager login; the PBX rings them first' }),
+  phone: z.string().min(1).max(100).openapi({ description: "The client's number, any format" }),
+  account: z.string().max(64).optional().openapi({ description: 'The MegaFon account; needed when several' }),
+}).openapi('MakeCall');
 
 const makeCall = createRoute({
   method: 'post',
@@ -114,6 +108,7 @@ export function registerTelephony(app: App, deps: AppDeps & { telephony: Telepho
       limit: q.limit,
       ...(q.live === 'true' ? { live: true } : {}),
       ...(q.agent ? { agent: q.agent } : {}),
+      ...(q.numberHidden ? { numberHidden: q.numberHidden === 'true' } : {}),
     });
     return c.json({ calls }, 200);
   });

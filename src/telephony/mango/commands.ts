@@ -8,7 +8,7 @@ export const MANGO_RECORDING_PREFIX = 'mango-recording:';
 export function mangoRecordingRequest(
   account: MangoAccountConfig,
   recordingId: string,
-): { url: string; init: RequestInit } {
+): { url: string; method: 'POST'; headers: Record<string, string>; body: string } {
   const json = JSON.stringify({ recording_id: recordingId, action: 'download' });
   const body = new URLSearchParams({
     vpbx_api_key: account.apiKey,
@@ -17,10 +17,8 @@ export function mangoRecordingRequest(
   });
   return {
     url: `${account.baseUrl.replace(/\/+$/, '')}/queries/recording/post`,
-    init: {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: body.toString(),
-    },
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: body.toString(),
   };
 }

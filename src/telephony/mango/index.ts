@@ -1,6 +1,6 @@
 import { type ChannelContext, type ChannelModule, defineChannel } from '../../channels/channel.js';
 import { telephonyConfigSection } from '../config.js';
-import { mangoSource } from './normalize.js';
+import { createMangoSource } from './normalize.js';
 import { mangoWebhooks } from './webhook.js';
 
 /**
@@ -13,7 +13,7 @@ export const mangoChannel = defineChannel({
   config: telephonyConfigSection,
   create: (ctx: ChannelContext): ChannelModule => ({
     name: 'mango',
-    normalize: mangoSource.normalize,
+    normalize: createMangoSource(ctx.telephony.hiddenNumbers).normalize,
     webhooks: mangoWebhooks(ctx),
     afterDecision: ctx.telephony.afterDecision,
   }),

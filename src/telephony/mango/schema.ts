@@ -40,22 +40,28 @@ export const callEventSchema = z.looseObject({
   disconnect_reason: num.optional(),
 });
 
-/** `events/summary`: the call is over; authoritative for the outcome. */
+/** A number Mango may send as a number, a string or (in a newer build) an ISO time: read by readPbxTime/readSeconds. */
+const lenient = z.union([z.number(), z.string().max(100)]).optional();
+
+/**
+ * `events/summary`: the call is over; authoritative for the outcome. Only `entry_id` (the record's key) is
+ * required; the rest is read leniently by summaryToCommunication, which notes what it could not read.
+ */
 export const summarySchema = z.looseObject({
-  entry_id: z.string().min(1).max(200),
+  entry_id: str(200).pipe(z.string().trim().min(1)),
   /** 0 internal, 1 incoming, 2 outgoing. */
-  call_direction: num.pipe(z.union([z.literal(0), z.literal(1), z.literal(2)])),
+  call_direction: lenient,
   from: party.default({}),
   to: party.default({}),
   line_number: str(50).optional(),
-  create_time: num,
-  forward_time: num.optional(),
+  create_time: lenient,
+  forward_time: lenient,
   /** When the conversation began (unix seconds); 0 when there was none. */
-  talk_time: num,
-  end_time: num,
+  talk_time: lenient,
+  end_time: lenient,
   /** 1 a conversation took place, 0 missed. */
-  entry_result: num.pipe(z.union([z.literal(0), z.literal(1)])),
-  disconnect_reason: num.optional(),
+  entry_result: lenient,
+  disconnect_reason: lenient,
 });
 
 /** `events/recording`: a recording started, continued or completed; the file is fetched later. */

@@ -25,8 +25,9 @@ const bad = (message: string): WebhookResponse => ({ status: 400, json: { error:
 /**
  * Mango Office notifications: POST /webhooks/mango/<account>/events/<call|summary|recording|dtmf|sms>,
  * form fields vpbx_api_key, sign, json. The signature is checked on the raw `json` field before anything
- * is parsed. Mango reads only the status code. `summary` is authoritative and goes through the pipeline;
- * `call` only updates live state, ordered by `seq`.
+ * is parsed. Mango reads only the status code: every signed notification of a known kind gets 200, even a
+ * malformed one (logged; a summary is kept, as rejected when it lacks entry_id). `summary` is authoritative and
+ * goes through the pipeline (read leniently); `call` only updates live state, ordered by `seq`.
  */
 export function mangoWebhooks(deps: WebhookDeps) {
   const notification = webhookRoute<{ json: string }>({
@@ -91,9 +92,18 @@ export function mangoWebhooks(deps: WebhookDeps) {
     handle: async () => OK,
   });
 
+  /** A notification too malformed to use: 200 all the same (Mango reads only the status), logged by field. */
+  function ignored(event: string, field: string | undefined): WebhookResponse {
+    deps.log.warn(
+      { provider: 'mango', event, field: field?.slice(0, 64) },
+      'malformed Mango notification ignored',
+    );
+    return OK;
+  }
+
   async function call(accountId: string, json: unknown): Promise<WebhookResponse> {
     const e = callEventSchema.safeParse(json);
-    if (!e.success) return bad(`json.${e.error.issues[0]?.path.join('.')}: ${e.error.issues[0]?.message}`);
+    if (!e.success) return ignored('call', e.error.issues[0]?.path.join('.'));
     const leg = callEventToLegEvent(accountId, e.data);
     if (!leg) return OK;
     await recordLiveEvent(deps, leg);
@@ -101,7 +111,11 @@ export function mangoWebhooks(deps: WebhookDeps) {
   }
 
   async function summary(accountId: string, json: unknown, rawJson: string): Promise<WebhookResponse> {
-    const payload: StoredSummary = { account: accountId, summary: json };
+    const payload: StoredSummary = {
+      account: accountId,
+      summary: json,
+      receivedAt: deps.clock().toISOString(),
+    };
     const s = summarySchema.safeParse(json);
     const raw = new TextEncoder().encode(rawJson);
     if (!s.success) {
@@ -113,7 +127,8 @@ export function mangoWebhooks(deps: WebhookDeps) {
         raw,
         reason: `json.${issue?.path.join('.')}: ${issue?.message ?? 'invalid'}`,
       });
-      return bad(`json.${issue?.path.join('.')}: ${issue?.message}`);
+      // Without its entry_id the record cannot be deduplicated: kept as rejected (retryable), still 200.
+      return OK;
     }
     const eventId = await deps.intake.accept({
       source: 'mango',
@@ -128,7 +143,7 @@ export function mangoWebhooks(deps: WebhookDeps) {
 
   async function recording(accountId: string, json: unknown): Promise<WebhookResponse> {
     const r = recordingEventSchema.safeParse(json);
-    if (!r.success) return bad(`json.${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`);
+    if (!r.success) return ignored('recording', r.error.issues[0]?.path.join('.'));
     if (r.data.recording_state.toLowerCase() !== 'completed') return OK;
     await queueCallRecording(
       deps.sql,

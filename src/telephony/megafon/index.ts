@@ -1,6 +1,6 @@
 import { type ChannelContext, type ChannelModule, defineChannel } from '../../channels/channel.js';
 import { telephonyConfigSection } from '../config.js';
-import { megafonSource } from './normalize.js';
+import { createMegafonSource } from './normalize.js';
 import { megafonWebhook } from './webhook.js';
 
 /**
@@ -13,7 +13,7 @@ export const megafonChannel = defineChannel({
   config: telephonyConfigSection,
   create: (ctx: ChannelContext): ChannelModule => ({
     name: 'megafon',
-    normalize: megafonSource.normalize,
+    normalize: createMegafonSource(ctx.telephony.hiddenNumbers).normalize,
     webhooks: [megafonWebhook(ctx)],
     afterDecision: ctx.telephony.afterDecision,
   }),

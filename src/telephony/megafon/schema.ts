@@ -7,21 +7,6 @@ import { z } from 'zod';
 
 const text = (max = 500) => z.string().max(max);
 const opt = (max = 500) => text(max).optional();
-const seconds = z
-  .string()
-  .regex(/^\d{1,9}$/, 'whole seconds')
-  .transform(Number);
-/** `YYYYmmddTHHMMSSZ`, UTC. */
-const compactUtc = z
-  .string()
-  .regex(/^\d{8}T\d{6}Z$/, 'expected YYYYmmddTHHMMSSZ (UTC)')
-  .transform(
-    (s) =>
-      new Date(
-        `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`,
-      ),
-  )
-  .refine((d) => !Number.isNaN(d.getTime()), 'not a date');
 
 export const MEGAFON_COMMANDS = ['contact', 'event', 'history', 'rating'] as const;
 export type MegafonCommand = (typeof MEGAFON_COMMANDS)[number];
@@ -51,30 +36,33 @@ export const eventSchema = z.looseObject({
   telnum_name: opt(),
 });
 
-/** `cmd=history`: the call-detail record at hangup, the authoritative outcome. */
+/**
+ * `cmd=history`: the call-detail record at hangup, the authoritative outcome. Only `callid` (the record's key)
+ * is required: the PBX does not retry sensibly on a 4xx, so every other field is read leniently by
+ * readHistory (./history.ts), which notes what it could not read instead of refusing the call.
+ */
 export const historySchema = z.looseObject({
   cmd: z.literal('history'),
-  /** Here the direction, not a state. */
-  type: z
-    .string()
-    .transform((s) => s.toLowerCase())
-    .pipe(z.enum(['in', 'out'])),
+  callid: text(200).trim().min(1),
+  /** Here the direction (`in`/`out`), not a state. */
+  type: opt(50),
   /** Success, missed/Missed, Cancel, Busy, NotAvailable, NotAllowed, NotFound, callAerror...: compared case-insensitively. */
-  status: text(50).min(1),
-  callid: text(200).min(1),
-  phone: text(100).min(1),
-  start: compactUtc,
-  duration: seconds,
+  status: opt(50),
+  /** Empty, `anonymous` and the like: a hidden number. */
+  phone: opt(100),
+  /** Documented as `YYYYmmddTHHMMSSZ` (UTC); ISO 8601 is seen too. */
+  start: opt(50),
+  duration: opt(20),
   diversion: opt(100),
   user: opt(),
   ext: opt(50),
   groupRealName: opt(),
   telnum: opt(100),
   telnum_name: opt(),
-  /** Recording URL; empty when recording is off. */
-  link: z.union([z.literal(''), z.url().max(2000)]).optional(),
+  /** Recording URL; empty when recording is off, sometimes a path on the PBX. */
+  link: opt(2000),
   rating: opt(20),
-  wait: seconds.optional(),
+  wait: opt(20),
   missedStatus: opt(10),
   group: opt(),
 });

@@ -22,9 +22,10 @@ const invalid = (field?: string): WebhookResponse => ({
 
 /**
  * The one MegaFon / ITooLabs CRM URL: POST /webhooks/megafon/<account>, form or JSON, `cmd` dispatches.
- * A wrong crm_token is 401; a recognised command always gets a fast 200 (the PBX retries or flags the
- * integration otherwise), except a malformed one (400). `history` is stored before the 200 and decided in
- * the background; `contact` is answered inline within its budget; `event` updates the live calls table.
+ * A wrong crm_token is 401; a recognised command always gets a fast 200, even a malformed one (reference
+ * §9.6: the PBX retries or flags the integration otherwise, and a retry would not fix it). `history` is
+ * stored before the 200 and decided in the background (read leniently; one without a callid is kept as
+ * rejected); `contact` is answered inline within its budget; `event` updates the live calls table.
  */
 export function megafonWebhook(deps: WebhookDeps) {
   const logUnknown = unknownFieldLogger(deps.log, 'megafon', KNOWN_FIELDS);
@@ -66,6 +67,12 @@ export function megafonWebhook(deps: WebhookDeps) {
     },
   });
 
+  /** A recognised command too malformed to use: acknowledged (a retry would not fix it), logged by field name. */
+  function ignored(cmd: string, field: string | undefined): WebhookResponse {
+    deps.log.warn({ provider: 'megafon', cmd, field: field?.slice(0, 64) }, 'malformed PBX command ignored');
+    return OK;
+  }
+
   async function contact(fields: Fields): Promise<WebhookResponse> {
     const c = contactSchema.safeParse(fields);
     // Even a malformed lookup gets {}: the caller is waiting and the PBX then dials by its own plan.
@@ -85,7 +92,7 @@ export function megafonWebhook(deps: WebhookDeps) {
 
   async function event(accountId: string, fields: Fields): Promise<WebhookResponse> {
     const e = eventSchema.safeParse(fields);
-    if (!e.success) return invalid(e.error.issues[0]?.path.join('.'));
+    if (!e.success) return ignored('event', e.error.issues[0]?.path.join('.'));
     const leg = eventToLegEvent(accountId, e.data);
     if (!leg) {
       deps.log.info({ provider: 'megafon', type: e.data.type.slice(0, 40) }, 'unknown event type ignored');
@@ -98,20 +105,20 @@ export function megafonWebhook(deps: WebhookDeps) {
   async function history(accountId: string, given: Fields, raw: Uint8Array): Promise<WebhookResponse> {
     // NUL and broken surrogates cannot be stored in json: the derived fields lose them, the raw bytes keep them.
     const fields = storableJson(given) as Fields;
-    const payload: StoredHistory = { account: accountId, fields };
+    const payload: StoredHistory = { account: accountId, fields, receivedAt: deps.clock().toISOString() };
     const h = historySchema.safeParse(fields);
     if (!h.success) {
+      // Without its callid the record cannot be deduplicated: kept as rejected (retryable), still 200.
       const issue = h.error.issues[0];
-      const where = issue?.path.join('.') ?? '';
       await deps.intake.reject({
         source: 'megafon',
         account: accountId,
         payload,
         raw,
         contentType: 'text/plain; charset=utf-8',
-        reason: `${where}: ${issue?.message ?? 'invalid'}`,
+        reason: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
       });
-      return invalid(where);
+      return OK;
     }
     // The decoded fields and the body are stored (without crm_token: no secret at rest). Stored before the
     // 200: a crash from here on is finished by the replayer, never lost.
@@ -129,7 +136,7 @@ export function megafonWebhook(deps: WebhookDeps) {
 
   async function rating(accountId: string, fields: Fields): Promise<WebhookResponse> {
     const r = ratingSchema.safeParse(fields);
-    if (!r.success) return invalid(r.error.issues[0]?.path.join('.'));
+    if (!r.success) return ignored('rating', r.error.issues[0]?.path.join('.'));
     await setRating(
       deps.sql,
       { provider: 'megafon', account: accountId, callKey: r.data.callid },
