@@ -21,6 +21,8 @@ export interface BenchOptions {
   /** Replace the generated parts of docs/benchmarks.md with this run's figures. */
   writeDocs: boolean;
   geo: boolean;
+  /** The web app pages at 10,000 leads (bench/web.ts). */
+  web: boolean;
   /** node --cpu-prof for the daemon child process; profiles land in this directory (`--cpu-prof` alone: a temp dir). */
   cpuProfDir?: string;
   seed: number;
@@ -34,6 +36,7 @@ const SMOKE: Partial<BenchOptions> = {
   warmupSeconds: 1,
   lookups: 2_000,
   geo: false,
+  web: false,
 };
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
@@ -76,6 +79,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     keep: false,
     writeDocs: false,
     geo: true,
+    web: true,
     seed: 7,
     ...(smoke ? SMOKE : {}),
   };
@@ -97,6 +101,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     keep: get('keep') === 'true' || get('keep') === '1',
     writeDocs,
     geo: get('geo') === undefined ? defaults.geo : get('geo') !== 'false' && get('geo') !== '0',
+    web: get('web') === undefined ? defaults.web : get('web') !== 'false' && get('web') !== '0',
     ...(cpuProfDir
       ? {
           cpuProfDir:

@@ -1,12 +1,13 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
 import { type CpuSnapshot, cpuPerEvent, cpuSnapshot } from './cpu.js';
-import { benchDatabase, describeServer } from './database.js';
+import { benchDatabase, DEFAULT_ADMIN_URL, describeServer } from './database.js';
 import { runGeoBench } from './geo.js';
 import { type Client, closedLoop, createClient, openLoop, type StepResult } from './load.js';
 import { lookupBench, lookupProbe } from './lookup.js';
@@ -21,7 +22,10 @@ import {
 } from './report.js';
 import { phoneOf, seed } from './seed.js';
 import { BENCH_TOKEN, type BenchServer, startBenchServer } from './server.js';
+import { runWebBench, webMarkdown } from './web.js';
 import { createWorkload } from './workload.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 const DOCS = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
@@ -170,10 +174,18 @@ async function main(): Promise<void> {
     console.log(coreMarkdown(result));
     const geo = opts.geo ? await runGeoBench() : undefined;
     if (geo) console.log(`\n${geoMarkdown(geo)}`);
-    console.log(`\n${JSON.stringify({ ...result, ...(geo ? { geo } : {}) })}`);
+    const web = opts.web
+      ? await runWebBench({
+          adminUrl: DEFAULT_ADMIN_URL,
+          ...(existsSync(CHROMIUM) ? { chromium: CHROMIUM } : {}),
+        })
+      : undefined;
+    if (web) console.log(`\n${webMarkdown(web)}`);
+    console.log(`\n${JSON.stringify({ ...result, ...(geo ? { geo } : {}), ...(web ? { web } : {}) })}`);
     if (opts.writeDocs) {
       await writeDocsSection(DOCS, '## Core pipeline', 'core', coreMarkdown(result));
       if (geo) await writeDocsSection(DOCS, '## Geo', 'geo', geoMarkdown(geo));
+      if (web) await writeDocsSection(DOCS, '## Web app', 'web', webMarkdown(web));
       log(`figures written to ${DOCS}`);
     }
   } finally {
@@ -183,4 +195,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// `npm run bench -- memory`: memory and start time of the daemon process (bench/memory.ts).
+if (process.argv[2] === 'memory') await (await import('./memory.js')).runMemoryBench(process.argv.slice(3));
+else await main();

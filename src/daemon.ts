@@ -6,7 +6,8 @@ import { channelLookup } from './channels/index.js';
 import type { RuntimeSettings } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
-import { openDatabase } from './db/connect.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { type Database, openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
 import { createNumberingPlanService } from './geo/numbering-plan-service.js';
 import { createApp } from './http/app.js';
@@ -40,15 +41,23 @@ export async function startDaemon(
   clock: Clock = systemClock,
 ): Promise<Daemon> {
   const { config } = settings;
-  const db = await openDatabase({
-    ...(settings.databaseUrl ? { url: settings.databaseUrl } : { dataDir: settings.dataDir }),
-  });
+  const lock = await lockDataDir(settings.dataDir);
+  let db: Database;
+  try {
+    db = await openDatabase({
+      ...(settings.databaseUrl ? { url: settings.databaseUrl } : { dataDir: settings.dataDir }),
+    });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
   log.info({ database: db.kind, location: db.location }, 'database opened');
   try {
     const applied = await migrate(db.sql);
     if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
   } catch (err) {
     await db.close();
+    await lock.release();
     throw err;
   }
 
@@ -127,7 +136,7 @@ export async function startDaemon(
 
   // Whatever a crash left pending is processed before new intake opens. A failure while starting stops
   // what already started, in reverse order, and closes the database.
-  const started: (() => Promise<unknown> | unknown)[] = [() => db.close()];
+  const started: (() => Promise<unknown> | unknown)[] = [() => lock.release(), () => db.close()];
   let server: ReturnType<typeof serve>;
   try {
     // Payloads refused by an older version that the code running now can read are decided with the backlog.
@@ -166,7 +175,10 @@ export async function startDaemon(
       );
   if (transports.length > 0)
     log.info({ channels: transports.map((t) => t.name) }, 'channel transports started');
-  log.info({ host: config.server.host, port, config: settings.configPath }, 'switchboard listening');
+  log.info(
+    { host: config.server.host, port, pid: process.pid, config: settings.configPath },
+    'switchboard listening',
+  );
 
   let stopping: Promise<void> | undefined;
   return {
@@ -188,6 +200,7 @@ export async function startDaemon(
         await replayer.stop();
         await processor.drain();
         await db.close();
+        await lock.release();
         log.info('stopped');
       })();
       return stopping;

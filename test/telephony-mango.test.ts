@@ -213,6 +213,8 @@ describe.each(backends())('Mango Office webhooks on %s', (backend) => {
       talk_time: 'n/a',
       end_time: 1796036460,
     });
+    // The summary comes after the call: the daemon's clock is past its start (a later start would be clamped).
+    h.ctx.clock.set(new Date('2026-11-30T12:00:00Z'));
     expect(await postWebhook(h.ctx, `${BASE}/summary`, signedForm(json))).toEqual({ status: 200, body: '' });
     await h.ctx.processor.drain();
     const call = await callByKey(h.ctx, 'variant-1');

@@ -18,13 +18,16 @@ describe('configuration', () => {
     expect(s.dataDir).toBe('/tmp/sb-x');
   });
 
-  it('takes PORT, DATABASE_URL and SWITCHBOARD_API_TOKEN from the environment', async () => {
+  it('takes HOST, PORT, DATABASE_URL and SWITCHBOARD_API_TOKEN from the environment', async () => {
+    expect((await loadSettings({})).config.server.host).toBe('127.0.0.1');
     const s = await loadSettings({
+      HOST: '0.0.0.0',
       PORT: '9090',
       DATABASE_URL: 'postgres://x@h/db',
       SWITCHBOARD_API_TOKEN: 'env-token-0123456789',
     });
     expect(s).toMatchObject({
+      config: { server: { host: '0.0.0.0' } },
       port: 9090,
       databaseUrl: 'postgres://x@h/db',
       envApiToken: 'env-token-0123456789',

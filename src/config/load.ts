@@ -29,7 +29,10 @@ export async function loadSettings(env: NodeJS.ProcessEnv, cwd = process.cwd()):
   } catch (err) {
     throw new ConfigError(`cannot read config file ${configPath}: ${(err as Error).message}`);
   }
-  const config = parseConfig(text, env, configPath);
+  const parsed = parseConfig(text, env, configPath);
+  // HOST overrides server.host (a container listens on its own interface; its port is published on loopback).
+  const host = env.HOST?.trim();
+  const config = host ? { ...parsed, server: { ...parsed.server, host } } : parsed;
   let port = config.server.port;
   if (env.PORT !== undefined && env.PORT !== '') {
     port = Number(env.PORT);

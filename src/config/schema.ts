@@ -78,6 +78,17 @@ export const configSchema = z
           pbxLogin: z.string().optional(),
           telegramChatId: z.union([z.string(), z.number()]).optional(),
           active: z.boolean().default(true),
+          /** What the web app lets the person do: a manager works their team's leads; a supervisor (also any
+           * team's `supervisor`) sees the teams they lead; an admin sees everything. */
+          role: z.enum(['manager', 'supervisor', 'admin']).default('manager'),
+          /** scrypt hash for signing in to the web app (`npm run user:password -- <login>`); absent: no sign-in. */
+          password: z
+            .string()
+            .regex(
+              /^scrypt\$\d+\$\d+\$\d+\$[^$]+\$[^$]+$/,
+              'a hash made by `npm run user:password -- <login>`',
+            )
+            .optional(),
           ...managerRoutingFields,
         }),
       )

@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import postgres, { type Sql } from 'postgres';
+import { EMBEDDED_POSTGRESQL_CONF, prepareEmbeddedCluster } from './embedded-cluster.js';
 
 export type DatabaseKind = 'postgres' | 'embedded';
 
@@ -57,19 +58,28 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   if (opts.url) {
     const sql = postgres(opts.url, { ...SHARED_OPTIONS, max: opts.maxConnections ?? 10 });
     const u = new URL(opts.url);
-    return {
-      sql,
-      kind: 'postgres',
-      location: `${u.hostname}:${u.port || 5432}${u.pathname}`,
-      close: () => sql.end({ timeout: 5 }),
-    };
+    const location = `${u.hostname}:${u.port || 5432}${u.pathname}`;
+    // postgres.js connects lazily: ping, so "opened" means a working connection (the error names no credentials).
+    try {
+      await sql`SELECT 1`;
+    } catch (err) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      throw new Error(`cannot connect to PostgreSQL at ${location}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    return { sql, kind: 'postgres', location, close: () => sql.end({ timeout: 5 }) };
   }
-  let pgDir: string | undefined;
-  if (opts.dataDir) {
-    pgDir = path.join(opts.dataDir, 'pg');
-    await mkdir(pgDir, { recursive: true });
-  }
-  const db = await PGlite.create(pgDir);
+  if (!opts.dataDir) return openEmbedded(undefined);
+  const pgDir = path.join(opts.dataDir, 'pg');
+  await prepareEmbeddedCluster(pgDir);
+  return openEmbedded(pgDir);
+}
+
+/** PGlite in `pgDir` (absent: in memory), as it is: no template, no migrations. */
+export async function openEmbedded(pgDir: string | undefined): Promise<Database> {
+  useBaselineWasmCompiler();
+  const db = await PGlite.create(pgDir, { postgresqlconf: EMBEDDED_POSTGRESQL_CONF });
   // Two connections share PGlite's one session: pglite-socket hands it to one connection from BEGIN to COMMIT
   // and (patched, patches/@electric-sql+pglite-socket+*.patch) from a statement's Parse to its Sync.
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 2 });
@@ -92,3 +102,17 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     },
   };
 }
+
+/**
+ * PostgreSQL compiled to WebAssembly is 9 MB of code. V8's optimizing tier recompiles it in the background for
+ * ~70 MB more memory and seconds of CPU at start; its baseline compiler (Liftoff) alone runs queries ~25 % slower,
+ * which an embedded database of one daemon affords (docs/benchmarks.md, "Memory and start time").
+ * SWITCHBOARD_EMBEDDED_WASM=optimize keeps the optimizing tier for throughput. Set before the first compile;
+ * it only concerns WebAssembly (PGlite), nothing else in the process.
+ */
+function useBaselineWasmCompiler(): void {
+  if (baselineSet || process.env.SWITCHBOARD_EMBEDDED_WASM === 'optimize') return;
+  v8.setFlagsFromString('--liftoff-only');
+  baselineSet = true;
+}
+let baselineSet = false;

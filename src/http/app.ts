@@ -1,9 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { registerWeb } from '../web/index.js';
+import { accessLog } from './access-log.js';
 import type { App, AppDeps, AppEnv } from './app-types.js';
 import { bearerAuth } from './auth.js';
 import { createErrorHandler, errorBody, validationResponse } from './errors.js';
 import { storableJsonBody } from './json-body.js';
+import { documentOperationsAndWebhooks } from './openapi-docs.js';
 import { registerContacts } from './routes/contacts.js';
 import { registerConversations } from './routes/conversations.js';
 import { registerCrm } from './routes/crm.js';
@@ -25,6 +28,7 @@ export function createApp(deps: AppDeps): App {
   app.onError(createErrorHandler(deps.log));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
 
+  app.use('*', accessLog(deps.log));
   app.use(
     '*',
     bodyLimit({
@@ -48,8 +52,11 @@ export function createApp(deps: AppDeps): App {
   registerConversations(app, deps);
   if (deps.outbox) registerOutbox(app, { ...deps, outbox: deps.outbox });
   registerWebhooks(app, deps);
+  // The web app (sign-in, inbox, lead pages): src/web, on the same services as the API.
+  registerWeb(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  documentOperationsAndWebhooks(app, { channels: deps.channels });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
@@ -57,7 +64,9 @@ export function createApp(deps: AppDeps): App {
       version: '1.0.0',
       description:
         'Omnichannel communication router and lead deduplicator. JSON is camelCase; auth is a bearer token.',
+      license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
     },
+    servers: [{ url: '/', description: 'The daemon serving this document' }],
   });
   return app;
 }

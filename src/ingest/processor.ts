@@ -133,6 +133,11 @@ export function createProcessor(deps: ProcessorDeps) {
             deps.metrics.events.inc({ channel: d.channel, decision: d.kind });
           for (const s of outcome.skipped ?? [])
             deps.metrics.events.inc({ channel: s.channel, decision: 'skipped' });
+          // Ids and kinds only: the reason text masks identities, but the log needs none of it.
+          deps.log.info(
+            { eventId, source: outcome.source, decisions: outcome.decisions.map((d) => d.kind) },
+            'inbound event processed',
+          );
           const { source: _source, ...rest } = outcome;
           return rest;
         }

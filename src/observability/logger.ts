@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { requestContext } from './request-context.js';
 
 export type Logger = pino.Logger;
 
@@ -12,6 +13,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: { service: 'switchboard' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // The HTTP request being served, if any (its id is also in the access log line and X-Request-Id).
+      mixin: requestContext,
       redact: {
         paths: [
           '*.token',

@@ -10,7 +10,7 @@ import type { Outbox } from '../../src/crm/outbox/index.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
 import { createApp } from '../../src/http/app.js';
 import type { createProcessor } from '../../src/ingest/processor.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { type Logger, silentLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createPipeline } from '../../src/pipeline.js';
 import type { Telephony } from '../../src/telephony/telephony.js';
@@ -92,6 +92,8 @@ export async function createTestContext(
     instance?: string;
     /** The Bitrix24 client's waits (default: advance the manual clock, never sleep). */
     sleep?: (ms: number) => Promise<void>;
+    /** Where the app and the pipeline log (default: nowhere). */
+    log?: Logger;
   } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(backend, {
@@ -107,7 +109,7 @@ export async function createTestContext(
     sql: db.sql,
     config,
     clock: clock.clock,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
     metrics,
     phoneRegions,
     dataDir,
@@ -123,7 +125,7 @@ export async function createTestContext(
     sql: db.sql,
     config,
     metrics,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
     clock: clock.clock,
     tokens: config.api.tokens,
     phoneRegions,

@@ -1,4 +1,4 @@
-import { type FetchMessageObject, ImapFlow } from 'imapflow';
+import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
@@ -72,6 +72,8 @@ export function createFolderWatcher(opts: FolderWatcherOptions) {
   };
 
   async function session(): Promise<void> {
+    // Loaded when a mailbox is watched: a daemon without email never pays for the IMAP stack's memory.
+    const { ImapFlow } = await import('imapflow');
     const c = new ImapFlow({
       host: mailbox.host,
       port: mailbox.port,

@@ -1,4 +1,4 @@
-import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
+import type { AddressObject, ParsedMail } from 'mailparser';
 import type { InboundCommunication, RawIdentity } from '../../core/communication.js';
 import { errorMessage } from '../../core/errors.js';
 import type { InboundSource, NormalizeResult } from '../channel.js';
@@ -56,6 +56,8 @@ export function createEmailSource(opts: EmailSourceOptions = { senders: NO_SENDE
       if (!raw || raw.byteLength === 0) return { ok: false, error: 'no raw message stored', field: 'raw' };
       let mail: ParsedMail;
       try {
+        // Loaded on the first email: a daemon without email never pays for the MIME stack's memory.
+        const { simpleParser } = await import('mailparser');
         mail = await simpleParser(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), {
           keepCidLinks: true,
         });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import nodemailer, { type Transporter } from 'nodemailer';
-import MailComposer from 'nodemailer/lib/mail-composer';
+import type { Transporter } from 'nodemailer';
 import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
 import { SwitchboardError, UnprocessableError } from '../../core/errors.js';
@@ -38,9 +37,10 @@ const MAX_REFERENCES = 20;
  */
 export function createEmailReplies(opts: EmailRepliesOptions): ConversationReplier {
   const transports = new Map<string, Transporter>();
-  const transportFor = (mb: MailboxConfig & { smtp: NonNullable<MailboxConfig['smtp']> }) => {
+  const transportFor = async (mb: MailboxConfig & { smtp: NonNullable<MailboxConfig['smtp']> }) => {
     let t = transports.get(mb.label);
     if (!t) {
+      const { default: nodemailer } = await import('nodemailer');
       const user = mb.smtp.user ?? mb.user;
       const pass = mb.smtp.password ?? mb.password;
       t = nodemailer.createTransport({
@@ -80,6 +80,8 @@ export function createEmailReplies(opts: EmailRepliesOptions): ConversationRepli
         chain.length > MAX_REFERENCES ? [chain[0]!, ...chain.slice(-(MAX_REFERENCES - 1))] : chain;
       const subject = request.subject ?? replySubject(conversation.subject ?? last.subject ?? '');
       const sentAt = opts.clock();
+      // nodemailer is loaded at the first reply: a daemon without email never pays for it.
+      const { default: MailComposer } = await import('nodemailer/lib/mail-composer/index.js');
       const raw = await new MailComposer({
         from: { name: mb.fromName ?? '', address: mb.address },
         to,
@@ -95,7 +97,7 @@ export function createEmailReplies(opts: EmailRepliesOptions): ConversationRepli
         .build();
 
       try {
-        await transportFor(smtpMb).sendMail({ envelope: { from: mb.address, to: [to] }, raw });
+        await (await transportFor(smtpMb)).sendMail({ envelope: { from: mb.address, to: [to] }, raw });
         opts.metrics.sent.inc({ mailbox: mb.label, outcome: 'sent' });
       } catch (err) {
         opts.metrics.sent.inc({ mailbox: mb.label, outcome: 'failed' });

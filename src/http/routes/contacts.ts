@@ -17,6 +17,7 @@ const lookupQuery = z.object({
 const lookup = createRoute({
   method: 'get',
   path: '/api/v1/contacts',
+  operationId: 'findContacts',
   summary: 'Find contacts by any identity, in any input format',
   security,
   request: { query: lookupQuery },
@@ -26,6 +27,7 @@ const lookup = createRoute({
 const details = createRoute({
   method: 'get',
   path: '/api/v1/contacts/{id}',
+  operationId: 'getContact',
   summary: 'A contact with identities, leads, deals, conversations and open merge suggestions',
   security,
   request: { params: uuidParam },

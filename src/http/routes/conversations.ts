@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { NotFoundError, UnprocessableError } from '../../core/errors.js';
+import { sendReply } from '../../channels/reply/send-reply.js';
 import { strictObject } from '../../core/unknown-fields.js';
-import { getConversation } from '../../db/repos/conversation-reads.js';
 import type { App, AppDeps } from '../app-types.js';
 import { errorSchema, errors, ok, security, uuidParam } from './schemas.js';
 
@@ -13,6 +12,7 @@ const replyBody = strictObject({
 const replyRoute = createRoute({
   method: 'post',
   path: '/api/v1/conversations/{id}/messages',
+  operationId: 'replyInConversation',
   summary: 'Reply to the client on the conversation’s channel (email: SMTP from the mailbox)',
   security,
   request: {
@@ -50,18 +50,13 @@ export function registerConversations(app: App, deps: AppDeps): void {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     const key = c.req.valid('header')['idempotency-key'];
-    const conversation = await getConversation(deps.sql, id);
-    if (!conversation) throw new NotFoundError('conversation');
-    const channel = deps.channels.find((ch) => ch.replier?.channel === conversation.channel);
-    if (!channel?.replier)
-      throw new UnprocessableError(`replies on the ${conversation.channel} channel are not supported`);
-    const { replayed, ...result } = await deps.replies.send(conversation, channel.replier, channel.name, {
+    const { replayed, ...result } = await sendReply(deps, id, {
       text: body.text,
       ...(body.subject ? { subject: body.subject } : {}),
       actor: c.get('actor'),
       ...(key ? { idempotencyKey: key } : {}),
     });
     if (replayed) c.header('Idempotent-Replayed', 'true');
-    return c.json({ conversationId: id, ...result }, 201);
+    return c.json(result, 201);
   });
 }

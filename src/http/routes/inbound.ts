@@ -27,6 +27,7 @@ const decisionSchema = z
 const route = createRoute({
   method: 'post',
   path: '/api/v1/inbound',
+  operationId: 'ingestCommunication',
   summary: 'Ingest one communication from any source and apply the lead rules',
   security,
   request: { body: { required: true, content: { 'application/json': { schema: inboundApiSchema } } } },

@@ -22,6 +22,7 @@ const listQuery = z.object({
 const list = createRoute({
   method: 'get',
   path: '/api/v1/leads',
+  operationId: 'listLeads',
   summary: 'Leads, newest first, with keyset pagination',
   security,
   request: { query: listQuery },
@@ -34,6 +35,7 @@ const list = createRoute({
 const one = createRoute({
   method: 'get',
   path: '/api/v1/leads/{id}',
+  operationId: 'getLead',
   summary: 'A lead with its contact, messages, routing trace and decision trail',
   security,
   request: { params: uuidParam },
@@ -43,6 +45,7 @@ const one = createRoute({
 const patch = createRoute({
   method: 'patch',
   path: '/api/v1/leads/{id}',
+  operationId: 'updateLead',
   summary: 'Take a lead into work, convert or junk it, reassign it',
   security,
   request: {

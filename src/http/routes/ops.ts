@@ -9,6 +9,7 @@ import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
 const eventsRoute = createRoute({
   method: 'get',
   path: '/api/v1/inbound-events',
+  operationId: 'listInboundEvents',
   summary: 'Stored inbound payloads by status (failed, dead and rejected ones are the ones to look at)',
   security,
   request: {
@@ -23,6 +24,7 @@ const eventsRoute = createRoute({
 const retryRoute = createRoute({
   method: 'post',
   path: '/api/v1/inbound-events/{id}/retry',
+  operationId: 'retryInboundEvent',
   summary:
     'Retry a failed, dead or rejected event now (after a fix): it is normalized again with the current code',
   security,

@@ -13,6 +13,7 @@ import { anyObject, errors, ok, security } from './schemas.js';
 const teamsRoute = createRoute({
   method: 'get',
   path: '/api/v1/teams',
+  operationId: 'listTeams',
   summary: 'Teams with members, hours, capacity, who is on shift now and the queue length',
   security,
   responses: { 200: ok('Teams', z.object({ teams: z.array(anyObject) })), ...errors },
@@ -21,6 +22,7 @@ const teamsRoute = createRoute({
 const managersRoute = createRoute({
   method: 'get',
   path: '/api/v1/managers',
+  operationId: 'listManagers',
   summary: 'Managers with contacts (PBX login, Telegram, email), teams, capacity and open leads',
   security,
   responses: { 200: ok('Managers', z.object({ managers: z.array(anyObject) })), ...errors },
@@ -45,6 +47,7 @@ const simulateBody = strictObject({
 const simulateRoute = createRoute({
   method: 'post',
   path: '/api/v1/routing/simulate',
+  operationId: 'simulateRouting',
   summary:
     'What routing would do (one communication, or the last N days) under proposed rules; writes nothing',
   security,

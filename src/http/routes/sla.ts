@@ -17,6 +17,7 @@ const page = {
 const alertsRoute = createRoute({
   method: 'get',
   path: '/api/v1/alerts',
+  operationId: 'listAlerts',
   summary: 'SLA alert deliveries (one per lead, step, repeat, recipient and channel), newest first',
   description:
     'status failed: given up after retries or unreachable (the error says why); cancelled: the lead was handled before sending.',
@@ -40,6 +41,7 @@ const alertsRoute = createRoute({
 const summaryRoute = createRoute({
   method: 'get',
   path: '/api/v1/sla/summary',
+  operationId: 'getSlaSummary',
   summary: 'Open new leads by age, overdue ones and breaches today, overall, by team and by manager',
   security,
   responses: { 200: ok('The summary'), ...errors },
@@ -48,6 +50,7 @@ const summaryRoute = createRoute({
 const notificationsRoute = createRoute({
   method: 'get',
   path: '/api/v1/notifications',
+  operationId: 'listNotifications',
   summary: "A person's in-app notifications (the web inbox), newest first",
   security,
   request: {
@@ -69,6 +72,7 @@ const notificationsRoute = createRoute({
 const readRoute = createRoute({
   method: 'post',
   path: '/api/v1/notifications/{id}/read',
+  operationId: 'markNotificationRead',
   summary: 'Mark a notification read (idempotent)',
   security,
   request: { params: uuidParam },

@@ -1,13 +1,10 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
-import { NotFoundError, UnprocessableError, ValidationError } from '../../core/errors.js';
+import { NotFoundError } from '../../core/errors.js';
 import { strictObject } from '../../core/unknown-fields.js';
-import { normalizeIdentity } from '../../identity/identity.js';
 import { getCall, listCalls } from '../../telephony/call-store.js';
+import { clickToCall } from '../../telephony/click-to-call.js';
 import { importPbxUsers } from '../../telephony/pbx-users.js';
+import { recordingResponse } from '../../telephony/recording-response.js';
 import type { Telephony } from '../../telephony/telephony.js';
 import type { App, AppDeps } from '../app-types.js';
 import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
@@ -27,6 +24,7 @@ const listQuery = z.object({
 const list = createRoute({
   method: 'get',
   path: '/api/v1/calls',
+  operationId: 'listCalls',
   summary: 'Calls with their legs (who is ringing, who answered), most recently changed first',
   security,
   request: { query: listQuery },
@@ -36,6 +34,7 @@ const list = createRoute({
 const one = createRoute({
   method: 'get',
   path: '/api/v1/calls/{id}',
+  operationId: 'getCall',
   summary: 'A call with its legs, outcome, lead/deal and recording status',
   security,
   request: { params: uuidParam },
@@ -45,6 +44,7 @@ const one = createRoute({
 const recording = createRoute({
   method: 'get',
   path: '/api/v1/calls/{id}/recording',
+  operationId: 'getCallRecording',
   summary: 'The recording file copied from the PBX',
   security,
   request: { params: uuidParam },
@@ -63,6 +63,7 @@ const makeCallBody = strictObject({
 const makeCall = createRoute({
   method: 'post',
   path: '/api/v1/calls',
+  operationId: 'makeCall',
   summary: "Click-to-call: the PBX rings the manager's phone, then connects the client",
   security,
   request: { body: { required: true, content: { 'application/json': { schema: makeCallBody } } } },
@@ -84,6 +85,7 @@ const makeCall = createRoute({
 const importUsers = createRoute({
   method: 'post',
   path: '/api/v1/telephony/megafon/{account}/users/import',
+  operationId: 'importMegafonUsers',
   summary: 'Import the PBX users and map their logins to managers (config pbxLogin, e-mail, login)',
   security,
   request: {
@@ -119,59 +121,14 @@ export function registerTelephony(app: App, deps: AppDeps & { telephony: Telepho
     return c.json(call, 200);
   });
 
-  app.openapi(recording, async (c) => {
-    const call = await getCall(deps.sql, c.req.valid('param').id);
-    const file = call?.recording as {
-      status: string;
-      fileName: string | null;
-      contentType: string | null;
-    } | null;
-    if (!call || !file || file.status !== 'stored' || !file.fileName || !tel.recordingsDir)
-      throw new NotFoundError('recording');
-    const full = path.join(tel.recordingsDir, path.basename(file.fileName));
-    const size = await stat(full).then(
-      (s) => s.size,
-      () => undefined,
-    );
-    if (size === undefined) throw new NotFoundError('recording file');
-    return new Response(Readable.toWeb(createReadStream(full)) as ReadableStream, {
-      status: 200,
-      headers: {
-        'content-type': file.contentType ?? 'application/octet-stream',
-        'content-length': String(size),
-      },
-    }) as never;
-  });
+  app.openapi(
+    recording,
+    async (c) => (await recordingResponse(deps.sql, tel.recordingsDir, c.req.valid('param').id)) as never,
+  );
 
-  app.openapi(makeCall, async (c) => {
-    const body = c.req.valid('json');
-    const accounts = [...tel.megafon.values()];
-    const account = body.account
-      ? tel.megafon.get(body.account)
-      : accounts.length === 1
-        ? accounts[0]
-        : undefined;
-    if (!account)
-      throw new ValidationError(
-        body.account
-          ? `account: unknown MegaFon account "${body.account}"`
-          : 'account: required with several PBX accounts',
-        [{ field: 'account', message: body.account ? 'unknown' : 'required' }],
-      );
-    const phone = normalizeIdentity({ kind: 'phone', value: body.phone }, deps.policy);
-    if (!phone.ok)
-      throw new ValidationError(`phone: ${phone.reason}`, [{ field: 'phone', message: phone.reason }]);
-    if (!deps.config.managers.some((m) => m.login === body.manager))
-      throw new UnprocessableError(`unknown manager "${body.manager}"`);
-    const pbxUser = tel.directory.pbxLoginFor(body.manager);
-    if (!pbxUser) throw new UnprocessableError(`manager "${body.manager}" is inactive or has no PBX login`);
-    const r = await account.client.makeCall(pbxUser, phone.identity.value);
-    deps.log.info(
-      { account: account.config.account, manager: body.manager, api: r.api },
-      'click-to-call placed',
-    );
-    return c.json({ account: account.config.account, pbxUser, ...r }, 200);
-  });
+  app.openapi(makeCall, async (c) =>
+    c.json(await clickToCall({ ...deps, telephony: tel }, c.req.valid('json')), 200),
+  );
 
   app.openapi(importUsers, async (c) => {
     const accountId = c.req.valid('param').account;

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { DeliveryError } from './delivery-error.js';
 
 export interface EmailSenderOptions {
@@ -17,15 +17,20 @@ export interface EmailSenderOptions {
  * collapse such duplicates). A 5xx reply is permanent; 4xx and network errors are retried.
  */
 export function createEmailSender(opts: EmailSenderOptions) {
-  const transport = nodemailer.createTransport({
-    host: opts.host,
-    port: opts.port,
-    secure: opts.secure,
-    ...(opts.user ? { auth: { user: opts.user, pass: opts.password ?? '' } } : {}),
-    connectionTimeout: opts.timeoutMs,
-    greetingTimeout: opts.timeoutMs,
-    socketTimeout: opts.timeoutMs,
-  });
+  // nodemailer is loaded at the first alert: a daemon that never sends one never pays for it.
+  let transport: Promise<Transporter> | undefined;
+  const transportOf = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        host: opts.host,
+        port: opts.port,
+        secure: opts.secure,
+        ...(opts.user ? { auth: { user: opts.user, pass: opts.password ?? '' } } : {}),
+        connectionTimeout: opts.timeoutMs,
+        greetingTimeout: opts.timeoutMs,
+        socketTimeout: opts.timeoutMs,
+      }),
+    ));
   return {
     async send(m: {
       to: string;
@@ -35,7 +40,7 @@ export function createEmailSender(opts: EmailSenderOptions) {
       leadId: string;
     }): Promise<void> {
       try {
-        await transport.sendMail({
+        await (await transportOf()).sendMail({
           from: opts.from,
           to: m.to,
           subject: m.subject,
@@ -53,7 +58,7 @@ export function createEmailSender(opts: EmailSenderOptions) {
       }
     },
     close(): void {
-      transport.close();
+      void transport?.then((t) => t.close());
     },
   };
 }

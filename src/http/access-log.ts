@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import type { Logger } from '../observability/logger.js';
+import { withRequestContext } from '../observability/request-context.js';
+
+/** An id a caller or a proxy sent is kept (so logs can be joined across systems) when it is short and plain. */
+const CALLER_ID = /^[\w.:-]{1,128}$/;
+/** Probes polled every few seconds: logged at debug when they succeed, so they do not drown the access log. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * One access log line per request: method, route pattern (never the concrete path or query, which can carry an
+ * identity), status, duration, request id. The id is echoed in `X-Request-Id` and carried into every log line the
+ * request causes (the processor's included) through the request context.
+ */
+export function accessLog(log: Logger): MiddlewareHandler {
+  return async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const requestId = given && CALLER_ID.test(given) ? given : randomUUID();
+    const started = performance.now();
+    await withRequestContext({ requestId }, async () => {
+      try {
+        await next();
+      } finally {
+        c.header('X-Request-Id', requestId);
+        const route = matchedRoutes(c).findLast((r) => r.method !== 'ALL')?.path ?? null;
+        const line = {
+          method: c.req.method,
+          route,
+          status: c.res.status,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+        };
+        if (route !== null && PROBES.has(route) && c.res.status < 400) log.debug(line, 'http request');
+        else log.info(line, 'http request');
+      }
+    });
+  };
+}

@@ -1,0 +1,370 @@
+import { randomUUID } from 'node:crypto';
+import type { Hono } from 'hono';
+import { canReply } from '../../channels/reply/send-reply.js';
+import { canClickToCall } from '../../telephony/click-to-call.js';
+import type { WebDeps, WebEnv } from '../context.js';
+import { formatExact, formatIdentity, formatWhen, regionLabel } from '../format.js';
+import { ru } from '../i18n/ru.js';
+import { Layout, PostForm } from '../layout.js';
+import { markLeadRead } from '../services/inbox.js';
+import { type LeadView, leadFor, leadView } from '../services/lead-view.js';
+import { unreadNotificationCount } from '../services/notifications.js';
+import { colleagues, teamTimeZone, type WebUser } from '../services/users.js';
+import { actorLabel, strategyLabel, traceFacts, trailLine, translateWhy } from '../trace-ru.js';
+import { HttpPageError } from './errors.js';
+import { Thread } from './lead-thread.js';
+
+export const FLASH: Record<string, string> = {
+  sent: ru.lead.sent,
+  taken: ru.lead.taken,
+  converted: ru.lead.converted,
+  junked: ru.lead.junked,
+  reassigned: ru.lead.reassigned,
+  calling: ru.lead.calling,
+};
+
+/** The conversation a reply goes to: where the client last wrote about this lead, else their newest one. */
+function replyTarget(v: LeadView) {
+  const lastIn = [...v.thread].reverse().find((e) => e.direction === 'in' && e.kind === 'message');
+  const id = lastIn?.conversationId ?? v.contact.conversations[0]?.id;
+  return v.contact.conversations.find((c) => c.id === id);
+}
+
+function ReplyBox(props: { v: LeadView; deps: WebDeps; csrf: string }) {
+  const target = replyTarget(props.v);
+  if (!target) return <p class="cannot">{ru.lead.noConversation}</p>;
+  const channel = String(target.channel);
+  if (!canReply(props.deps.channels, channel))
+    return (
+      <p class="cannot" role="note">
+        {ru.lead.cannotReply(ru.channel[channel] ?? channel)}
+      </p>
+    );
+  const subject = target.subject ? String(target.subject) : '';
+  return (
+    <PostForm action={`/leads/${props.v.lead.id}/reply`} csrf={props.csrf} class="reply">
+      <h2 class="sr">{ru.lead.reply}</h2>
+      <input type="hidden" name="conversationId" value={String(target.id)} />
+      {/* One key per rendered form: a double click or a browser's re-post never sends the reply twice. */}
+      <input type="hidden" name="idempotencyKey" value={randomUUID()} />
+      {channel === 'email' ? (
+        <label class="subject">
+          {ru.lead.replySubject}
+          <input name="subject" value={/^re:/i.test(subject) || !subject ? subject : `Re: ${subject}`} />
+        </label>
+      ) : null}
+      <label>
+        <span class="sr">{ru.lead.replyText}</span>
+        <textarea
+          name="text"
+          rows={4}
+          required
+          placeholder={`${ru.lead.replyText} (${ru.channel[channel] ?? channel})`}
+          aria-label={ru.lead.replyText}
+        />
+      </label>
+      <div class="reply-bar">
+        <span class="muted">{ru.lead.sendHint}</span>
+        <button type="submit" class="primary">
+          {ru.lead.send}
+        </button>
+      </div>
+    </PostForm>
+  );
+}
+
+function Actions(props: { v: LeadView; user: WebUser; deps: WebDeps; csrf: string }) {
+  const { lead } = props.v;
+  if (lead.status === 'converted' || lead.status === 'junk') return <p class="muted">{ru.lead.closed}</p>;
+  const id = lead.id;
+  return (
+    <div class="actions">
+      {lead.status === 'new' ? (
+        <PostForm action={`/leads/${id}/take`} csrf={props.csrf}>
+          <button type="submit" class="primary">
+            {ru.lead.take}
+          </button>
+        </PostForm>
+      ) : null}
+      <details>
+        <summary>{ru.lead.convert}</summary>
+        <PostForm action={`/leads/${id}/convert`} csrf={props.csrf} class="stack">
+          <label>
+            {ru.lead.dealNumber}
+            <input name="dealExternalId" maxlength={200} />
+          </label>
+          <button type="submit">{ru.lead.convertSubmit}</button>
+        </PostForm>
+      </details>
+      <details>
+        <summary>{ru.lead.junk}</summary>
+        <PostForm action={`/leads/${id}/junk`} csrf={props.csrf} class="stack">
+          <fieldset>
+            <legend>{ru.lead.junkReason}</legend>
+            {Object.entries(ru.junkReasons).map(([key, label]) => (
+              <label class="radio">
+                <input type="radio" name="reason" value={key} required /> {label}
+              </label>
+            ))}
+          </fieldset>
+          <button type="submit" class="danger">
+            {ru.lead.junkSubmit}
+          </button>
+        </PostForm>
+      </details>
+      <details>
+        <summary>{ru.lead.reassign}</summary>
+        <PostForm action={`/leads/${id}/reassign`} csrf={props.csrf} class="stack">
+          <label>
+            <span class="sr">{ru.lead.reassign}</span>
+            <select name="responsible" aria-label={ru.lead.reassign}>
+              {colleagues(props.deps.config, props.user)
+                .filter((m) => m.login !== lead.responsible)
+                .map((m) => (
+                  <option value={m.login}>{m.name}</option>
+                ))}
+            </select>
+          </label>
+          <button type="submit">{ru.lead.reassignSubmit}</button>
+        </PostForm>
+      </details>
+    </div>
+  );
+}
+
+function Card(props: {
+  v: LeadView;
+  deps: WebDeps;
+  tz: string;
+  now: Date;
+  names: Map<string, string>;
+  csrf: string;
+  canCall: boolean;
+}) {
+  const { contact, lead } = props.v;
+  const company = contact.company as { name?: string | null; inn?: string | null } | null;
+  const teamName = props.deps.config.teams.find((t) => t.id === lead.team)?.name ?? lead.team;
+  return (
+    <section class="card" aria-labelledby="card-h">
+      <h2 id="card-h">{ru.lead.card}</h2>
+      <dl>
+        <dt>{ru.lead.identities}</dt>
+        <dd>
+          <ul class="plain">
+            {contact.identities.map((i) => (
+              <li>
+                {i.kind === 'phone' ? (
+                  <>
+                    <a href={`tel:${String(i.value)}`}>{formatIdentity('phone', String(i.value))}</a>
+                    {props.canCall ? (
+                      <PostForm action={`/leads/${lead.id}/call`} csrf={props.csrf} class="inline">
+                        <input type="hidden" name="phone" value={String(i.value)} />
+                        <button type="submit" class="small">
+                          {ru.lead.call}
+                        </button>
+                      </PostForm>
+                    ) : null}
+                  </>
+                ) : i.kind === 'email' ? (
+                  <a href={`mailto:${String(i.value)}`}>{String(i.value)}</a>
+                ) : (
+                  `${String(i.kind)}: ${String(i.value)}`
+                )}
+                {i.verified ? null : <span class="muted"> (не подтверждён)</span>}
+              </li>
+            ))}
+          </ul>
+        </dd>
+        <dt>{ru.lead.region}</dt>
+        <dd>{contact.region ? regionLabel(contact.region) : '—'}</dd>
+        <dt>{ru.lead.clientType}</dt>
+        <dd>{contact.clientType ?? '—'}</dd>
+        {company ? (
+          <>
+            <dt>{ru.lead.company}</dt>
+            <dd>
+              {company.name ?? '—'}
+              {company.inn ? (
+                <span class="muted">
+                  {' '}
+                  · {ru.lead.inn} {company.inn}
+                </span>
+              ) : null}
+            </dd>
+          </>
+        ) : null}
+        <dt>{ru.lead.team}</dt>
+        <dd>{teamName ?? '—'}</dd>
+        <dt>{ru.lead.responsible}</dt>
+        <dd>{lead.responsible ? (props.names.get(lead.responsible) ?? lead.responsible) : ru.lead.nobody}</dd>
+        {contact.deals.length > 0 ? (
+          <>
+            <dt>{ru.lead.deals}</dt>
+            <dd>
+              <ul class="plain">
+                {contact.deals.map((d) => (
+                  <li>
+                    {String(d.title ?? d.externalId)}{' '}
+                    <span class="muted">· {String(d.stage ?? d.status)}</span>
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </>
+        ) : null}
+        {contact.leads.length > 1 ? (
+          <>
+            <dt>{ru.lead.earlierLeads}</dt>
+            <dd>
+              <ul class="plain">
+                {contact.leads
+                  .filter((l) => l.id !== lead.id)
+                  .map((l) => (
+                    <li>
+                      <a href={`/leads/${String(l.id)}`}>
+                        {formatWhen(l.createdAt as Date, props.tz, props.now)}
+                      </a>{' '}
+                      <span class="muted">
+                        · {ru.status[l.status as keyof typeof ru.status] ?? String(l.status)}
+                      </span>
+                    </li>
+                  ))}
+              </ul>
+            </dd>
+          </>
+        ) : null}
+      </dl>
+    </section>
+  );
+}
+
+function Why(props: { v: LeadView; names: Map<string, string> }) {
+  const r = props.v.lead.routing;
+  if (!r) return null;
+  const name = (l: string) => props.names.get(l) ?? l;
+  return (
+    <details class="why" open>
+      <summary>{ru.lead.why}</summary>
+      <dl>
+        {traceFacts(r).map((f) => (
+          <>
+            <dt>{f.label}</dt>
+            <dd>{f.value}</dd>
+          </>
+        ))}
+        {r.strategy ? (
+          <>
+            <dt>{ru.lead.strategy}</dt>
+            <dd>{strategyLabel(r.strategy)}</dd>
+          </>
+        ) : null}
+        {r.queued ? (
+          <>
+            <dt>Очередь</dt>
+            <dd>{translateWhy(r.queued.why)}</dd>
+          </>
+        ) : null}
+      </dl>
+      {r.candidates.length > 0 ? (
+        <ul class="plain candidates" aria-label={ru.lead.candidates}>
+          {r.candidates.map((c) => (
+            <li class={c.outcome}>
+              {c.outcome === 'chosen' ? '✓ ' : '· '}
+              {name(c.manager)}: <span class="muted">{translateWhy(c.why)}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </details>
+  );
+}
+
+function Trail(props: { v: LeadView; tz: string; now: Date; names: Map<string, string> }) {
+  const name = (l: string) => props.names.get(l) ?? l;
+  return (
+    <details class="trail">
+      <summary>{ru.lead.trail}</summary>
+      <ol class="plain">
+        {props.v.trail.map((t) => {
+          const line = trailLine(t, name);
+          return (
+            <li>
+              <time datetime={t.at.toISOString()} title={formatExact(t.at, props.tz)}>
+                {formatWhen(t.at, props.tz, props.now)}
+              </time>{' '}
+              <strong>{line.what}</strong> <span class="muted">· {actorLabel(t.actor, name)}</span>
+              {line.detail ? <div class="detail">{line.detail}</div> : null}
+            </li>
+          );
+        })}
+      </ol>
+    </details>
+  );
+}
+
+export function registerLead(web: Hono<WebEnv>, deps: WebDeps): void {
+  const names = new Map(deps.config.managers.map((m) => [m.login, m.name]));
+
+  web.get('/leads/:id{[0-9a-f-]{36}}', async (c) => {
+    const user = c.get('user');
+    const access = await leadFor(deps.sql, user, c.req.param('id'));
+    if (!access.ok) throw new HttpPageError(access.reason === 'forbidden' ? 403 : 404);
+    const v = await leadView(deps.sql, access.lead);
+    const tz = teamTimeZone(deps.config, user);
+    const now = deps.clock();
+    if (c.req.query('fragment') === 'thread')
+      return c.html(<Thread entries={v.thread} leadId={v.lead.id} timeZone={tz} now={now} names={names} />);
+    await markLeadRead(deps.sql, user.login, v.lead.id, now);
+    const unreadNotifications = await unreadNotificationCount(deps.sql, user.login);
+    const title = v.contact.name ?? ru.inbox.noName;
+    return c.html(
+      <Layout
+        title={title}
+        user={user}
+        csrf={c.get('csrf')}
+        section="inbox"
+        unreadNotifications={unreadNotifications}
+        live={{ lead: v.lead.id }}
+        flash={FLASH[c.req.query('ok') ?? '']}
+        assetVersion={deps.assetVersion}
+      >
+        <div class="lead">
+          <div class="lead-main">
+            <header class="lead-head">
+              <a href="/" class="back">
+                {ru.lead.back}
+              </a>
+              <h1>{title}</h1>
+              <span class={`status st-${v.lead.status}`}>{ru.status[v.lead.status]}</span>
+              <span class={`chip ch-${v.lead.channel}`}>{ru.channel[v.lead.channel] ?? v.lead.channel}</span>
+              {v.lead.kind === 'repeat' ? <span class="tag">{ru.kind.repeat}</span> : null}
+            </header>
+            <section aria-label={ru.lead.thread} class="thread-wrap" id="thread-region">
+              <Thread entries={v.thread} leadId={v.lead.id} timeZone={tz} now={now} names={names} />
+            </section>
+            {v.lead.status === 'converted' || v.lead.status === 'junk' ? null : (
+              <ReplyBox v={v} deps={deps} csrf={c.get('csrf')} />
+            )}
+          </div>
+          <aside class="lead-side">
+            <Actions v={v} user={user} deps={deps} csrf={c.get('csrf')} />
+            <Card
+              v={v}
+              deps={deps}
+              tz={tz}
+              now={now}
+              names={names}
+              csrf={c.get('csrf')}
+              canCall={
+                canClickToCall(deps.telephony) &&
+                Boolean(deps.config.managers.find((m) => m.login === user.login)?.pbxLogin)
+              }
+            />
+            <Why v={v} names={names} />
+            <Trail v={v} tz={tz} now={now} names={names} />
+          </aside>
+        </div>
+      </Layout>,
+    );
+  });
+}

@@ -1,0 +1,74 @@
+import type { MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import type { WebDeps, WebEnv } from './context.js';
+import { findSession } from './services/sessions.js';
+import { webUser } from './services/users.js';
+
+export const SESSION_COOKIE = 'sb_session';
+
+/** Security headers for every page: no inline scripts, nothing from elsewhere, no framing. */
+export const securityHeaders: MiddlewareHandler = async (c, next) => {
+  await next();
+  c.header(
+    'Content-Security-Policy',
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
+      "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  );
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('Referrer-Policy', 'same-origin');
+  c.header('X-Frame-Options', 'DENY');
+};
+
+/**
+ * A state-changing request must come from our own pages: the browser's Origin (or Sec-Fetch-Site) says
+ * same-origin. This guards /login too, where there is no session token yet.
+ */
+export function sameOrigin(publicUrl: string): MiddlewareHandler {
+  const trusted = new URL(publicUrl).origin;
+  return async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const site = c.req.header('sec-fetch-site');
+    const origin = c.req.header('origin');
+    const own = new URL(c.req.url).origin;
+    const ok =
+      (site === undefined || site === 'same-origin' || site === 'none') &&
+      (origin === undefined || origin === own || origin === trusted);
+    if (!ok) return c.text('cross-site request refused', 403);
+    return next();
+  };
+}
+
+/** Loads the signed-in person; anonymous page requests go to /login (and come back after it). */
+export function requireUser(deps: WebDeps): MiddlewareHandler<WebEnv> {
+  return async (c, next) => {
+    const token = getCookie(c, SESSION_COOKIE);
+    const session = token ? await findSession(deps.sql, token, deps.clock()) : undefined;
+    const user = session ? webUser(deps.config, session.login) : undefined;
+    if (!token || !session || !user) {
+      if (c.req.method === 'GET' && c.req.header('accept')?.includes('text/html') !== false) {
+        const next = c.req.path + (new URL(c.req.url).search || '');
+        return c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
+      }
+      return c.text('sign in first', 401);
+    }
+    c.set('user', user);
+    c.set('csrf', session.csrfToken);
+    c.set('sessionToken', token);
+    return next();
+  };
+}
+
+/** Unsafe requests of a signed-in person carry the session's CSRF token (form field or header). */
+export const requireCsrf: MiddlewareHandler<WebEnv> = async (c, next) => {
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+  let given = c.req.header('x-csrf-token');
+  if (!given) {
+    const type = c.req.header('content-type') ?? '';
+    if (type.includes('form')) {
+      const body = await c.req.parseBody();
+      given = typeof body._csrf === 'string' ? body._csrf : undefined;
+    }
+  }
+  if (given !== c.get('csrf')) return c.text('CSRF token missing or wrong: reload the page', 403);
+  return next();
+};
