@@ -82,6 +82,8 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   }
 
   async function runOnce(): Promise<number> {
+    // No webhooks and no connector configured: nothing to deliver, no query.
+    if (opts.subscribers.size === 0) return 0;
     const busy = (await busySubscribers(opts.sql)).filter((s) => opts.subscribers.has(s));
     const counts = await Promise.all(busy.map((s) => drainSubscriber(s, opts.subscribers.get(s)!)));
     return counts.reduce((a, b) => a + b, 0);
