@@ -8,6 +8,7 @@ import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
 const listRoute = createRoute({
   method: 'get',
   path: '/api/v1/outbox',
+  operationId: 'listOutbox',
   summary: 'What Switchboard sends to other systems (webhooks, Bitrix24), newest first',
   description:
     'status failed: given up after retries or refused by the receiver (lastError says why): the dead letters to retry.',
@@ -25,6 +26,7 @@ const listRoute = createRoute({
 const retryRoute = createRoute({
   method: 'post',
   path: '/api/v1/outbox/{id}/retry',
+  operationId: 'retryOutboxRow',
   summary: 'Replay a failed (dead-lettered) outbox row: it goes back to the head of its subscriber’s queue',
   security,
   request: { params: uuidParam },
