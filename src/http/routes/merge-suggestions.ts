@@ -46,6 +46,7 @@ const resolve = createRoute({
 const merges = createRoute({
   method: 'get',
   path: '/api/v1/contact-merges',
+  operationId: 'listContactMerges',
   summary: 'Merges people made, newest first, with whether they were undone',
   security,
   request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
@@ -55,6 +56,7 @@ const merges = createRoute({
 const undo = createRoute({
   method: 'post',
   path: '/api/v1/contact-merges/{id}/undo',
+  operationId: 'undoContactMerge',
   summary: 'Undo a merge: both contacts as they were, with their identities, conversations, leads and deals',
   security,
   request: { params: uuidParam },
