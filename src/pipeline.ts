@@ -62,7 +62,7 @@ export function createPipeline(deps: {
   channels?: readonly ChannelDefinition[];
   /** This process's name in outbox claims (several daemons may share a database). */
   instance?: string;
-  /** Waits of the Bitrix24 client (rate limit, backoff); tests pass one that moves a manual clock. */
+  /** Waits between retries of provider calls (and the Bitrix24 rate limit); tests move their clock instead. */
   sleep?: (ms: number) => Promise<void>;
 }): Pipeline {
   const {
@@ -140,6 +140,7 @@ export function createPipeline(deps: {
       ...(dataDir ? { dataDir } : {}),
       embedded: !databaseUrl,
       ...(fetch ? { fetch } : {}),
+      ...(sleep ? { sleep } : {}),
     },
     definitions ?? CHANNELS,
   );

@@ -42,7 +42,8 @@ describe('the built daemon', () => {
   it('holds every asset under src/ (migrations included) and no test code', async () => {
     const src = await filesUnder(path.join(ROOT, 'src'));
     const dist = await filesUnder(path.join(ROOT, 'dist'));
-    for (const asset of src.filter((f) => !f.endsWith('.ts'))) expect(dist).toContain(asset);
+    // TypeScript (.ts, and the web app's .tsx views) is compiled; everything else is copied as it is.
+    for (const asset of src.filter((f) => !/\.tsx?$/.test(f))) expect(dist).toContain(asset);
     expect(dist).toContain(path.join('db', 'migrations', '001_core.sql'));
     expect(dist.filter((f) => f.includes('.test.'))).toEqual([]);
   });

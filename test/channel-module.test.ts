@@ -29,6 +29,7 @@ const payloadSchema = z.object({
   text: z.string(),
 });
 
+// Its conversations are of a kind no real channel replies on (the real Viber channel owns 'viber' replies).
 function normalizeTestChat(payload: unknown): NormalizeResult {
   const stored = payload as { account?: string; update?: unknown; outbound?: boolean } | null;
   const parsed = payloadSchema.safeParse(stored?.update);
@@ -36,7 +37,7 @@ function normalizeTestChat(payload: unknown): NormalizeResult {
   const u = parsed.data;
   const comm: InboundCommunication = {
     kind: 'message',
-    channel: 'viber',
+    channel: 'webform',
     account: stored.account,
     externalId: u.id,
     direction: stored.outbound ? 'out' : 'in',
@@ -109,7 +110,7 @@ function testChatChannel(state: TestChatState) {
         }),
       ],
       replier: {
-        channel: 'viber',
+        channel: 'webform',
         async send(conversation, request) {
           if (state.failNext) {
             state.failNext = false;
@@ -220,7 +221,7 @@ describe.each(backends())('a channel defined in a test plugs in with one list en
       JSON.stringify({ id: `r-${phone}`, from: { userId: `r-${phone}`, phone }, text: 'Есть?' }),
     );
     const [conv] = await ctx.db.sql<{ id: string }[]>`
-      SELECT id FROM conversations WHERE channel = 'viber' AND thread_key = ${`chat:r-${phone}`}`;
+      SELECT id FROM conversations WHERE channel = 'webform' AND thread_key = ${`chat:r-${phone}`}`;
     const reply = await ctx.request('POST', `/api/v1/conversations/${conv!.id}/messages`, {
       text: 'Да, есть',
     });
@@ -240,7 +241,7 @@ describe.each(backends())('a channel defined in a test plugs in with one list en
         JSON.stringify({ id: `i-${phone}`, from: { userId: `i-${phone}`, phone }, text: 'Цена?' }),
       );
       const [conv] = await ctx.db.sql<{ id: string }[]>`
-        SELECT id FROM conversations WHERE channel = 'viber' AND thread_key = ${`chat:i-${phone}`}`;
+        SELECT id FROM conversations WHERE channel = 'webform' AND thread_key = ${`chat:i-${phone}`}`;
       return conv!.id;
     };
     const reply = (conversationId: string, text: string, key?: string) =>
@@ -290,7 +291,7 @@ describe.each(backends())('a channel defined in a test plugs in with one list en
       // The daemon died between sending and recording: the reply is still pending.
       await ctx.db.sql`
         INSERT INTO replies (id, conversation_id, idempotency_key, channel, account, actor, body, status, created_at, updated_at)
-        VALUES (gen_random_uuid(), ${id}, 'key-3', 'viber', 'shop', 'api:crm', 'Счёт отправлен', 'pending', now(), now())`;
+        VALUES (gen_random_uuid(), ${id}, 'key-3', 'webform', 'shop', 'api:crm', 'Счёт отправлен', 'pending', now(), now())`;
       const before = state.sent.length;
       const again = await reply(id, 'Счёт отправлен', 'key-3');
       expect(again.status).toBe(409);
@@ -313,6 +314,16 @@ describe('the channel list', () => {
   });
 
   it('every channel builds a module named after it', () => {
-    expect(CHANNELS.map((c) => c.name)).toEqual(['api', 'email', 'megafon', 'mango']);
+    expect(CHANNELS.map((c) => c.name)).toEqual([
+      'api',
+      'email',
+      'megafon',
+      'mango',
+      'vk',
+      'avito',
+      'viber',
+      'telegram',
+      'max',
+    ]);
   });
 });

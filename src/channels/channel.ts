@@ -64,6 +64,20 @@ export interface ChannelModule {
   readonly transport?: ChannelTransport;
   /** Work done in the decision's transaction for each non-duplicate communication of this channel. */
   readonly afterDecision?: AfterDecision;
+  /**
+   * Registers the account's webhook with the provider (or prints the manual steps) and reports what the
+   * provider answered: `npm run channels:connect -- <channel> <account>` (src/channels/connect.ts; the command
+   * uses the definition's `connect` when the channel has one, else builds the modules and calls this).
+   * `publicUrl` is the daemon's public base URL (`server.publicUrl`). Never prints a secret.
+   */
+  readonly connect?: (account: string, opts: { publicUrl: string }) => Promise<ConnectReport>;
+}
+
+/** What `connect()` did, for the person running the command. */
+export interface ConnectReport {
+  ok: boolean;
+  /** Lines to print: the URL registered, the provider's answer, manual steps. */
+  lines: string[];
 }
 
 /** A long-running part of a channel. */
@@ -96,6 +110,11 @@ export interface ChannelContext {
   embedded: boolean;
   /** Outbound HTTP to providers (tests: the global fetch against a recorder on loopback). */
   fetch?: typeof fetch;
+  /**
+   * Waits between retries of a provider call (backoff). Default: a timer. Tests pass one that moves their
+   * clock instead, so a provider outage of seconds is retried without sleeping.
+   */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -107,6 +126,20 @@ export interface ChannelDefinition {
   readonly name: string;
   readonly config?: ChannelConfigSection;
   create(ctx: ChannelContext): ChannelModule;
+  /**
+   * Optional: registers one account with the provider (`npm run channels:connect -- <name> <account>`, see
+   * `src/channels/connect.ts`): a webhook URL and its secret (Telegram setWebhook, MAX POST /subscriptions).
+   * Tried before the module's `connect()`. Resolves with the provider's answer, which the command prints. It gets the config only: it runs beside a
+   * daemon that holds the database (the embedded one takes a single session), so it must not need one.
+   */
+  connect?(input: ChannelConnectInput): Promise<unknown>;
+}
+
+/** What `ChannelDefinition.connect` gets. */
+export interface ChannelConnectInput {
+  config: Config;
+  /** The account (bot) to register, as configured. */
+  account: string;
 }
 
 /** A configuration section a channel owns: `key` is a top-level key (`email`) or `channels.<name>`. */
@@ -141,6 +174,8 @@ export interface ReplyRequest {
   subject?: string;
   /** Who sends it, for the audit trail: `api:<token name>`, `user:<login>`. */
   actor: string;
+  /** A file to send with the text as its caption (messengers: Telegram sendDocument, a MAX file). */
+  document?: { url: string; name?: string };
 }
 
 /** What a channel sent: its id of the message, and the payload that records it as an outbound communication. */

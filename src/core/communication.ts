@@ -12,13 +12,23 @@ export const CHANNEL_KINDS = [
   'avito',
   'viber',
   'telegram',
+  'max',
   'webform',
   'api',
 ] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 /** Kinds of identity a contact can be known by. Messenger ids are scoped by channel account. */
-export const IDENTITY_KINDS = ['phone', 'email', 'whatsapp', 'vk', 'avito', 'viber', 'telegram'] as const;
+export const IDENTITY_KINDS = [
+  'phone',
+  'email',
+  'whatsapp',
+  'vk',
+  'avito',
+  'viber',
+  'telegram',
+  'max',
+] as const;
 export type IdentityKind = (typeof IDENTITY_KINDS)[number];
 export type MessengerIdentityKind = Exclude<IdentityKind, 'phone' | 'email'>;
 
@@ -70,6 +80,11 @@ interface CommunicationBase {
   signals?: RoutingSignals;
   /** Channel-specific, non-identifying details kept with the message (attachments metadata, headers). */
   meta?: Record<string, unknown>;
+  /**
+   * This is a new version of a message the channel delivered before under the same `externalId` (a messenger
+   * edit): rule 1 then updates the stored text and meta instead of ignoring it. Absent on ordinary messages.
+   */
+  revision?: { editedAt: Date };
 }
 
 export interface MessageCommunication extends CommunicationBase {

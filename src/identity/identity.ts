@@ -84,7 +84,8 @@ export function normalizeIdentity(raw: RawIdentity, policy: IdentityPolicy): Ide
     case 'vk':
     case 'avito':
     case 'viber':
-    case 'telegram': {
+    case 'telegram':
+    case 'max': {
       const id = raw.value.trim();
       const account = raw.account.trim();
       if (id === '' || account === '') return { ok: false, kind: raw.kind, reason: 'empty' };

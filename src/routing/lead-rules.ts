@@ -5,7 +5,7 @@ import { lockNames } from '../db/locks.js';
 import type { Queryable as Sql } from '../db/queryable.js';
 import { audit } from '../db/repos/audit.js';
 import { type ContactRow, createProspect, lockContact, prospectRow } from '../db/repos/contacts.js';
-import { findMessage, insertMessage, upsertConversation } from '../db/repos/conversations.js';
+import { findMessage, insertMessage, reviseMessage, upsertConversation } from '../db/repos/conversations.js';
 import { activeDealOf, createLead, openLeadOf } from '../db/repos/leads.js';
 import type { IdentityPolicy } from '../identity/identity.js';
 import { identityKey } from '../identity/identity.js';
@@ -52,13 +52,16 @@ export async function applyLeadRules(
     resolveContact(tx, party),
   ]);
 
-  // Rule 1.
+  // Rule 1. A messenger edit of a stored message updates its text and is otherwise a duplicate.
   if (seen) {
+    if (comm.revision) await reviseMessage(tx, seen.id, comm, comm.revision.editedAt);
     return {
       kind: 'duplicate',
       channel: comm.channel,
       rule: 'rule_1_duplicate',
-      reason: `message ${comm.externalId} on ${comm.channel}/${comm.account} was already received`,
+      reason: comm.revision
+        ? `message ${comm.externalId} on ${comm.channel}/${comm.account} was edited: the stored text was updated`
+        : `message ${comm.externalId} on ${comm.channel}/${comm.account} was already received`,
       contactId: seen.contactId,
       ...(seen.leadId ? { leadId: seen.leadId } : {}),
       ...(seen.dealId ? { dealId: seen.dealId } : {}),

@@ -28,6 +28,7 @@ const CHANNEL_NAMES: Record<ChannelKind, string> = {
   avito: 'Авито',
   viber: 'Viber',
   telegram: 'Telegram',
+  max: 'MAX',
   webform: 'Сайт',
   api: 'API',
 };

@@ -90,8 +90,8 @@ export async function createTestContext(
     channels?: readonly ChannelDefinition[];
     /** The outbox claim name (two contexts on one database act as two daemons). */
     instance?: string;
-    /** The Bitrix24 client's waits (default: advance the manual clock, never sleep). */
-    sleep?: (ms: number) => Promise<void>;
+    /** Outbound HTTP to providers (default: the global fetch, against fakes on loopback). */
+    fetch?: typeof fetch;
     /** Where the app and the pipeline log (default: nowhere). */
     log?: Logger;
   } = {},
@@ -116,7 +116,11 @@ export async function createTestContext(
     ...(db.url ? { databaseUrl: db.url } : {}),
     ...(opts.channels ? { channels: opts.channels } : {}),
     ...(opts.instance ? { instance: opts.instance } : {}),
-    sleep: opts.sleep ?? (async (ms: number) => void clock.advance(ms)),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    // Provider retries wait on the test's clock: a backoff of seconds takes no time.
+    sleep: async (ms: number) => {
+      clock.advance(ms);
+    },
     ...(db.lookupSql ? { lookupSql: db.lookupSql } : {}),
   });
   const { processor, telephony } = pipeline;

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { CHANNEL_KINDS } from '../../core/communication.js';
 import { strictObject } from '../../core/unknown-fields.js';
 
-const MESSENGERS = ['whatsapp', 'vk', 'avito', 'viber', 'telegram'] as const;
+const MESSENGERS = ['whatsapp', 'vk', 'avito', 'viber', 'telegram', 'max'] as const;
 
 /** A messenger's name or "id" where `userId` belongs: `"from":{"vk":"12345"}`. */
 const PARTY_HINTS = Object.fromEntries(

@@ -64,6 +64,7 @@ export function createEmailReplies(opts: EmailRepliesOptions): ConversationRepli
       const mb = opts.config.mailboxes.find((m) => m.label === conversation.account);
       if (!mb) throw new UnprocessableError(`mailbox "${conversation.account}" is not configured`);
       if (!mb.smtp) throw new UnprocessableError(`mailbox "${mb.label}" has no SMTP settings: cannot reply`);
+      if (request.document) throw new UnprocessableError('email replies do not carry documents');
       const smtpMb = { ...mb, smtp: mb.smtp };
       const last = await lastInboundMessage(opts.sql, conversation.id);
       const email = (last?.meta?.email ?? {}) as InboundEmailMeta;

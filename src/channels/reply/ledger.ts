@@ -11,6 +11,8 @@ export interface ReplyInput {
   text: string;
   subject?: string;
   actor: string;
+  /** Messengers: a file sent with the text as its caption. */
+  document?: { url: string; name?: string };
   /** The client's key (the `Idempotency-Key` header): the same key never sends twice. Absent: a new reply. */
   idempotencyKey?: string;
 }
@@ -103,6 +105,7 @@ export function createReplyLedger(deps: { sql: Sql; clock: Clock; log: Logger; p
           replyId: id,
           text: input.text,
           ...(input.subject ? { subject: input.subject } : {}),
+          ...(input.document ? { document: input.document } : {}),
           actor: input.actor,
         });
       } catch (err) {

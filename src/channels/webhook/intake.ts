@@ -30,6 +30,11 @@ export interface Intake {
    * slightly wrong format is never lost; counted in `switchboard_inbound_failures_total{outcome="rejected"}`.
    */
   reject(incoming: IncomingPayload & { reason: string }): Promise<string>;
+  /**
+   * Adds what a transport learned after storing (a messenger's profile lookup) under `enrichment` in the
+   * stored payload, while the event is still unprocessed. The received bytes and fields are left as they were.
+   */
+  enrich(eventId: string, enrichment: Record<string, unknown>): Promise<void>;
   /** Decides a stored event now (the caller awaits the decision, or fires and forgets). */
   process(eventId: string): Promise<ProcessOutcome>;
 }
@@ -57,6 +62,12 @@ export function createIntake(deps: {
       const id = await store(incoming, incoming.reason || 'rejected');
       deps.metrics.failures.inc({ source: incoming.source, outcome: 'rejected' });
       return id;
+    },
+    async enrich(eventId, enrichment) {
+      await deps.sql`
+        UPDATE inbound_events
+        SET payload = payload || jsonb_build_object('enrichment', ${deps.sql.json(enrichment as never)}::jsonb)
+        WHERE id = ${eventId} AND status = 'received' AND jsonb_typeof(payload) = 'object'`;
     },
     process: (eventId) => deps.processor.process(eventId),
   };

@@ -1,6 +1,13 @@
 import type { Queryable as Sql } from '../queryable.js';
 
-export type EntityType = 'contact' | 'company' | 'deal' | 'lead' | 'message' | 'inbound_event';
+export type EntityType =
+  | 'contact'
+  | 'company'
+  | 'deal'
+  | 'lead'
+  | 'message'
+  | 'inbound_event'
+  | 'conversation';
 
 export interface AuditEntry {
   actor: string;

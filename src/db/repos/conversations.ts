@@ -78,3 +78,11 @@ export async function insertMessage(
     RETURNING id`;
   return row!.id;
 }
+
+/** A messenger edit: the stored message takes the new text; its meta keeps the edit time. */
+export async function reviseMessage(tx: Sql, id: string, comm: InboundCommunication, editedAt: Date) {
+  const meta = { ...(comm.meta ?? {}), editedAt: editedAt.toISOString() };
+  await tx`
+    UPDATE messages SET body = ${comm.text ?? null}, meta = coalesce(meta, '{}'::jsonb) || ${tx.json(meta as never)}
+    WHERE id = ${id}`;
+}

@@ -7,6 +7,10 @@ import { errorSchema, errors, ok, security, uuidParam } from './schemas.js';
 const replyBody = strictObject({
   text: z.string().trim().min(1, 'the reply is empty').max(100_000),
   subject: z.string().trim().min(1).max(500).optional().openapi({ description: 'Default: "Re: " + subject' }),
+  document: z
+    .object({ url: z.url(), name: z.string().trim().min(1).max(255).optional() })
+    .optional()
+    .openapi({ description: 'Messengers (Telegram, MAX): a file sent with the text as its caption' }),
 });
 
 const replyRoute = createRoute({
@@ -53,6 +57,7 @@ export function registerConversations(app: App, deps: AppDeps): void {
     const { replayed, ...result } = await sendReply(deps, id, {
       text: body.text,
       ...(body.subject ? { subject: body.subject } : {}),
+      ...(body.document ? { document: body.document } : {}),
       actor: c.get('actor'),
       ...(key ? { idempotencyKey: key } : {}),
     });

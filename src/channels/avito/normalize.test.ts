@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { normalizeAvito } from './normalize.js';
+import {
+  avitoChatSchema,
+  avitoErrorSchema,
+  avitoItemsSchema,
+  avitoMessageSchema,
+  avitoSentSchema,
+  avitoTokenSchema,
+  avitoWebhookSchema,
+} from './schema.js';
+
+const fixture = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`../../../fixtures/avito/${name}`, import.meta.url), 'utf8'));
+const chat = avitoChatSchema.parse(fixture('chat.json'));
+const stored = (name: string, enrichment?: unknown) => ({
+  account: 'main',
+  update: avitoWebhookSchema.parse(fixture(name)),
+  ...(enrichment ? { enrichment } : {}),
+});
+
+describe('Avito fixtures', () => {
+  it.each(['webhook-text.json', 'webhook-own-echo.json', 'webhook-system.json', 'webhook-image.json'])(
+    '%s parses with the webhook schemas',
+    (name) => {
+      const hook = avitoWebhookSchema.parse(fixture(name));
+      expect(avitoMessageSchema.safeParse(hook.payload.value).success).toBe(true);
+    },
+  );
+
+  it('API answers parse with the client’s schemas', () => {
+    expect(chat.context?.value?.title).toBe('Диван угловой');
+    expect(avitoTokenSchema.parse(fixture('token.json')).expires_in).toBe(86400);
+    expect(avitoItemsSchema.parse(fixture('items.json')).resources[0]?.address).toBe(
+      'Казань, улица Баумана 58',
+    );
+    expect(avitoSentSchema.parse(fixture('send-ok.json')).id).toBe('bdcc5bac2d00345f1cc66fa657813958');
+    expect(avitoErrorSchema.parse(fixture('error-401.json')).error.code).toBe(401);
+  });
+});
+
+describe('normalizeAvito', () => {
+  it.each([
+    {
+      name: 'the buyer’s message with chat info and the listing’s address',
+      payload: stored('webhook-text.json', { chat, itemAddress: 'Казань, улица Баумана 58' }),
+      expected: {
+        direction: 'in',
+        externalId: '8e1c4d2f0b7a4a61b2c9f3e5d7a8b6c4',
+        threadKey: 'chat:u2i-PJIBXrbxVqHcXyqXWSQkAw',
+        name: 'Алексей',
+        identity: '350687742',
+        subject: 'Диван угловой',
+        city: 'Казань',
+      },
+    },
+    {
+      name: 'without enrichment: the id only',
+      payload: stored('webhook-text.json'),
+      expected: {
+        direction: 'in',
+        externalId: '8e1c4d2f0b7a4a61b2c9f3e5d7a8b6c4',
+        threadKey: 'chat:u2i-PJIBXrbxVqHcXyqXWSQkAw',
+        name: undefined,
+        identity: '350687742',
+        subject: undefined,
+        city: undefined,
+      },
+    },
+    {
+      name: 'our own message echoed: outbound, the buyer from chat info',
+      payload: stored('webhook-own-echo.json', { chat }),
+      expected: {
+        direction: 'out',
+        externalId: 'bdcc5bac2d00345f1cc66fa657813958',
+        threadKey: 'chat:u2i-PJIBXrbxVqHcXyqXWSQkAw',
+        name: undefined,
+        identity: '350687742',
+        subject: 'Диван угловой',
+        city: undefined,
+      },
+    },
+  ])('$name', ({ payload, expected }) => {
+    const result = normalizeAvito(payload);
+    if (!result.ok) throw new Error(result.error);
+    const [c] = result.communications;
+    expect({
+      direction: c?.direction,
+      externalId: c?.externalId,
+      threadKey: c?.threadKey,
+      name: c?.party.name,
+      identity: c?.party.identities[0]?.kind === 'avito' ? c.party.identities[0].value : undefined,
+      subject: c?.subject,
+      city: c?.signals?.city,
+    }).toEqual(expected);
+  });
+
+  it('skips system messages with the flow id', () => {
+    const result = normalizeAvito(stored('webhook-system.json'));
+    expect(result).toMatchObject({
+      ok: true,
+      communications: [],
+      skipped: [{ rule: 'avito_system', reason: 'Avito system message (sbc_seller_notification)' }],
+    });
+  });
+
+  it('skips our own message while the chat’s buyer is unknown', () => {
+    expect(normalizeAvito(stored('webhook-own-echo.json'))).toMatchObject({
+      ok: true,
+      skipped: [{ rule: 'avito_own_message_unknown_chat' }],
+    });
+  });
+
+  it('keeps a photo as its largest size', () => {
+    const result = normalizeAvito(stored('webhook-image.json'));
+    if (!result.ok) throw new Error(result.error);
+    expect(result.communications[0]?.meta?.attachments).toEqual([
+      { kind: 'photo', url: 'https://img.k.avito.ru/chat/1280x960/5083651369.3e79.jpg' },
+    ]);
+  });
+
+  it('returns an error for a body that is not a webhook', () => {
+    expect(normalizeAvito({ account: 'main', update: {} }).ok).toBe(false);
+  });
+});
