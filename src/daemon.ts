@@ -127,7 +127,11 @@ export async function startDaemon(
       const plan = numberingPlan.status();
       return plan.state === 'loaded' ? {} : { numberingPlan: plan.reason ?? plan.state };
     },
-    readinessDetails: () => ({ databaseKind: db.kind, numberingPlan: numberingPlan.status() }),
+    readinessDetails: () => ({
+      databaseKind: db.kind,
+      numberingPlan: numberingPlan.status(),
+      ...(pipeline.bitrix24 ? { bitrix24: pipeline.bitrix24.sync.status() } : {}),
+    }),
   });
 
   // Whatever a crash left pending is processed before new intake opens. A failure while starting stops
@@ -159,6 +163,8 @@ export async function startDaemon(
   const port = (server.address() as AddressInfo).port;
   accepting = true;
   sla?.start();
+  pipeline.outbox.worker.start();
+  pipeline.bitrix24?.sync.start();
   // Channel transports (IMAP watchers, messenger clients) start once intake is open; each reports its own
   // failures in /readyz and retries, so one broken account never stops the daemon.
   for (const t of transports)
@@ -185,6 +191,8 @@ export async function startDaemon(
         for (const t of [...transports].reverse()) await t.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await sla?.stop();
+        await pipeline.bitrix24?.sync.stop();
+        await pipeline.outbox.worker.stop();
         await processor.drain();
         await telephony.stop();
         await numberingPlan.stop();

@@ -6,6 +6,9 @@ import { createReplyLedger, type ReplyLedger } from './channels/reply/ledger.js'
 import { createIntake, type Intake } from './channels/webhook/intake.js';
 import type { Config } from './config/schema.js';
 import type { Clock } from './core/clock.js';
+import { type Bitrix24Connector, createBitrix24 } from './crm/bitrix24/index.js';
+import { createOutbox, type Outbox, webhookSubscribers } from './crm/outbox/index.js';
+import type { OutboxWriter } from './crm/outbox/store.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from './geo/index.js';
 import { createIdentityPolicy, type IdentityPolicy } from './identity/identity.js';
 import { createProcessor, type Processor } from './ingest/processor.js';
@@ -26,6 +29,12 @@ export interface Pipeline {
   channels: ChannelModule[];
   /** Managers' replies: pending -> send -> sent/failed, idempotent (src/channels/reply/ledger.ts). */
   replies: ReplyLedger;
+  /** Everything sent to other systems (signed webhooks, Bitrix24): written with the change, then delivered. */
+  outbox: Outbox;
+  /** The Bitrix24 connector when `crm.bitrix24` is configured: its sync worker, its event webhook. */
+  bitrix24?: Bitrix24Connector;
+  /** Webhooks of CRM connectors, mounted like channels' (`/webhooks/<name>/:account`). */
+  crmWebhooks: Bitrix24Connector['webhooks'][];
 }
 
 /**
@@ -51,7 +60,9 @@ export function createPipeline(deps: {
   fetch?: typeof fetch;
   /** The channel list (default: every channel); a test may add a channel of its own. */
   channels?: readonly ChannelDefinition[];
-  /** Waits between retries of provider calls; tests move their clock instead of sleeping. */
+  /** This process's name in outbox claims (several daemons may share a database). */
+  instance?: string;
+  /** Waits between retries of provider calls (and the Bitrix24 rate limit); tests move their clock instead. */
   sleep?: (ms: number) => Promise<void>;
 }): Pipeline {
   const {
@@ -61,6 +72,7 @@ export function createPipeline(deps: {
     databaseUrl,
     fetch,
     channels: definitions,
+    instance,
     sleep,
     ...rest
   } = deps;
@@ -81,6 +93,30 @@ export function createPipeline(deps: {
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(fetch ? { fetch } : {}),
   });
+  // The connector writes lead.updated events through the outbox it is a subscriber of: bound once built.
+  let outbox: Outbox | undefined;
+  const lateWriter: OutboxWriter = { record: (tx, events, now) => outbox!.writer.record(tx, events, now) };
+  const bitrix24 = config.crm.bitrix24
+    ? createBitrix24({
+        ...rest,
+        config,
+        b24: config.crm.bitrix24,
+        policy,
+        outbox: lateWriter,
+        ...(fetch ? { fetch } : {}),
+        ...(sleep ? { sleep } : {}),
+      })
+    : undefined;
+  outbox = createOutbox({
+    ...rest,
+    config,
+    instance: instance ?? `${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    subscribers: [
+      ...webhookSubscribers(config, deps.clock, fetch),
+      ...(bitrix24 ? [bitrix24.subscriber] : []),
+    ],
+    onOutcome: (subscriber, outcome) => deps.metrics.outbox.inc({ subscriber, outcome }),
+  });
   // The processor finds an event's channel by name; the list is filled right below, before any event runs.
   let sources: (name: string) => ChannelModule | undefined = () => undefined;
   const processor = createProcessor({
@@ -90,6 +126,7 @@ export function createPipeline(deps: {
     maxAttempts: config.ingest.maxAttempts,
     retryBaseDelayMs: config.ingest.retryBaseDelayMs,
     sources: (name) => sources(name),
+    outbox: outbox.decisions,
   });
   const intake = createIntake({ sql: deps.sql, clock: deps.clock, metrics: deps.metrics, processor });
   const channels = createChannels(
@@ -109,5 +146,16 @@ export function createPipeline(deps: {
   );
   sources = channelLookup(channels);
   const replies = createReplyLedger({ sql: deps.sql, clock: deps.clock, log: deps.log, processor });
-  return { policy, router, processor, telephony, intake, channels, replies };
+  return {
+    policy,
+    router,
+    processor,
+    telephony,
+    intake,
+    channels,
+    replies,
+    outbox,
+    ...(bitrix24 ? { bitrix24 } : {}),
+    crmWebhooks: bitrix24 ? [bitrix24.webhooks] : [],
+  };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CHANNELS } from '../channels/index.js';
+import { crmSchema, outboxSchema, webhooksSchema } from './crm.js';
 import { checkRouting, managerRoutingFields, routingSchema, teamRoutingFields } from './routing.js';
 import { checkSla, slaSchema } from './sla.js';
 
@@ -118,6 +119,11 @@ export const configSchema = z
       .prefault({}),
     /** Alerts about new leads nobody has taken into work: see sla.ts. */
     sla: slaSchema,
+    /** CRM connectors (Bitrix24): see crm.ts and docs/crm.md. */
+    crm: crmSchema,
+    /** Signed outbound webhooks for any CRM, fed by the outbox. */
+    webhooks: webhooksSchema,
+    outbox: outboxSchema,
     /**
      * Each channel owns its section's schema (see its folder): `email:` (IMAP/SMTP, src/channels/email),
      * `telephony:` (MegaFon, Mango: src/telephony), and new channels under `channels.<name>:`.
@@ -169,6 +175,24 @@ export const configSchema = z
       });
     for (const issue of checkRouting(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of checkSla(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+    const hooks = new Set<string>();
+    cfg.webhooks.forEach((h, i) => {
+      const name = h.name ?? h.url;
+      if (hooks.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['webhooks', i, 'name'],
+          message: `duplicate webhook "${name}"`,
+        });
+      hooks.add(name);
+    });
+    for (const [id, login] of Object.entries(cfg.crm.bitrix24?.users ?? {}))
+      if (!managers.has(login))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['crm', 'bitrix24', 'users', id],
+          message: `unknown manager "${login}"`,
+        });
     const tokens = new Set<string>();
     cfg.api.tokens.forEach((t, i) => {
       if (tokens.has(t.token))

@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, UnprocessableError } from '../core/errors
 import { audit } from '../db/repos/audit.js';
 import { markClient } from '../db/repos/contacts.js';
 import { getLead, type LeadRow, type LeadStatus } from '../db/repos/leads.js';
+import type { OutboxWriter } from './outbox/store.js';
 import type { LeadPatch } from './schemas.js';
 
 const ALLOWED: Record<LeadStatus, readonly LeadStatus[]> = {
@@ -22,7 +23,7 @@ export async function patchLead(
   sql: Sql,
   id: string,
   patch: LeadPatch,
-  ctx: { actor: string; clock: Clock; managers: ReadonlySet<string> },
+  ctx: { actor: string; clock: Clock; managers: ReadonlySet<string>; outbox?: OutboxWriter },
 ): Promise<LeadRow> {
   return sql.begin(async (tx) => {
     const lead = await getLead(tx, id, { forUpdate: true });
@@ -58,14 +59,34 @@ export async function patchLead(
       await tx`UPDATE leads SET deal_id = ${deal.id}, updated_at = ${now} WHERE id = ${id}`;
       changes.push(`deal -> ${patch.dealExternalId}`);
     }
-    if (changes.length > 0)
-      await audit(tx, {
-        actor: ctx.actor,
-        action: 'lead.updated',
-        entityType: 'lead',
-        entityId: id,
-        reason: patch.comment ? `${changes.join('; ')} (${patch.comment})` : changes.join('; '),
-      });
-    return (await getLead(tx, id))!;
+    if (changes.length === 0) return lead;
+    await audit(tx, {
+      actor: ctx.actor,
+      action: 'lead.updated',
+      entityType: 'lead',
+      entityId: id,
+      reason: patch.comment ? `${changes.join('; ')} (${patch.comment})` : changes.join('; '),
+    });
+    const updated = (await getLead(tx, id))!;
+    await ctx.outbox?.record(
+      tx,
+      [
+        {
+          type: 'lead.updated',
+          occurredAt: now.toISOString(),
+          origin: ctx.actor,
+          data: {
+            leadId: id,
+            status: updated.status,
+            previousStatus: lead.status,
+            responsible: updated.responsible,
+            dealId: updated.dealId,
+            changes,
+          },
+        },
+      ],
+      now,
+    );
+    return updated;
   });
 }

@@ -5,6 +5,7 @@ import { lockNames } from '../db/locks.js';
 import { audit } from '../db/repos/audit.js';
 import { CONTACT_COLUMNS, type ContactRow } from '../db/repos/contacts.js';
 import { type Identity, identityKey } from '../identity/identity.js';
+import type { OutboxWriter } from './outbox/store.js';
 
 export interface MergeResult {
   contactId: string;
@@ -50,7 +51,14 @@ export interface MergeSnapshot {
  */
 export async function mergeContacts(
   sql: Sql,
-  input: { targetId: string; sourceId: string; actor: string; clock: Clock; suggestionId?: string },
+  input: {
+    targetId: string;
+    sourceId: string;
+    actor: string;
+    clock: Clock;
+    suggestionId?: string;
+    outbox?: OutboxWriter;
+  },
 ): Promise<MergeResult> {
   const { targetId, sourceId } = input;
   if (targetId === sourceId) throw new ConflictError('cannot merge a contact into itself');
@@ -192,6 +200,19 @@ export async function mergeContacts(
       reason: `contact ${sourceId} merged into this one${input.suggestionId ? ` (suggestion ${input.suggestionId})` : ''}`,
       data: { mergedContactId: sourceId, closedLeadId, mergeId: merge!.id },
     });
+    const now = input.clock();
+    await input.outbox?.record(
+      tx,
+      [
+        {
+          type: 'merge.done',
+          occurredAt: now.toISOString(),
+          origin: input.actor,
+          data: { contactId: targetId, mergedContactId: sourceId, closedLeadId },
+        },
+      ],
+      now,
+    );
     return { contactId: targetId, mergedContactId: sourceId, closedLeadId, mergeId: merge!.id };
   });
 }

@@ -2,6 +2,7 @@ import type { Sql } from 'postgres';
 import type { Clock } from '../core/clock.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import { type MergeResult, mergeContacts } from './merge-contacts.js';
+import type { OutboxWriter } from './outbox/store.js';
 
 export type Resolution =
   | { id: string; status: 'dismissed' }
@@ -15,7 +16,7 @@ export async function resolveSuggestion(
   sql: Sql,
   id: string,
   decision: { action: 'merge' | 'dismiss'; keep: 'contact' | 'other' },
-  ctx: { actor: string; clock: Clock },
+  ctx: { actor: string; clock: Clock; outbox?: OutboxWriter },
 ): Promise<Resolution> {
   const [s] = await sql<{ contactId: string; otherContactId: string; status: string }[]>`
     SELECT contact_id, other_contact_id, status FROM merge_suggestions WHERE id = ${id}`;
@@ -33,6 +34,7 @@ export async function resolveSuggestion(
     actor: ctx.actor,
     clock: ctx.clock,
     suggestionId: id,
+    ...(ctx.outbox ? { outbox: ctx.outbox } : {}),
   });
   return { id, status: 'merged', ...result };
 }

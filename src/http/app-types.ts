@@ -3,8 +3,10 @@ import type { Sql } from 'postgres';
 import type { ChannelModule } from '../channels/channel.js';
 import type { ReplyLedger } from '../channels/reply/ledger.js';
 import type { Intake } from '../channels/webhook/intake.js';
+import type { WebhookRoute } from '../channels/webhook/route.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import type { Outbox } from '../crm/outbox/index.js';
 import type { PhoneRegionResolver } from '../geo/index.js';
 import type { IdentityPolicy } from '../identity/identity.js';
 import type { Processor } from '../ingest/processor.js';
@@ -38,6 +40,10 @@ export interface AppDeps {
   intake: Intake;
   /** Managers' replies, sent once per idempotency key. */
   replies: ReplyLedger;
+  /** The outbox: GET /api/v1/outbox, retries; lead updates and merges write their events into it. */
+  outbox?: Outbox;
+  /** CRM connectors' webhooks (Bitrix24's events), mounted like channels' under /webhooks/<name>/:account. */
+  crmWebhooks?: readonly { name: string; webhooks?: readonly WebhookRoute[] }[];
   /** Web app tuning (tests): how often live streams poll, how many wrong passwords before a pause. */
   web?: { livePollMs?: number; maxLoginFailures?: number };
 }

@@ -14,6 +14,7 @@ import { registerInbound } from './routes/inbound.js';
 import { registerLeads } from './routes/leads.js';
 import { registerMergeSuggestions } from './routes/merge-suggestions.js';
 import { registerOps } from './routes/ops.js';
+import { registerOutbox } from './routes/outbox.js';
 import { registerRouting } from './routes/routing.js';
 import { registerSla } from './routes/sla.js';
 import { registerTelephony } from './routes/telephony.js';
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): App {
   registerRouting(app, deps);
   if (deps.telephony) registerTelephony(app, { ...deps, telephony: deps.telephony });
   registerConversations(app, deps);
+  if (deps.outbox) registerOutbox(app, { ...deps, outbox: deps.outbox });
   registerWebhooks(app, deps);
   // The web app (sign-in, inbox, lead pages): src/web, on the same services as the API.
   registerWeb(app, deps);

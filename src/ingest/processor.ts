@@ -41,6 +41,17 @@ export interface ProcessorDeps extends LeadRulesDeps {
   retryBaseDelayMs: number;
   /** The channel that owns an event's `source` (the channel list); unknown sources make the event dead. */
   sources: (name: string) => EventSource | undefined;
+  /** Writes the events of the decisions into the outbox, in their transaction (src/crm/outbox). */
+  outbox?: DecisionOutbox;
+}
+
+/** The outbox as the processor sees it: record in the decision's transaction, wake the worker after commit. */
+export interface DecisionOutbox {
+  record(
+    tx: Queryable,
+    decided: readonly { comm: InboundCommunication; decision: Decision }[],
+  ): Promise<void>;
+  kick(): void;
 }
 
 // Serialization failure, deadlock, unique violation from a racing writer: safe to retry at once.
@@ -85,15 +96,19 @@ export function createProcessor(deps: ProcessorDeps) {
           `cannot normalize: ${normalized.field ? `${normalized.field}: ` : ''}${normalized.error}`,
         );
       const decisions: Decision[] = [];
+      const decided: { comm: InboundCommunication; decision: Decision }[] = [];
       for (const sent of normalized.communications) {
         const comm = clampToReceived(sent, event.receivedAt);
         const decision = await applyLeadRules(tx, comm, deps, event.id);
         if (source.afterDecision && decision.kind !== 'duplicate')
           await source.afterDecision(tx, { source: event.source, comm, decision });
         decisions.push(decision);
+        decided.push({ comm, decision });
       }
       for (const comm of normalized.recordOnly ?? [])
         await source.afterDecision?.(tx, { source: event.source, comm });
+      // Outbox (lead.created, message.created…): committed with the decision or not at all.
+      await deps.outbox?.record(tx, decided);
       const skipped = normalized.skipped ?? [];
       if (skipped.length > 0) await recordSkipped(tx, event.id, skipped);
       await markProcessed(tx, event.id, decisions, deps.clock());
@@ -112,6 +127,7 @@ export function createProcessor(deps: ProcessorDeps) {
       try {
         const outcome = await attempt(eventId);
         if (outcome.status === 'processed' && outcome.source) {
+          deps.outbox?.kick();
           deps.metrics.latency.observe({ source: outcome.source }, (performance.now() - started) / 1000);
           for (const d of outcome.decisions)
             deps.metrics.events.inc({ channel: d.channel, decision: d.kind });

@@ -25,6 +25,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    outbox: new Counter({
+      name: 'switchboard_outbox_attempts_total',
+      help: 'Outbox delivery attempts (webhooks, Bitrix24), by subscriber and outcome (delivered, retry, failed)',
+      labelNames: ['subscriber', 'outcome'] as const,
+      registers: [registry],
+    }),
     pending: new Gauge({
       name: 'switchboard_inbound_pending',
       help: 'Inbound events waiting for processing or retry (sampled by the replay worker)',

@@ -5,6 +5,8 @@ import type { ChannelDefinition, ChannelModule } from '../../src/channels/channe
 import { channelLookup } from '../../src/channels/index.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
+import type { Bitrix24Connector } from '../../src/crm/bitrix24/index.js';
+import type { Outbox } from '../../src/crm/outbox/index.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
 import { createApp } from '../../src/http/app.js';
 import type { createProcessor } from '../../src/ingest/processor.js';
@@ -60,6 +62,9 @@ export interface TestContext {
   metrics: ReturnType<typeof createMetrics>;
   clock: ReturnType<typeof manualClock>;
   telephony: Telephony;
+  /** The outbox (its worker is not started: tests call `outbox.worker.runOnce()`). */
+  outbox: Outbox;
+  bitrix24?: Bitrix24Connector;
   /** The channel owning an event's source, as the processor finds it. */
   source: (name: string) => ChannelModule | undefined;
   /** A temporary data directory (recordings), removed on close. */
@@ -83,6 +88,8 @@ export async function createTestContext(
     maxConnections?: number;
     /** The channel list (default: every channel); a test may add a channel of its own. */
     channels?: readonly ChannelDefinition[];
+    /** The outbox claim name (two contexts on one database act as two daemons). */
+    instance?: string;
     /** Outbound HTTP to providers (default: the global fetch, against fakes on loopback). */
     fetch?: typeof fetch;
     /** Where the app and the pipeline log (default: nowhere). */
@@ -108,6 +115,7 @@ export async function createTestContext(
     dataDir,
     ...(db.url ? { databaseUrl: db.url } : {}),
     ...(opts.channels ? { channels: opts.channels } : {}),
+    ...(opts.instance ? { instance: opts.instance } : {}),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
     // Provider retries wait on the test's clock: a backoff of seconds takes no time.
     sleep: async (ms: number) => {
@@ -135,6 +143,8 @@ export async function createTestContext(
     metrics,
     clock,
     telephony,
+    outbox: pipeline.outbox,
+    ...(pipeline.bitrix24 ? { bitrix24: pipeline.bitrix24 } : {}),
     source: channelLookup(pipeline.channels),
     dataDir,
     async request(method, path, body, opts = {}) {
@@ -152,6 +162,8 @@ export async function createTestContext(
       return { status: res.status, body: await readBody(res) };
     },
     async close() {
+      await pipeline.bitrix24?.sync.stop();
+      await pipeline.outbox.worker.stop();
       await telephony.stop();
       await processor.drain();
       await db.close();

@@ -94,7 +94,9 @@ export function registerLeads(app: App, deps: AppDeps): void {
       actor: c.get('actor'),
       clock: deps.clock,
       managers,
+      ...(deps.outbox ? { outbox: deps.outbox.writer } : {}),
     });
+    deps.outbox?.worker.kick();
     return c.json(lead, 200);
   });
 }

@@ -74,7 +74,9 @@ export function registerMergeSuggestions(app: App, deps: AppDeps): void {
     const result = await resolveSuggestion(deps.sql, c.req.valid('param').id, c.req.valid('json'), {
       actor: c.get('actor'),
       clock: deps.clock,
+      ...(deps.outbox ? { outbox: deps.outbox.writer } : {}),
     });
+    deps.outbox?.worker.kick();
     return c.json(result, 200);
   });
 

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorMessage, NotFoundError } from '../../core/errors.js';
+import { outboxCounts } from '../../crm/outbox/store.js';
 import { inboundEvents } from '../../db/repos/read-models.js';
 import type { App, AppDeps } from '../app-types.js';
 import { tokenNames } from '../auth.js';
@@ -75,6 +76,8 @@ export function registerOps(app: App, deps: AppDeps): void {
         if (channel.transport) body[channel.name] = channel.transport.status();
       if (!accepting) body.state = 'not accepting (starting or stopping)';
       if (databaseError !== undefined) body.databaseError = databaseError;
+      // Failures to deliver are visible here, not a reason to stop taking traffic.
+      else if (deps.outbox) body.outbox = await outboxCounts(deps.sql);
     }
     return c.json(body, ready ? 200 : 503);
   });

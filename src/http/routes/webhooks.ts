@@ -5,12 +5,12 @@ import type { App, AppDeps } from '../app-types.js';
 const decoder = new TextDecoder('utf-8');
 
 /**
- * Mounts every channel's webhook routes at `/webhooks/<channel>/:account<path>`. The body is read once
+ * Mounts every channel's (and CRM connector's) webhook routes at `/webhooks/<channel>/:account<path>`. The body is read once
  * (the app's body limit applies before), the route verifies it, and only a verified request reaches the
  * handler, which stores before it answers. Refusals are logged with the reason, never with the payload.
  */
 export function registerWebhooks(app: App, deps: AppDeps): void {
-  for (const channel of deps.channels) {
+  for (const channel of [...deps.channels, ...(deps.crmWebhooks ?? [])]) {
     for (const route of channel.webhooks ?? []) {
       const path = `/webhooks/${channel.name}/:account${route.path}`;
       app.on(route.method, path, async (c) => {

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { OUTBOX_EVENT_TYPES } from '../crm/outbox/events.js';
+
+/** Signed outbound webhooks for any CRM: each gets the events it lists through the outbox. */
+export const webhooksSchema = z
+  .array(
+    z.object({
+      /** Names the subscriber in the outbox and the API (default: the URL). */
+      name: z.string().min(1).max(200).optional(),
+      url: z.url(),
+      /** Signs every body (HMAC-SHA256 over `<timestamp>.<body>`). Secret: never logged. */
+      secret: z.string().min(16, 'at least 16 characters'),
+      events: z.array(z.enum(OUTBOX_EVENT_TYPES)).min(1),
+      timeoutMs: z.number().int().positive().default(10_000),
+    }),
+  )
+  .default([]);
+
+/** The delivery worker of the outbox (webhooks and Bitrix24). */
+export const outboxSchema = z
+  .object({
+    /** How often the worker looks for due rows (it is also woken after each decision). */
+    intervalMs: z.number().int().positive().default(5_000),
+    /** A claim older than this is taken over: the instance holding it died mid-delivery. */
+    leaseMs: z.number().int().positive().default(120_000),
+    /** Attempts before a row is dead-lettered (`failed`, retried through the API). */
+    maxAttempts: z.number().int().min(1).default(12),
+    retryBaseMs: z.number().int().positive().default(10_000),
+    retryMaxMs: z.number().int().positive().default(3_600_000),
+  })
+  .prefault({});
+
+const b24Id = z.string().regex(/^\d+$/, 'a Bitrix24 user ID');
+
+/** The Bitrix24 connector (src/crm/bitrix24). */
+export const bitrix24Schema = z.object({
+  /** The incoming webhook: https://<portal>/rest/<user>/<code>/ (a secret: it is the credential). */
+  webhookUrl: z.url().refine((u) => u.endsWith('/'), 'must end with "/"'),
+  /** The outgoing webhook's application token: every event call must carry it. Secret. */
+  applicationToken: z.string().min(8),
+  /** The `{account}` of POST /webhooks/bitrix24/{account}. */
+  account: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,64}$/i)
+    .default('main'),
+  /** Incremental pull period (modified records since the cursor minus `overlapMs`). */
+  pullIntervalMs: z.number().int().positive().default(300_000),
+  /** Re-read window before the cursor: clock skew and records committed late (reference §3: 120 s). */
+  overlapMs: z.number().int().nonnegative().default(120_000),
+  /** How often the deletion diff (every ID in Bitrix24 against ours) runs: nightly by default. */
+  reconcileIntervalMs: z.number().int().positive().default(86_400_000),
+  /** Bitrix24's leaky bucket drains 2 requests/s per portal (Enterprise 5). */
+  requestsPerSecond: z.number().positive().default(2),
+  burst: z.number().int().positive().default(10),
+  /** SOURCE_ID of the Bitrix24 lead per Switchboard channel (crm.status.list ENTITY_ID=SOURCE). */
+  leadSources: z.record(z.string(), z.string().min(1)).default({}),
+  /** SOURCE_ID for a channel not listed. */
+  defaultSource: z.string().default('OTHER'),
+  /** Bitrix24 user ID -> manager login; users not listed are matched by email (user.get). */
+  users: z.record(b24Id, z.string()).default({}),
+  timeoutMs: z.number().int().positive().default(60_000),
+});
+
+export const crmSchema = z.object({ bitrix24: bitrix24Schema.optional() }).prefault({});
+
+export type Bitrix24Config = z.infer<typeof bitrix24Schema>;
+export type WebhooksConfig = z.infer<typeof webhooksSchema>;

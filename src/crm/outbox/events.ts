@@ -1,0 +1,69 @@
+import type { Decision, InboundCommunication } from '../../core/communication.js';
+import type { Queryable } from '../../db/queryable.js';
+
+/** The events Switchboard publishes. A subscriber lists the ones it wants. */
+export const OUTBOX_EVENT_TYPES = ['lead.created', 'lead.updated', 'message.created', 'merge.done'] as const;
+export type OutboxEventType = (typeof OUTBOX_EVENT_TYPES)[number];
+
+/** One event as every subscriber receives it (the webhook body): `data` depends on `type`. */
+export interface OutboxEvent {
+  type: OutboxEventType;
+  occurredAt: string;
+  data: Record<string, unknown>;
+  /** Who caused it (`pipeline`, `api:<token>`, `bitrix24`): the subscriber it came from is not sent it back. */
+  origin: string;
+}
+
+/**
+ * The events of one decision: `message.created` for every message stored, `lead.created` when the
+ * decision opened a lead (read back for its routing: team and responsible).
+ */
+export async function decisionEvents(
+  tx: Queryable,
+  comm: InboundCommunication,
+  decision: Decision,
+): Promise<OutboxEvent[]> {
+  if (decision.kind === 'duplicate') return [];
+  const occurredAt = comm.occurredAt.toISOString();
+  const events: OutboxEvent[] = [];
+  if ((decision.kind === 'new_lead' || decision.kind === 'repeat_lead') && decision.leadId) {
+    const [lead] = await tx<{ team: string | null; responsible: string | null }[]>`
+      SELECT team, responsible FROM leads WHERE id = ${decision.leadId}`;
+    events.push({
+      type: 'lead.created',
+      occurredAt,
+      origin: 'pipeline',
+      data: {
+        leadId: decision.leadId,
+        kind: decision.kind === 'new_lead' ? 'new' : 'repeat',
+        status: 'new',
+        channel: comm.channel,
+        account: comm.account,
+        contactId: decision.contactId,
+        team: lead?.team ?? null,
+        responsible: lead?.responsible ?? null,
+        messageId: decision.messageId,
+        firstContactAt: occurredAt,
+      },
+    });
+  }
+  events.push({
+    type: 'message.created',
+    occurredAt,
+    origin: 'pipeline',
+    data: {
+      messageId: decision.messageId,
+      conversationId: decision.conversationId,
+      contactId: decision.contactId,
+      leadId: decision.leadId ?? null,
+      dealId: decision.dealId ?? null,
+      decision: decision.kind,
+      channel: comm.channel,
+      account: comm.account,
+      direction: comm.direction,
+      subject: comm.subject ?? null,
+      text: comm.text ?? null,
+    },
+  });
+  return events;
+}

@@ -1,0 +1,327 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Bitrix24Error, createBitrix24Client } from '../src/crm/bitrix24/client.js';
+import {
+  b24ContactSchema,
+  b24DealSchema,
+  b24EventSchema,
+  b24UserSchema,
+  batchResultSchema,
+  dealContactsSchema,
+  envelopeSchema,
+} from '../src/crm/bitrix24/schema.js';
+import { type Bitrix24Fake, startBitrix24Fake } from './support/bitrix24-fake.js';
+import { createTestContext, inboundBody, manualClock, type TestContext } from './support/context.js';
+import { backends } from './support/pg.js';
+
+const TOKEN = 'jvh9y1ulvt2m6k5or90v9mg8nn32ozas';
+const fixture = (name: string) =>
+  readFileSync(new URL(`../fixtures/bitrix24/${name}`, import.meta.url), 'utf8');
+const json = (name: string) => JSON.parse(fixture(name));
+
+describe('Bitrix24 fixtures parse with the connector schemas', () => {
+  it('every fixture', () => {
+    const list = envelopeSchema.parse(json('crm.contact.list.json')) as { result: unknown[] };
+    expect(b24ContactSchema.parse(list.result[0])).toMatchObject({ ID: '75', COMPANY_ID: '12' });
+    expect(dealContactsSchema.parse(json('crm.deal.contact.items.get.json').result)[0]?.CONTACT_ID).toBe(
+      '84',
+    );
+    expect(b24DealSchema.parse(json('crm.deal.get.json').result).STAGE_SEMANTIC_ID).toBe('P');
+    expect(b24UserSchema.parse(json('user.get.json').result[0]).EMAIL).toBe('ivan@company.ru');
+    expect(envelopeSchema.parse(json('crm.lead.add.json'))).toMatchObject({ result: 3465 });
+    expect(json('crm.lead.add.request.json').fields.ORIGIN_ID).toBe('c0a8-0001-7f3e');
+    const batch = batchResultSchema.parse(json('batch.json').result);
+    expect(batch.result_error).toEqual({});
+    expect(dealContactsSchema.parse(batch.result.d411)).toEqual([]);
+    expect(envelopeSchema.parse(json('error.QUERY_LIMIT_EXCEEDED.json'))).toMatchObject({
+      error: 'QUERY_LIMIT_EXCEEDED',
+    });
+    const form = Object.fromEntries(new URLSearchParams(fixture('event.ONCRMDEALUPDATE.form')));
+    expect(b24EventSchema.parse(form)).toMatchObject({
+      event: 'ONCRMDEALUPDATE',
+      'data[FIELDS][ID]': '7405',
+    });
+  });
+});
+
+describe('Bitrix24 client against the fake', () => {
+  let fake: Bitrix24Fake;
+  const clock = manualClock();
+  beforeAll(async () => {
+    fake = await startBitrix24Fake({ clock: clock.clock });
+  });
+  afterAll(() => fake?.close());
+  const client = (url: string) =>
+    createBitrix24Client({
+      webhookUrl: url,
+      clock: clock.clock,
+      sleep: async (ms) => void clock.advance(ms),
+      requestsPerSecond: 2,
+      burst: 10,
+      timeoutMs: 5000,
+    });
+
+  it('a bad webhook code is a 401 that is not retried', async () => {
+    const err = await client(fake.badWebhookUrl)
+      .call('crm.contact.list', {})
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(Bitrix24Error);
+    expect(err).toMatchObject({ status: 401, b24code: 'INVALID_CREDENTIALS', retryable: false });
+  });
+
+  it('keeps to 2 requests/s after its burst, and waits out QUERY_LIMIT_EXCEEDED', async () => {
+    const c = client(fake.webhookUrl);
+    const t0 = clock.clock().getTime();
+    for (let i = 0; i < 14; i++) await c.call('crm.contact.list', { start: -1 });
+    // 10 in the burst, then 4 at 2/s.
+    expect(clock.clock().getTime() - t0).toBeGreaterThanOrEqual(2000);
+    fake.saturate();
+    const before = fake.state.limited;
+    await expect(c.call('crm.contact.list', { start: -1 })).resolves.toMatchObject({ result: [] });
+    expect(fake.state.limited).toBeGreaterThan(before);
+  });
+
+  it('batch: prefixed keys, $result references, [] for empty maps, past 50 refused', async () => {
+    fake.put('contact', { NAME: 'A' }, '1');
+    const r = await client(fake.webhookUrl).batch({
+      c1: ['crm.contact.list', { filter: { '>ID': 0 }, select: ['ID'], start: -1 }],
+      c2: ['crm.contact.get', { id: '$result[c1][0][ID]' }],
+      c3: ['crm.contact.get', { id: 99999 }],
+    });
+    expect(r.result.c2).toMatchObject({ ID: '1', NAME: 'A' });
+    expect(r.errors.c3).toMatchObject({ error: '', error_description: 'Not found' });
+    await expect(
+      client(fake.webhookUrl).batch(
+        Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, ['user.get', {}]])),
+      ),
+    ).rejects.toThrow(/at most 50/);
+  });
+});
+
+describe.each(backends())('Bitrix24 connector on %s', (backend) => {
+  let ctx: TestContext;
+  let fake: Bitrix24Fake;
+  const clock = manualClock(new Date('2026-11-20T09:00:00Z'));
+
+  beforeAll(async () => {
+    fake = await startBitrix24Fake({ clock: () => ctx?.clock.clock() ?? clock.clock() });
+    ctx = await createTestContext(backend, {
+      managers: [
+        { login: 'ivanov', name: 'Иван Иванов', email: 'ivan@company.ru' },
+        { login: 'petrova', name: 'Мария Петрова' },
+        { login: 'head', name: 'Анна Руководитель' },
+      ],
+      crm: {
+        bitrix24: {
+          webhookUrl: fake.webhookUrl,
+          applicationToken: TOKEN,
+          leadSources: { webform: 'WEB', email: 'EMAIL' },
+          users: { '7': 'petrova' },
+        },
+      },
+      outbox: { retryBaseMs: 1000 },
+    });
+    const list = json('crm.contact.list.json').result[0];
+    fake.users.push(json('user.get.json').result[0]);
+    fake.put(
+      'company',
+      { TITLE: 'ООО Ромашка', ASSIGNED_BY_ID: '6', DATE_MODIFY: '2026-11-19T10:00:00+03:00' },
+      '12',
+    );
+    fake.put('contact', { ...list, DATE_MODIFY: '2026-11-19T10:04:11+03:00' }, '75');
+    fake.put(
+      'deal',
+      { ...json('crm.deal.get.json').result, CONTACT_ID: '75', DATE_MODIFY: '2026-11-19T10:20:30+03:00' },
+      '410',
+    );
+    fake.dealContacts.set('410', [{ CONTACT_ID: 75, IS_PRIMARY: 'Y' }]);
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    await fake?.close();
+  });
+
+  const b24 = () => ctx.bitrix24!;
+  const event = (name: string, id: string, token = TOKEN, account = 'main') =>
+    ctx.app.request(`/webhooks/bitrix24/${account}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: fake.eventForm(name, id, token),
+    });
+
+  it('full load: contacts, companies, deals with phones, emails, responsible, stage semantics', async () => {
+    await b24().sync.runOnce();
+    const [contact] = await ctx.db.sql<
+      { id: string; name: string; status: string; responsible: string; company: string }[]
+    >`
+      SELECT c.id, c.name, c.status, c.responsible, co.name AS company FROM contacts c
+      LEFT JOIN companies co ON co.id = c.company_id WHERE c.external_id = 'bitrix24:75'`;
+    expect(contact).toMatchObject({
+      name: 'Anna Ilina',
+      status: 'client',
+      responsible: 'ivanov',
+      company: 'ООО Ромашка',
+    });
+    const ids = await ctx.db.sql<{ kind: string; value: string }[]>`
+      SELECT kind, value FROM identities WHERE contact_id = ${contact!.id} ORDER BY kind`;
+    expect(ids).toEqual([
+      { kind: 'email', value: 'anna@example.ru' },
+      { kind: 'phone', value: '+79161234567' },
+    ]);
+    const [deal] = await ctx.db
+      .sql`SELECT status, stage, responsible, contact_id FROM deals WHERE external_id = 'bitrix24:410'`;
+    expect(deal).toMatchObject({
+      status: 'active',
+      stage: 'C1:PREPARATION',
+      responsible: 'ivanov',
+      contactId: contact!.id,
+    });
+  });
+
+  it('the contact with an active deal: their next email attaches to the deal', async () => {
+    const r = await ctx.request(
+      'POST',
+      '/api/v1/inbound',
+      inboundBody({ channel: 'email', account: 'sales', from: { emails: ['anna@example.ru'] } }),
+    );
+    expect(r.body.decision).toMatchObject({ kind: 'attached_to_deal' });
+    await ctx.outbox.worker.runOnce();
+    // The message appears on the deal's timeline.
+    expect(fake.comments.at(-1)).toMatchObject({ ENTITY_TYPE: 'deal', ENTITY_ID: 410 });
+  });
+
+  it('incremental pull: only modified records, from the cursor minus 120 s', async () => {
+    ctx.clock.advance(60_000);
+    fake.tables.deal.get('410')!.STAGE_SEMANTIC_ID = 'S';
+    fake.tables.deal.get('410')!.STAGE_ID = 'C1:WON';
+    fake.tables.deal.get('410')!.DATE_MODIFY = '2026-11-20T12:01:00+03:00';
+    fake.calls.length = 0;
+    await b24().sync.runOnce();
+    const dealList = fake.calls.find((c) => c.method === 'crm.deal.list')!;
+    expect((dealList.params.filter as Record<string, string>)['>=DATE_MODIFY']).toBe(
+      '2026-11-19T07:18:30.000Z',
+    );
+    expect(dealList.params.start).toBe(-1);
+    const [deal] = await ctx.db.sql`SELECT status, stage FROM deals WHERE external_id = 'bitrix24:410'`;
+    expect(deal).toMatchObject({ status: 'won', stage: 'C1:WON' });
+  });
+
+  it('paging by ID keyset: 120 new contacts in three pages', async () => {
+    for (let i = 0; i < 120; i++)
+      fake.put(
+        'contact',
+        {
+          NAME: `Клиент ${i}`,
+          PHONE: [{ VALUE: `+7916${String(5000000 + i)}`, VALUE_TYPE: 'WORK' }],
+          DATE_MODIFY: '2026-11-20T12:05:00+03:00',
+        },
+        String(2000 + i),
+      );
+    fake.calls.length = 0;
+    await b24().sync.runOnce();
+    expect(fake.calls.filter((c) => c.method === 'crm.contact.list')).toHaveLength(3);
+    const [n] = await ctx.db.sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM contacts WHERE external_id LIKE 'bitrix24:2%'`;
+    expect(n!.n).toBe(120);
+  });
+
+  it('events: a forged token or an unknown account is refused and stores nothing', async () => {
+    expect((await event('ONCRMCONTACTUPDATE', '75', 'forged-token-000000')).status).toBe(401);
+    expect((await event('ONCRMCONTACTUPDATE', '75', TOKEN, 'other')).status).toBe(404);
+    const bad = await ctx.app.request('/webhooks/bitrix24/main', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `event=DROP%20TABLE&auth%5Bapplication_token%5D=${TOKEN}`,
+    });
+    expect(bad.status).toBe(400);
+    const [n] = await ctx.db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM bitrix24_hints`;
+    expect(n!.n).toBe(0);
+  });
+
+  it('events are hints: answered 200, the record re-read and applied if newer; a stale version is not', async () => {
+    fake.tables.contact.get('75')!.NAME = 'Анна';
+    fake.tables.contact.get('75')!.DATE_MODIFY = '2026-11-20T12:10:00+03:00';
+    const res = await event('ONCRMCONTACTUPDATE', '75');
+    expect(res.status).toBe(200);
+    await b24().sync.processHints();
+    const name = async () =>
+      (await ctx.db.sql<{ name: string }[]>`SELECT name FROM contacts WHERE external_id = 'bitrix24:75'`)[0]!
+        .name;
+    expect(await name()).toBe('Анна Ilina');
+    // A late read of an older version changes nothing.
+    fake.tables.contact.get('75')!.NAME = 'Old';
+    fake.tables.contact.get('75')!.DATE_MODIFY = '2026-11-20T12:09:00+03:00';
+    await event('ONCRMCONTACTUPDATE', '75');
+    await b24().sync.processHints();
+    expect(await name()).toBe('Анна Ilina');
+  });
+
+  it('deletions: by event, and by the reconciliation diff', async () => {
+    fake.tables.deal.delete('410');
+    await event('ONCRMDEALDELETE', '410');
+    await b24().sync.processHints();
+    expect(await ctx.db.sql`SELECT 1 FROM deals WHERE external_id = 'bitrix24:410'`).toHaveLength(0);
+    fake.tables.contact.delete('2000'); // no event arrives (they are never resent)
+    expect(await b24().sync.reconcile('contact')).toBe(1);
+    expect(await ctx.db.sql`SELECT 1 FROM contacts WHERE external_id = 'bitrix24:2000'`).toHaveLength(0);
+  });
+
+  it('a new lead becomes one Bitrix24 lead even when the first answer is lost', async () => {
+    const r = await ctx.request(
+      'POST',
+      '/api/v1/inbound',
+      inboundBody({ from: { name: 'Пётр', phones: ['+7 903 111-22-33'] } }),
+    );
+    const leadId = r.body.decision.leadId as string;
+    fake.state.dropNextAnswerOf = 'crm.lead.add';
+    await ctx.outbox.worker.runOnce();
+    const row = (
+      await ctx.request('GET', '/api/v1/outbox?subscriber=bitrix24&status=pending')
+    ).body.items.find((i: { type: string }) => i.type === 'lead.created');
+    expect(row).toMatchObject({ type: 'lead.created', attempts: 1 });
+    ctx.clock.advance(1_000);
+    await ctx.outbox.worker.runOnce();
+    const leads = [...fake.tables.lead.values()].filter((l) => l.ORIGIN_ID === leadId);
+    expect(leads).toHaveLength(1);
+    expect(leads[0]).toMatchObject({
+      SOURCE_ID: 'WEB',
+      STATUS_ID: 'NEW',
+      ORIGINATOR_ID: 'switchboard',
+      ASSIGNED_BY_ID: '7',
+      NAME: 'Пётр',
+    });
+    expect(leads[0]!.PHONE).toEqual([expect.objectContaining({ VALUE: '+79031112233' })]);
+    const [link] = await ctx.db.sql<
+      { b24Id: string }[]
+    >`SELECT b24_id::text AS b24_id FROM bitrix24_leads WHERE lead_id = ${leadId}`;
+    expect(link!.b24Id).toBe(leads[0]!.ID);
+  });
+
+  it('status changes flow both ways, without echo', async () => {
+    const r = await ctx.request(
+      'POST',
+      '/api/v1/inbound',
+      inboundBody({ from: { phones: ['+7 903 111-22-44'] } }),
+    );
+    const leadId = r.body.decision.leadId as string;
+    await ctx.outbox.worker.runOnce();
+    const b24Lead = [...fake.tables.lead.values()].find((l) => l.ORIGIN_ID === leadId)!;
+    // Taken into work in Bitrix24 -> in_progress here, the SLA clock stops.
+    ctx.clock.advance(60_000);
+    b24Lead.STATUS_ID = 'IN_PROCESS';
+    b24Lead.DATE_MODIFY = new Date(ctx.clock.clock()).toISOString();
+    expect((await event('ONCRMLEADUPDATE', b24Lead.ID)).status).toBe(200);
+    await b24().sync.processHints();
+    const lead = (await ctx.request('GET', `/api/v1/leads/${leadId}`)).body;
+    expect(lead.status).toBe('in_progress');
+    expect(lead.takenAt).not.toBeNull();
+    const echo = await ctx.db
+      .sql`SELECT 1 FROM outbox WHERE subscriber = 'bitrix24' AND type = 'lead.updated' AND payload->'data'->>'leadId' = ${leadId}`;
+    expect(echo).toHaveLength(0);
+    // Junked in Switchboard -> JUNK in Bitrix24.
+    await ctx.request('PATCH', `/api/v1/leads/${leadId}`, { status: 'junk' });
+    await ctx.outbox.worker.runOnce();
+    expect(fake.tables.lead.get(b24Lead.ID)!.STATUS_ID).toBe('JUNK');
+  });
+});
