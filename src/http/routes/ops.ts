@@ -35,6 +35,7 @@ const retryRoute = createRoute({
 const channelRoute = createRoute({
   method: 'get',
   path: '/api/v1/channels/{channel}/{account}',
+  operationId: 'getChannelAccount',
   summary:
     "One channel account's transport status, with what only an administrator may see (a WhatsApp pairing QR code)",
   security,
