@@ -56,16 +56,55 @@ export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
 export type ParsedJson = { ok: true; value: unknown } | { ok: false; reason: string };
 
 /**
- * Parses a request body as JSON for storage and validation: the depth checked first (a 5,000-level body never
- * reaches a recursive parser or serializer), then every string made storable.
+ * JSON.parse that keeps 64-bit integers exact: Viber's `message_token` and MAX's ids and `seq` values go beyond
+ * 2^53, which JSON.parse would round (5466394344559121456 would become 5466394344559121000). Every integer
+ * literal outside a string whose value is not a safe integer becomes a string of its exact digits before
+ * parsing; everything else parses as usual. Throws like JSON.parse on invalid JSON.
  */
-export function parseStorableJson(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): ParsedJson {
-  const text = new TextDecoder('utf-8').decode(bytes);
+export function parseJsonKeepingBigInts(text: string): unknown {
+  let out = '';
+  let last = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      i++;
+      while (i < text.length && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c /* \ */ ? 2 : 1;
+      i++;
+      continue;
+    }
+    if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      const start = i;
+      i++;
+      while (i < text.length && /[0-9.eE+-]/.test(text[i]!)) i++;
+      const token = text.slice(start, i);
+      if (/^-?\d{16,}$/.test(token) && !Number.isSafeInteger(Number(token))) {
+        out += `${text.slice(last, start)}"${token}"`;
+        last = i;
+      }
+      continue;
+    }
+    i++;
+  }
+  return JSON.parse(last === 0 ? text : out + text.slice(last));
+}
+
+/**
+ * Parses a request body as JSON for storage and validation: the depth checked first (a 5,000-level body never
+ * reaches a recursive parser or serializer), then every string made storable. `bigInts` keeps integers beyond
+ * 2^53 as strings of their exact digits (parseJsonKeepingBigInts).
+ */
+export function parseStorableJson(
+  body: Uint8Array | string,
+  opts: { maxDepth?: number; bigInts?: boolean } = {},
+): ParsedJson {
+  const maxDepth = opts.maxDepth ?? MAX_JSON_DEPTH;
+  const text = typeof body === 'string' ? body : new TextDecoder('utf-8').decode(body);
   if (text.trim() === '') return { ok: false, reason: 'empty body' };
   const depth = jsonDepth(text, maxDepth);
   if (depth > maxDepth) return { ok: false, reason: `JSON nested deeper than ${maxDepth} levels` };
   try {
-    return { ok: true, value: storableJson(JSON.parse(text)) };
+    return { ok: true, value: storableJson(opts.bigInts ? parseJsonKeepingBigInts(text) : JSON.parse(text)) };
   } catch (err) {
     return { ok: false, reason: `malformed JSON: ${(err as Error).message.slice(0, 200)}` };
   }

@@ -1,4 +1,4 @@
-import { parseWebhookJson } from '../messenger/json.js';
+import { parseStorableJson } from '../../core/safe-json.js';
 import { refuse, unknownAccount, webhookRoute } from '../webhook/route.js';
 import { secretEquals } from '../webhook/verify.js';
 import type { AvitoAccount } from './config.js';
@@ -23,7 +23,7 @@ export function avitoWebhookRoute(deps: {
       return { ok: true, value: account };
     },
     async handle(req, account) {
-      const parsed = parseWebhookJson(req.text());
+      const parsed = parseStorableJson(req.text());
       const body = parsed.ok ? parsed.value : undefined;
       if (body !== null && typeof body === 'object' && Object.keys(body).length === 0)
         return { status: 200, json: { ok: true } };

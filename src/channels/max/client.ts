@@ -1,7 +1,6 @@
-import { storableJson } from '../../core/safe-json.js';
+import { parseJsonKeepingBigInts, storableJson } from '../../core/safe-json.js';
 import type { Sleep } from '../messenger/sleep.js';
 import type { MaxAccount } from './config.js';
-import { parseJsonKeepingBigInts } from './json.js';
 import { errorSchema, type MaxMessage, messageSchema, updatesResponseSchema } from './schema.js';
 
 /** Every update kind Switchboard reads (subscriptions and polling). */

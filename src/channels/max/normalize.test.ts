@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { normalizedBy } from '../../../test/support/normalized.js';
-import { parseJsonKeepingBigInts } from './json.js';
+import { parseJsonKeepingBigInts } from '../../core/safe-json.js';
 import { normalizeMax } from './normalize.js';
 import { errorSchema, updateSchema, updatesResponseSchema } from './schema.js';
 import { vcardPhones } from './vcard.js';

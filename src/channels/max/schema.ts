@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * MAX Bot API updates as Switchboard reads them (field names per max-messenger/api-schema 0.0.33 and the
- * official SDK's types). 64-bit integers arrive as strings (see json.ts) or small numbers: `int64` accepts
+ * official SDK's types). 64-bit integers arrive as strings (parseJsonKeepingBigInts in src/core/safe-json.ts) or small numbers: `int64` accepts
  * both and always yields a string. Objects are loose: the stored payload is the update as received.
  */
 export const int64 = z

@@ -1,6 +1,6 @@
+import { parseStorableJson } from '../../core/safe-json.js';
 import { messengerWebhook } from '../messenger/webhook.js';
 import type { MaxBot, MaxIngest } from './ingest.js';
-import { parseStorableMaxJson } from './json.js';
 
 /**
  * POST /webhooks/max/<account>, authenticated by the secret given to POST /subscriptions; 64-bit integers
@@ -10,7 +10,7 @@ export function maxWebhook(bots: ReadonlyMap<string, MaxBot>, ingest: MaxIngest)
   return messengerWebhook({
     secretHeader: 'x-max-bot-api-secret',
     bots,
-    parse: parseStorableMaxJson,
+    parse: (bytes) => parseStorableJson(bytes, { bigInts: true }),
     ingest,
   });
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../../core/clock.js';
+import { parseJsonKeepingBigInts } from '../../core/safe-json.js';
 import { httpFailure, providerFetch } from '../messenger/http.js';
-import { parseJsonKeepingBigInts } from '../messenger/json.js';
 import { ProviderError } from '../messenger/provider-error.js';
 import type { ViberAccount } from './config.js';
 import { viberAnswerSchema } from './schema.js';

@@ -1,6 +1,6 @@
 import { errorMessage } from '../../core/errors.js';
+import { parseStorableJson } from '../../core/safe-json.js';
 import { type ChannelContext, type ChannelModule, defineChannel } from '../channel.js';
-import { parseWebhookJson } from '../messenger/json.js';
 import { createMessengerKit } from '../messenger/kit.js';
 import type { Parsed } from '../messenger/take-in.js';
 import { createViberApi } from './client.js';
@@ -27,7 +27,7 @@ export const viberChannel = defineChannel({
     });
 
     async function handle(account: ViberAccount, raw: Uint8Array, text: string) {
-      const json = parseWebhookJson(text, { bigInts: true });
+      const json = parseStorableJson(text, { bigInts: true });
       const body = json.ok ? json.value : undefined;
       const callback = viberCallbackSchema.safeParse(body);
       const parsed: Parsed<ViberCallback> = callback.success

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseJsonKeepingBigInts } from '../messenger/json.js';
+import { parseJsonKeepingBigInts } from '../../core/safe-json.js';
 import { normalizeViber } from './normalize.js';
 import { viberAnswerSchema, viberCallbackSchema } from './schema.js';
 

@@ -1,4 +1,4 @@
-import { parseWebhookJson } from '../messenger/json.js';
+import { parseStorableJson } from '../../core/safe-json.js';
 import { refuse, unknownAccount, type WebhookRequest, webhookRoute } from '../webhook/route.js';
 import { secretEquals } from '../webhook/verify.js';
 import type { VkAccount } from './config.js';
@@ -20,7 +20,7 @@ export function vkCallbackRoute(deps: {
     verify(req: WebhookRequest) {
       const account = deps.accounts.find((a) => a.account === req.account && a.transport === 'callback');
       if (!account) return unknownAccount();
-      const parsed = parseWebhookJson(req.text());
+      const parsed = parseStorableJson(req.text());
       const body = parsed.ok ? parsed.value : undefined;
       // A body we cannot read carries no secret we could check: refused like a wrong secret.
       const fields = (body ?? {}) as { secret?: unknown; group_id?: unknown };

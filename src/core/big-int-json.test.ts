@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonKeepingBigInts } from './json.js';
+import { parseJsonKeepingBigInts } from './safe-json.js';
 
 describe('parseJsonKeepingBigInts', () => {
   it.each([
