@@ -2,7 +2,8 @@ import type { ChannelKind } from '../../core/communication.js';
 import { UnprocessableError } from '../../core/errors.js';
 import type { ChannelContext, ChannelTransport, ReplyConversation } from '../channel.js';
 import { createMessengerReplies } from './replies.js';
-import { type RetryPolicy, timerSleep } from './retry.js';
+import type { RetryPolicy } from './retry.js';
+import { realSleep } from './sleep.js';
 import { createChannelState } from './state.js';
 import { createTakeIn } from './take-in.js';
 
@@ -28,7 +29,7 @@ export function createMessengerKit<A extends { account: string; retry: RetryPoli
     clock: ctx.clock,
   });
   const apis = new Map(o.accounts.map((a) => [a.account, o.api(a)]));
-  const replies = createMessengerReplies({ source: o.channel, state, log, sleep: ctx.sleep ?? timerSleep });
+  const replies = createMessengerReplies({ source: o.channel, state, log, sleep: ctx.sleep ?? realSleep });
   return {
     log,
     state,

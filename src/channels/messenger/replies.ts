@@ -2,7 +2,8 @@ import { errorMessage, SwitchboardError } from '../../core/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ReplyConversation, SentReply } from '../channel.js';
 import { ProviderError } from './provider-error.js';
-import { type RetryPolicy, type Sleep, withRetry } from './retry.js';
+import { type RetryPolicy, withRetry } from './retry.js';
+import type { Sleep } from './sleep.js';
 import type { ChannelState } from './state.js';
 import type { StoredUpdate } from './take-in.js';
 

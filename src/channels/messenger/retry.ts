@@ -1,5 +1,6 @@
 import { SwitchboardError } from '../../core/errors.js';
 import { ProviderError } from './provider-error.js';
+import type { Sleep } from './sleep.js';
 
 /** How often and how patiently a provider call is retried (`retry:` in each messenger's config). */
 export interface RetryPolicy {
@@ -7,10 +8,6 @@ export interface RetryPolicy {
   baseDelayMs: number;
   maxDelayMs: number;
 }
-
-export type Sleep = (ms: number) => Promise<void>;
-
-export const timerSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `call` until it succeeds, it fails with a non-retryable error, or `attempts` are used up. Waits

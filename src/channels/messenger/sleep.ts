@@ -1,4 +1,4 @@
-/** Waits `ms`, or less when `signal` aborts. Injected into pollers and repliers so tests never wait. */
+/** Waits `ms`, or less when `signal` aborts. Injected into pollers, repliers and retries so tests never wait. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export const realSleep: Sleep = (ms, signal) =>
