@@ -23,16 +23,30 @@ export const providerCallFields = {
     .prefault({}),
 };
 
-/** Cross-field checks shared by the messenger sections: unique account labels, sane backoff. */
-export function checkAccounts(
-  accounts: readonly { account: string; retry: { baseDelayMs: number; maxDelayMs: number } }[],
+/**
+ * Every account label of a messenger section used once; `each` adds the section's own checks, issued right
+ * after the account's label check.
+ */
+function checkEachAccount<A extends { account: string }>(
+  accounts: readonly A[],
   ctx: z.RefinementCtx,
+  each: (a: A, i: number) => void,
 ): void {
   const seen = new Set<string>();
   accounts.forEach((a, i) => {
     if (seen.has(a.account))
       ctx.addIssue({ code: 'custom', path: [i, 'account'], message: `duplicate account "${a.account}"` });
     seen.add(a.account);
+    each(a, i);
+  });
+}
+
+/** Cross-field checks of the VK, Avito and Viber sections: unique account labels, sane backoff. */
+export function checkAccounts(
+  accounts: readonly { account: string; retry: { baseDelayMs: number; maxDelayMs: number } }[],
+  ctx: z.RefinementCtx,
+): void {
+  checkEachAccount(accounts, ctx, (a, i) => {
     if (a.retry.baseDelayMs > a.retry.maxDelayMs)
       ctx.addIssue({
         code: 'custom',
@@ -92,11 +106,7 @@ export function checkBotAccounts(
   accounts: { account: string; transport: string; secret?: string | undefined }[],
   ctx: z.RefinementCtx,
 ): void {
-  const seen = new Set<string>();
-  accounts.forEach((a, i) => {
-    if (seen.has(a.account))
-      ctx.addIssue({ code: 'custom', path: [i, 'account'], message: `duplicate account "${a.account}"` });
-    seen.add(a.account);
+  checkEachAccount(accounts, ctx, (a, i) => {
     if (a.transport === 'webhook' && !a.secret)
       ctx.addIssue({
         code: 'custom',
