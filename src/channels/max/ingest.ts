@@ -1,9 +1,8 @@
-import { errorMessage } from '../../core/errors.js';
 import type { ChannelContext } from '../channel.js';
 import type { AccountStatusTracker } from '../messenger/account-status.js';
+import { createBotIngest } from '../messenger/bot-ingest.js';
 import type { ChatStates } from '../messenger/chat-state.js';
 import type { MessengerMetrics } from '../messenger/metrics.js';
-import type { IngestResult } from '../messenger/webhook.js';
 import type { MaxClient } from './client.js';
 import type { MaxAccount } from './config.js';
 import { type MaxUpdate, updateSchema } from './schema.js';
@@ -15,54 +14,19 @@ export interface MaxBot {
 }
 
 /**
- * One update, from the webhook or a poll: validate -> store -> the chat's state (bot_stopped blocks,
- * bot_started unblocks) -> decide -> acknowledge a button, ask for the phone once. Malformed: kept as
- * rejected. Effects after the store never throw.
+ * One update, from the webhook or a poll, through the bots' intake (messenger/bot-ingest.ts: validate ->
+ * store, or kept as rejected); after the store: the chat's state (bot_stopped blocks, bot_started unblocks)
+ * -> decide -> acknowledge a button, ask for the phone once.
  */
 export function createMaxIngest(ctx: ChannelContext, deps: { chats: ChatStates; metrics: MessengerMetrics }) {
-  return async function ingest(
-    bot: MaxBot,
-    body: unknown,
-    raw?: Uint8Array,
-    unreadable?: string,
-  ): Promise<IngestResult> {
-    const account = bot.account.account;
-    bot.status.received(ctx.clock());
-    const parsed = updateSchema.safeParse(body);
-    if (unreadable !== undefined || !parsed.success) {
-      const issue = parsed.error?.issues[0];
-      const reason =
-        unreadable ?? `not a MAX update: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`;
-      await ctx.intake.reject({
-        source: 'max',
-        account,
-        payload: { account, update: body ?? null },
-        ...(raw ? { raw } : {}),
-        reason,
-      });
-      deps.metrics.updates.inc({ channel: 'max', account, outcome: 'rejected' });
-      return { stored: false, reason };
-    }
-    const u = parsed.data;
-    const eventId = await ctx.intake.accept({
-      source: 'max',
-      account,
-      // A message's id (a callback's `message` is the bot's own message: not its key).
-      ...(u.message && u.update_type.startsWith('message_') && !u.callback
-        ? { externalId: u.message.body.mid }
-        : {}),
-      // 64-bit integers are strings here; the exact bytes are kept too.
-      payload: { account, update: body },
-      ...(raw ? { raw } : {}),
-    });
-    deps.metrics.updates.inc({ channel: 'max', account, outcome: 'stored' });
-    try {
-      await afterStore(bot, u, eventId);
-    } catch (err) {
-      ctx.log.warn({ channel: 'max', account, eventId, err: errorMessage(err) }, 'max update effect failed');
-    }
-    return { stored: true, eventId };
-  };
+  return createBotIngest<MaxBot, MaxUpdate>(ctx, {
+    channel: 'max',
+    provider: 'MAX',
+    schema: updateSchema,
+    metrics: deps.metrics,
+    keyOf,
+    afterStore,
+  });
 
   async function afterStore(bot: MaxBot, u: MaxUpdate, eventId: string) {
     const account = bot.account.account;
@@ -100,3 +64,8 @@ export function createMaxIngest(ctx: ChannelContext, deps: { chats: ChatStates; 
 }
 
 export type MaxIngest = ReturnType<typeof createMaxIngest>;
+
+/** A message's id (a callback's `message` is the bot's own message: not its key). */
+function keyOf(u: MaxUpdate): string | undefined {
+  return u.message && u.update_type.startsWith('message_') && !u.callback ? u.message.body.mid : undefined;
+}

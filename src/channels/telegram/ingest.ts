@@ -1,10 +1,9 @@
 import type { Api } from 'grammy';
-import { errorMessage } from '../../core/errors.js';
 import type { ChannelContext } from '../channel.js';
 import type { AccountStatusTracker } from '../messenger/account-status.js';
+import { createBotIngest } from '../messenger/bot-ingest.js';
 import type { ChatStates } from '../messenger/chat-state.js';
 import type { MessengerMetrics } from '../messenger/metrics.js';
-import type { IngestResult } from '../messenger/webhook.js';
 import type { TelegramAccount } from './config.js';
 import { messageKey, type TelegramUpdate, updateSchema } from './schema.js';
 
@@ -17,58 +16,22 @@ export interface TelegramBot {
 export type TelegramIngest = ReturnType<typeof createTelegramIngest>;
 
 /**
- * One update, from the webhook or a poll: validate -> store (the commit the answer/offset waits for) ->
- * the chat's state (blocked/unblocked) -> decide -> what the bot does in the chat (acknowledge a button,
- * ask for the phone once). A malformed update is kept as rejected. Effects after the store never throw:
- * the update is safe, and a failed effect is logged.
+ * One update, from the webhook or a poll, through the bots' intake (messenger/bot-ingest.ts: validate ->
+ * store, or kept as rejected); after the store: the chat's state (blocked/unblocked) -> decide -> what the
+ * bot does in the chat (acknowledge a button, ask for the phone once).
  */
 export function createTelegramIngest(
   ctx: ChannelContext,
   deps: { chats: ChatStates; metrics: MessengerMetrics },
 ) {
-  return async function ingest(
-    bot: TelegramBot,
-    body: unknown,
-    raw?: Uint8Array,
-    unreadable?: string,
-  ): Promise<IngestResult> {
-    const account = bot.account.account;
-    bot.status.received(ctx.clock());
-    const parsed = updateSchema.safeParse(body);
-    if (unreadable !== undefined || !parsed.success) {
-      const issue = parsed.error?.issues[0];
-      const reason =
-        unreadable ??
-        `not a Telegram update: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`;
-      await ctx.intake.reject({
-        source: 'telegram',
-        account,
-        payload: { account, update: body ?? null },
-        ...(raw ? { raw } : {}),
-        reason,
-      });
-      deps.metrics.updates.inc({ channel: 'telegram', account, outcome: 'rejected' });
-      return { stored: false, reason };
-    }
-    const u = parsed.data;
-    const eventId = await ctx.intake.accept({
-      source: 'telegram',
-      account,
-      externalId: keyOf(u),
-      payload: { account, update: body },
-      ...(raw ? { raw } : {}),
-    });
-    deps.metrics.updates.inc({ channel: 'telegram', account, outcome: 'stored' });
-    try {
-      await afterStore(bot, u, eventId);
-    } catch (err) {
-      ctx.log.warn(
-        { channel: 'telegram', account, eventId, err: errorMessage(err) },
-        'telegram update effect failed',
-      );
-    }
-    return { stored: true, eventId };
-  };
+  return createBotIngest<TelegramBot, TelegramUpdate>(ctx, {
+    channel: 'telegram',
+    provider: 'Telegram',
+    schema: updateSchema,
+    metrics: deps.metrics,
+    keyOf,
+    afterStore,
+  });
 
   async function afterStore(bot: TelegramBot, u: TelegramUpdate, eventId: string) {
     const account = bot.account.account;
