@@ -1,6 +1,7 @@
 import type { ChannelConnectInput, ChannelContext, ChannelModule } from '../channel.js';
 import { defineChannel } from '../channel.js';
 import { createAccountStatus } from '../messenger/account-status.js';
+import { botTransport } from '../messenger/bot-transport.js';
 import { createChatStates } from '../messenger/chat-state.js';
 import { messengerMetrics } from '../messenger/metrics.js';
 import { realSleep, type Sleep } from '../messenger/sleep.js';
@@ -41,26 +42,11 @@ export function createMax(ctx: ChannelContext, opts: { sleep?: Sleep } = {}): Ch
   const chats = createChatStates(ctx.sql, ctx.clock, 'max');
   const metrics = messengerMetrics(ctx.metrics.registry);
   const ingest = createMaxIngest(ctx, { chats, metrics });
-  const pollers = [...bots.values()]
-    .filter((b) => b.account.transport === 'polling')
-    .map((b) => createMaxPoller(b, { ingest, metrics, sleep, log: ctx.log }));
   return {
     name: 'max',
     normalize: normalizeMax,
     webhooks: [maxWebhook(bots, ingest)],
     replier: { channel: 'max', ...createMaxReplier(ctx, { bots, chats, metrics }) },
-    ...(bots.size > 0
-      ? {
-          transport: {
-            start: () => {
-              for (const p of pollers) p.start();
-            },
-            stop: async () => {
-              await Promise.all(pollers.map((p) => p.stop()));
-            },
-            status: () => Object.fromEntries([...bots].map(([name, b]) => [name, b.status.snapshot()])),
-          },
-        }
-      : {}),
+    ...botTransport(bots, (b) => createMaxPoller(b, { ingest, metrics, sleep, log: ctx.log })),
   };
 }

@@ -1,6 +1,7 @@
 import type { ChannelConnectInput, ChannelContext, ChannelModule } from '../channel.js';
 import { defineChannel } from '../channel.js';
 import { createAccountStatus } from '../messenger/account-status.js';
+import { botTransport } from '../messenger/bot-transport.js';
 import { createChatStates } from '../messenger/chat-state.js';
 import { messengerMetrics } from '../messenger/metrics.js';
 import { realSleep, type Sleep } from '../messenger/sleep.js';
@@ -38,26 +39,11 @@ export function createTelegram(ctx: ChannelContext, opts: { sleep?: Sleep } = {}
   const chats = createChatStates(ctx.sql, ctx.clock, 'telegram');
   const metrics = messengerMetrics(ctx.metrics.registry);
   const ingest = createTelegramIngest(ctx, { chats, metrics });
-  const pollers = [...bots.values()]
-    .filter((b) => b.account.transport === 'polling')
-    .map((b) => createTelegramPoller(b, { ingest, metrics, sleep, log: ctx.log }));
   return {
     name: 'telegram',
     normalize: normalizeTelegram,
     webhooks: [telegramWebhook(bots, ingest)],
     replier: { channel: 'telegram', ...createTelegramReplier({ bots, chats, metrics, sleep }) },
-    ...(bots.size > 0
-      ? {
-          transport: {
-            start: () => {
-              for (const p of pollers) p.start();
-            },
-            stop: async () => {
-              await Promise.all(pollers.map((p) => p.stop()));
-            },
-            status: () => Object.fromEntries([...bots].map(([name, b]) => [name, b.status.snapshot()])),
-          },
-        }
-      : {}),
+    ...botTransport(bots, (b) => createTelegramPoller(b, { ingest, metrics, sleep, log: ctx.log })),
   };
 }
