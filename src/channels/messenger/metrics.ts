@@ -1,33 +1,45 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-const REPLIES_TOTAL = 'switchboard_messenger_replies_total';
-
-/**
- * `switchboard_messenger_replies_total`, shared by every messenger channel (VK, Avito, Viber through
- * `state.ts`; Telegram, MAX here): one counter per registry, labelled by channel, account and outcome.
- */
-export function messengerRepliesCounter(registry: Registry): Counter<'channel' | 'account' | 'outcome'> {
-  const existing = registry.getSingleMetric(REPLIES_TOTAL);
-  if (existing) return existing as Counter<'channel' | 'account' | 'outcome'>;
-  return new Counter({
-    name: REPLIES_TOTAL,
-    help: 'Managers’ replies sent through a messenger, by outcome (sent, blocked, rate_limited, failed)',
-    labelNames: ['channel', 'account', 'outcome'] as const,
-    registers: [registry],
-  });
-}
-
 const byRegistry = new WeakMap<Registry, ReturnType<typeof build>>();
 
 function build(registry: Registry) {
   return {
+    /** VK, Avito, Viber (state.ts): the account's last exchange with its provider. */
+    up: new Gauge({
+      name: 'switchboard_messenger_up',
+      help: 'Whether the last exchange of a messenger account with its provider worked (1) or failed (0)',
+      labelNames: ['channel', 'account'] as const,
+      registers: [registry],
+    }),
+    /** VK, Avito, Viber (state.ts): deliveries by outcome. */
+    events: new Counter({
+      name: 'switchboard_messenger_events_total',
+      help: 'Messenger deliveries (webhook or long poll), by outcome (stored, rejected, refused)',
+      labelNames: ['channel', 'account', 'outcome'] as const,
+      registers: [registry],
+    }),
+    /** Every messenger channel: managers' replies by outcome. */
+    replies: new Counter({
+      name: 'switchboard_messenger_replies_total',
+      help: 'Managers’ replies sent through a messenger, by outcome (sent, blocked, rate_limited, failed)',
+      labelNames: ['channel', 'account', 'outcome'] as const,
+      registers: [registry],
+    }),
+    /** VK, Avito, Viber (state.ts): failed provider calls. */
+    providerErrors: new Counter({
+      name: 'switchboard_messenger_provider_errors_total',
+      help: 'Failed provider API calls (each attempt), by whether they were retried',
+      labelNames: ['channel', 'account', 'retryable'] as const,
+      registers: [registry],
+    }),
+    /** Telegram, MAX: updates by outcome. */
     updates: new Counter({
       name: 'switchboard_messenger_updates_total',
       help: 'Messenger updates received (webhook or polling), by channel, account and outcome (stored, rejected)',
       labelNames: ['channel', 'account', 'outcome'] as const,
       registers: [registry],
     }),
-    replies: messengerRepliesCounter(registry),
+    /** Telegram, MAX: the last poll of a polling account. */
     pollingUp: new Gauge({
       name: 'switchboard_messenger_polling_up',
       help: 'Whether the last poll of a messenger account succeeded (1) or failed (0)',
@@ -37,7 +49,10 @@ function build(registry: Registry) {
   };
 }
 
-/** The messenger channels' metrics (Telegram, MAX share them, labelled by channel), once per registry. */
+/**
+ * The messenger channels' metrics, once per registry, labelled by channel and account: VK, Avito and Viber
+ * record through `state.ts`, Telegram and MAX directly; `switchboard_messenger_replies_total` is shared.
+ */
 export function messengerMetrics(registry: Registry) {
   let m = byRegistry.get(registry);
   if (!m) {

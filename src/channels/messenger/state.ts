@@ -1,8 +1,7 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { messengerRepliesCounter } from './metrics.js';
+import { messengerMetrics } from './metrics.js';
 
 /** One account of a messenger channel as /readyz shows it. Never carries personal data or secrets. */
 export interface AccountStatus {
@@ -14,46 +13,10 @@ export interface AccountStatus {
   lastErrorAt: string | null;
 }
 
-const byRegistry = new WeakMap<Registry, ReturnType<typeof createMessengerMetrics>>();
-
-/** Messenger metrics, once per registry (VK, Avito and Viber share them, labelled by channel and account). */
-function messengerMetrics(registry: Registry) {
-  let m = byRegistry.get(registry);
-  if (!m) {
-    m = createMessengerMetrics(registry);
-    byRegistry.set(registry, m);
-  }
-  return m;
-}
-
-function createMessengerMetrics(registry: Registry) {
-  return {
-    up: new Gauge({
-      name: 'switchboard_messenger_up',
-      help: 'Whether the last exchange of a messenger account with its provider worked (1) or failed (0)',
-      labelNames: ['channel', 'account'] as const,
-      registers: [registry],
-    }),
-    events: new Counter({
-      name: 'switchboard_messenger_events_total',
-      help: 'Messenger deliveries (webhook or long poll), by outcome (stored, rejected, refused)',
-      labelNames: ['channel', 'account', 'outcome'] as const,
-      registers: [registry],
-    }),
-    replies: messengerRepliesCounter(registry),
-    providerErrors: new Counter({
-      name: 'switchboard_messenger_provider_errors_total',
-      help: 'Failed provider API calls (each attempt), by whether they were retried',
-      labelNames: ['channel', 'account', 'retryable'] as const,
-      registers: [registry],
-    }),
-  };
-}
-
 /**
  * The state of a messenger channel's accounts: connected, last event, last error, for /readyz
- * (`transport.status()`) and the metrics above. Errors are kept as our own messages (codes, provider
- * reasons), never payload content.
+ * (`transport.status()`) and the messenger metrics (metrics.ts: up, events, replies, provider errors).
+ * Errors are kept as our own messages (codes, provider reasons), never payload content.
  */
 export function createChannelState(opts: {
   channel: string;
