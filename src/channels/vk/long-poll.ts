@@ -2,6 +2,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { providerFetch } from '../messenger/http.js';
 import { ProviderError } from '../messenger/provider-error.js';
+import { realSleep } from '../messenger/sleep.js';
 import type { ChannelState } from '../messenger/state.js';
 import type { VkApi } from './client.js';
 import type { VkAccount } from './config.js';
@@ -29,15 +30,6 @@ export function createVkLongPoll(deps: {
   let loop: Promise<void> | undefined;
   let abort = new AbortController();
   let server: { key: string; server: string; ts: string } | undefined;
-
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      abort.signal.addEventListener('abort', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
 
   async function poll(): Promise<void> {
     if (!server) {
@@ -99,7 +91,7 @@ export function createVkLongPoll(deps: {
           { channel: 'vk', account: account.account, err: errorMessage(err), delayMs: delay },
           'long poll failed',
         );
-        await pause(delay);
+        await realSleep(delay, abort.signal);
       }
     }
   }

@@ -1,4 +1,5 @@
 import { errorMessage, SwitchboardError } from '../../core/errors.js';
+import { realSleep } from '../messenger/sleep.js';
 import type { GatewayAccount } from './config.js';
 
 /**
@@ -10,7 +11,7 @@ export function createGreenApiClient(
   deps: { fetch?: typeof fetch; sleep?: (ms: number) => Promise<void> } = {},
 ) {
   const doFetch = deps.fetch ?? fetch;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = deps.sleep ?? realSleep;
   const root = account.apiRoot.replace(/\/+$/, '');
   const url = (method: string) =>
     `${root}/waInstance${account.idInstance}/${method}/${encodeURIComponent(account.apiTokenInstance)}`;
