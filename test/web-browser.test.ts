@@ -54,6 +54,18 @@ describe.runIf(backends().includes('postgres'))('the web app in Chromium', () =>
               password: 'unused',
               smtp: { host: '127.0.0.1', port: smtp.port, tls: 'none' },
             },
+            {
+              // Its SMTP server refuses connections: a reply through it fails (502).
+              label: 'broken',
+              address: 'zakaz@mebel-fabrika.ru',
+              fromName: 'Мебель-Фабрика, заказы',
+              host: '127.0.0.1',
+              port: 1,
+              tls: 'none',
+              user: 'zakaz',
+              password: 'unused',
+              smtp: { host: '127.0.0.1', port: 1, tls: 'none' },
+            },
           ],
         },
       }),
@@ -155,6 +167,40 @@ describe.runIf(backends().includes('postgres'))('the web app in Chromium', () =>
     expect(smtp.received.at(-1)?.raw.toString()).toMatch(/^In-Reply-To: <.+@client-mail\.ru>/m);
     await page.locator('#thread').getByText('от 180 000 ₽').waitFor();
     await page.screenshot({ path: `${SHOTS}lead.png`, fullPage: true });
+  });
+
+  it('states are designed and Russian: nothing found, an unknown page, a reply the channel refuses', async () => {
+    await signIn(page, server.url, 'petrova', PASSWORD);
+    await page.goto(`${server.url}/?q=${encodeURIComponent('Никтоневстречался')}`);
+    await page.getByText('Ничего не найдено').waitFor();
+    await page.screenshot({ path: `${SHOTS}inbox-nothing-found.png` });
+    await page.getByRole('link', { name: 'Сбросить поиск и фильтры' }).click();
+    await page.waitForURL(`${server.url}/`);
+
+    for (const path of ['/no/such/page', '/leads/not-an-id']) {
+      const res = await page.goto(server.url + path);
+      expect(res?.status()).toBe(404);
+      await page.getByRole('heading', { name: 'Не найдено' }).waitFor();
+      expect(await page.getByRole('alert').textContent()).toContain('Такой страницы нет');
+      expect(await page.getByRole('button', { name: 'Выйти' }).count()).toBe(1); // the app's header
+    }
+
+    const outcome = await server.receiveEmail('broken', {
+      from: freshEmail(),
+      fromName: 'Ольга Недоставка',
+      subject: 'Шкаф-купе',
+      text: 'Нужен шкаф-купе 2,4 м, сколько стоит?',
+    });
+    const leadId = (outcome as { decisions: { leadId: string }[] }).decisions[0]!.leadId;
+    await page.goto(`${server.url}/leads/${leadId}`);
+    await page.getByLabel('Текст ответа').fill('Добрый день! Шкаф-купе 2,4 м — от 60 000 ₽.');
+    await page.getByRole('button', { name: 'Отправить' }).click();
+    await page.getByRole('heading', { name: 'Не получилось' }).waitFor();
+    const alert = await page.getByRole('alert').textContent();
+    expect(alert).toContain('Канал не принял сообщение');
+    expect(alert).not.toMatch(/SMTP|ECONNREFUSED|[{}]/);
+    await page.getByRole('link', { name: '← К лиду' }).click();
+    await page.waitForURL(`${server.url}/leads/${leadId}`);
   });
 
   it('«Взять в работу» stops the pending SLA alert; an untouched lead alerts its supervisor, who follows the link', async () => {
@@ -274,6 +320,11 @@ describe.runIf(backends().includes('postgres'))('the web app in Chromium', () =>
     await signIn(page, server.url, 'head', PASSWORD);
     await page.goto(`${server.url}/?scope=team&status=all`);
     await page.screenshot({ path: `${SHOTS}inbox.png` });
+    // A 1366×768 laptop: no horizontal scroll.
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.goto(`${server.url}/?scope=team&status=all`);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1366);
+    await page.screenshot({ path: `${SHOTS}inbox-laptop-1366.png` });
     const phone = await browser.newContext({
       viewport: { width: 390, height: 844 },
       locale: 'ru-RU',

@@ -26,7 +26,6 @@ export function createApp(deps: AppDeps): App {
     defaultHook: (result, c) => (result.success ? undefined : validationResponse(c, result.error)),
   });
   app.onError(createErrorHandler(deps.log));
-  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
 
   app.use('*', accessLog(deps.log));
   app.use(
@@ -53,7 +52,13 @@ export function createApp(deps: AppDeps): App {
   if (deps.outbox) registerOutbox(app, { ...deps, outbox: deps.outbox });
   registerWebhooks(app, deps);
   // The web app (sign-in, inbox, lead pages): src/web, on the same services as the API.
-  registerWeb(app, deps);
+  const web = registerWeb(app, deps);
+  // A browser asking for an unknown page gets the web app's Russian 404 page; everything else keeps JSON.
+  app.notFound(
+    async (c) =>
+      (await web.notFoundPage(c)) ??
+      c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404),
+  );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   documentOperationsAndWebhooks(app, { channels: deps.channels });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatPhone, formatWhen } from './format.js';
+import { formatDuration, formatPhone, formatWhen, notificationDetail } from './format.js';
 import { plural } from './i18n/ru.js';
 
 describe('web formatting', () => {
@@ -31,4 +31,14 @@ describe('web formatting', () => {
     [22, 'лида'],
     [25, 'лидов'],
   ])('plural %d', (n, w) => expect(plural(n, 'лид', 'лида', 'лидов')).toBe(w));
+
+  it('a notification shows its details once, without the emoji and the link', () => {
+    expect(
+      notificationDetail(
+        'Лид не взят в работу 2 ч 01 мин: Дмитрий Ватсапов',
+        '⏰ Лид не взят в работу 2 ч 01 мин: Дмитрий Ватсапов, +7 912 ***-**-00, канал: WhatsApp. Открыть: http://127.0.0.1:8080/leads/d8efbd4d',
+      ),
+    ).toBe('+7 912 ***-**-00, канал: WhatsApp.');
+    expect(notificationDetail('Другое', 'Текст без ссылки')).toBe('Текст без ссылки');
+  });
 });

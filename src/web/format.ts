@@ -59,3 +59,17 @@ export function formatIdentity(kind: string, value: string): string {
 export function regionLabel(id: string): string {
   return regionByCode(id)?.name ?? macroTerritoryById(id)?.name ?? id;
 }
+
+/**
+ * An SLA notification's body as the notifications page shows it: the same text goes to Telegram and email, so
+ * it starts with an emoji and the title and ends with the link; on the page the title and «Открыть лид» are
+ * already there, and the emoji has no glyph in many desktop fonts.
+ */
+export function notificationDetail(title: string, body: string): string {
+  let text = body
+    .replace(/^[^\p{L}\p{N}]+/u, '')
+    .replace(/\s*Открыть:\s*https?:\/\/\S+\s*$/u, '')
+    .trim();
+  if (text.startsWith(title)) text = text.slice(title.length).replace(/^[\s,.:;—-]+/u, '');
+  return text;
+}

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { App, AppDeps } from '../http/app-types.js';
 import type { WebDeps, WebEnv } from './context.js';
-import { webErrorHandler } from './pages/errors.js';
+import { ru } from './i18n/ru.js';
+import { errorPage, webErrorHandler } from './pages/errors.js';
 import { registerInbox } from './pages/inbox.js';
 import { registerLead } from './pages/lead.js';
 import { registerLeadActions } from './pages/lead-actions.js';
@@ -13,7 +14,14 @@ import { registerMerges } from './pages/merges.js';
 import { registerNotifications } from './pages/notifications.js';
 import { registerRecording } from './pages/recording.js';
 import { createLoginThrottle } from './services/throttle.js';
-import { requireCsrf, requireUser, sameOrigin, securityHeaders } from './session.js';
+import {
+  currentUser,
+  requireCsrf,
+  requireUser,
+  sameOrigin,
+  securityHeaders,
+  securityHeadersOn,
+} from './session.js';
 
 const ASSETS = {
   'app.js': 'text/javascript; charset=utf-8',
@@ -51,7 +59,7 @@ function loadAssets(): { files: Map<string, Buffer>; version: string } {
 export function registerWeb(
   app: App,
   deps: AppDeps & { web?: { livePollMs?: number; maxLoginFailures?: number } },
-): void {
+): { notFoundPage: (c: Context) => Promise<Response | undefined> } {
   const assets = loadAssets();
   const webDeps: WebDeps = {
     ...deps,
@@ -95,4 +103,26 @@ export function registerWeb(
 
   app.route('/', open);
   app.route('/', web);
+
+  return {
+    /**
+     * A browser's GET of a path nobody serves (an old link, a typo, /leads/<not an id>): the Russian 404 page in
+     * the app's layout, with the header when the person is signed in. The API, webhooks and scripts keep JSON.
+     */
+    async notFoundPage(c) {
+      const isPage =
+        (c.req.method === 'GET' || c.req.method === 'HEAD') &&
+        c.req.header('accept')?.includes('text/html') === true &&
+        !/^\/(api|webhooks)\//.test(c.req.path);
+      if (!isPage) return undefined;
+      const wc = c as unknown as Context<WebEnv>;
+      const signedIn = await currentUser(webDeps, wc);
+      if (signedIn) {
+        wc.set('user', signedIn.user);
+        wc.set('csrf', signedIn.csrf);
+      }
+      const res = await errorPage(wc, assets.version, 404, ru.errors.noPage);
+      return securityHeadersOn(res);
+    },
+  };
 }

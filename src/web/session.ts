@@ -1,23 +1,43 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { WebDeps, WebEnv } from './context.js';
+import { ru } from './i18n/ru.js';
+import { HttpPageError } from './pages/errors.js';
 import { findSession } from './services/sessions.js';
 import { webUser } from './services/users.js';
 
 export const SESSION_COOKIE = 'sb_session';
 
-/** Security headers for every page: no inline scripts, nothing from elsewhere, no framing. */
-export const securityHeaders: MiddlewareHandler = async (c, next) => {
-  await next();
-  c.header(
+const SECURITY_HEADERS: [string, string][] = [
+  [
     'Content-Security-Policy',
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  );
-  c.header('X-Content-Type-Options', 'nosniff');
-  c.header('Referrer-Policy', 'same-origin');
-  c.header('X-Frame-Options', 'DENY');
+  ],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Referrer-Policy', 'same-origin'],
+  ['X-Frame-Options', 'DENY'],
+];
+
+/** Security headers for every page: no inline scripts, nothing from elsewhere, no framing. */
+export const securityHeaders: MiddlewareHandler = async (c, next) => {
+  await next();
+  for (const [k, v] of SECURITY_HEADERS) c.header(k, v);
 };
+
+/** The same headers on a response made outside the middleware chain (the app's not-found page). */
+export function securityHeadersOn(res: Response): Response {
+  for (const [k, v] of SECURITY_HEADERS) res.headers.set(k, v);
+  return res;
+}
+
+/** The signed-in person of a request, if any (a page that is open to everyone but shows the header). */
+export async function currentUser(deps: WebDeps, c: Context<WebEnv>) {
+  const token = getCookie(c, SESSION_COOKIE);
+  const session = token ? await findSession(deps.sql, token, deps.clock()) : undefined;
+  const user = session ? webUser(deps.config, session.login) : undefined;
+  return session && user ? { user, csrf: session.csrfToken } : undefined;
+}
 
 /**
  * A state-changing request must come from our own pages: the browser's Origin (or Sec-Fetch-Site) says
@@ -33,7 +53,7 @@ export function sameOrigin(publicUrl: string): MiddlewareHandler {
     const ok =
       (site === undefined || site === 'same-origin' || site === 'none') &&
       (origin === undefined || origin === own || origin === trusted);
-    if (!ok) return c.text('cross-site request refused', 403);
+    if (!ok) throw new HttpPageError(403, ru.errors.crossSite);
     return next();
   };
 }
@@ -49,7 +69,7 @@ export function requireUser(deps: WebDeps): MiddlewareHandler<WebEnv> {
         const next = c.req.path + (new URL(c.req.url).search || '');
         return c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
       }
-      return c.text('sign in first', 401);
+      return c.text(ru.errors.signIn, 401);
     }
     c.set('user', user);
     c.set('csrf', session.csrfToken);
@@ -69,6 +89,6 @@ export const requireCsrf: MiddlewareHandler<WebEnv> = async (c, next) => {
       given = typeof body._csrf === 'string' ? body._csrf : undefined;
     }
   }
-  if (given !== c.get('csrf')) return c.text('CSRF token missing or wrong: reload the page', 403);
+  if (given !== c.get('csrf')) throw new HttpPageError(403, ru.errors.csrf);
   return next();
 };

@@ -8,6 +8,8 @@ describe('the routing trace in Russian', () => {
     ['responsible of the contact: off shift', 'ответственный за контакт: не на смене'],
     ['not next in rotation (petrova is)', 'не его очередь (очередь petrova)'],
     ['something new the router says', 'something new the router says'],
+    ['keyword "дилер" in the first message', 'в первом сообщении есть «дилер»'],
+    ['client type partner, channel telegram', 'тип клиента: партнёр (дилер), канал: Telegram'],
   ])('%s', (en, ru) => expect(translateWhy(en)).toBe(ru));
 
   it('names strategies', () => {

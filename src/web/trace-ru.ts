@@ -1,5 +1,9 @@
 import type { RoutingTrace } from '../core/routing-trace.js';
 import { regionLabel } from './format.js';
+import { ru } from './i18n/ru.js';
+
+export const clientTypeLabel = (t: string) => ru.clientType[t] ?? t;
+const channelLabel = (c: string) => ru.channel[c] ?? c;
 
 /**
  * The routing trace in a manager's words. The router writes its reasons in English for the API and logs;
@@ -47,9 +51,32 @@ const PHRASES: [RegExp, string | ((...m: string[]) => string)][] = [
   [/^manager of the last lead$/, 'менеджер последнего обращения'],
   [/^no rule matched$/, 'ни одно правило не подошло'],
   [/^no signal gave a region$/, 'регион не определён'],
+  // Client type (src/routing/client-type.ts) and rule conditions (src/routing/rules.ts).
+  [/^keyword "(.+)" in the first message$/, (_, k) => `в первом сообщении есть «${k}»`],
+  [/^stated by the CRM on the contact$/, 'указан в CRM у контакта'],
+  [/^stated by the CRM on the company$/, 'указан в CRM у компании'],
+  [/^stated by the form$/, 'указан в форме'],
+  [/^the company has an INN$/, 'у компании есть ИНН'],
+  [/^no company INN$/, 'ИНН компании нет'],
+  [/^not on the partner list$/, 'нет в списке партнёров'],
+  [/^client type ([^,]+)$/, (_, t) => `тип клиента: ${clientTypeLabel(t)}`],
+  [/^region known$/, 'регион известен'],
+  [/^region unknown$/, 'регион неизвестен'],
+  [/^region (\S+)$/, (_, r) => `регион: ${regionLabel(r)}`],
+  [/^federal district ([^,]+)$/, (_, d) => `федеральный округ: ${d}`],
+  [/^channel (\S+)$/, (_, c) => `канал: ${channelLabel(c)}`],
+  [/^source (\S+)$/, (_, a) => `источник: ${a}`],
+  [/^new lead$/, 'новый лид'],
+  [/^repeat lead$/, 'повторное обращение'],
 ];
 
 export function translateWhy(text: string): string {
+  // A rule's conditions are listed with ", " (client type, keyword, channel): each is translated.
+  if (text.includes(', ') && !PHRASES.some(([re]) => re.test(text)))
+    return text
+      .split(', ')
+      .map((p) => translateWhy(p))
+      .join(', ');
   for (const part of [text]) {
     const prefixed = /^([a-z ]+?): (.+)$/.exec(part);
     for (const [re, to] of PHRASES) {
@@ -68,7 +95,10 @@ export function traceFacts(t: RoutingTrace): { label: string; value: string }[] 
   const out: { label: string; value: string }[] = [];
   const ct = t.facts.clientType as { type?: string; why?: string } | undefined;
   if (ct?.type)
-    out.push({ label: 'Тип клиента', value: `${ct.type}${ct.why ? ` — ${translateWhy(ct.why)}` : ''}` });
+    out.push({
+      label: 'Тип клиента',
+      value: `${clientTypeLabel(ct.type)}${ct.why ? ` — ${translateWhy(ct.why)}` : ''}`,
+    });
   const rg = t.facts.region as { region?: string | null; why?: string } | undefined;
   if (rg)
     out.push({ label: 'Регион', value: rg.region ? regionLabel(rg.region) : translateWhy(rg.why ?? '—') });

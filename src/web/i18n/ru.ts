@@ -34,9 +34,19 @@ export const ru = {
     newItems: (n: number) => `Новых обращений: ${n} — показать`,
     count: (n: number) => `${n} ${plural(n, 'лид', 'лида', 'лидов')}`,
     callback: 'перезвонить',
+    more: 'Показать ещё',
+    nothingFound: 'Ничего не найдено: ни один лид не подходит под поиск и фильтры.',
+    resetFilters: 'Сбросить поиск и фильтры',
   },
   status: { new: 'Новый', in_progress: 'В работе', converted: 'Сделка', junk: 'Некачественный' },
   kind: { new: 'новый', repeat: 'повторный' },
+  /** The sample config's client types; a company's own types show as configured. */
+  clientType: {
+    retail: 'розничный клиент',
+    partner: 'партнёр (дилер)',
+    wholesale: 'оптовый клиент',
+    corporate: 'юридическое лицо',
+  } as Record<string, string>,
   channel: {
     email: 'Почта',
     webform: 'Сайт',
@@ -50,6 +60,13 @@ export const ru = {
     viber: 'Viber',
     telegram: 'Telegram',
     max: 'MAX',
+  } as Record<string, string>,
+  /** The channel filter lists every channel once: the three telephony sources need their own names there. */
+  channelFilter: {
+    api: 'API (другие системы)',
+    phone: 'Звонок (телефония через API)',
+    megafon: 'Звонок (МегаФон)',
+    mango: 'Звонок (Mango Office)',
   } as Record<string, string>,
   lead: {
     back: '← Ко входящим',
@@ -146,6 +163,21 @@ export const ru = {
     csrf: 'Форма устарела. Обновите страницу и попробуйте ещё раз.',
     failed: 'Не получилось',
     generic: 'Что-то пошло не так. Попробуйте ещё раз.',
+    forbiddenTitle: 'Нет доступа',
+    notFoundTitle: 'Не найдено',
+    noPage: 'Такой страницы нет. Возможно, ссылка устарела или в адресе опечатка.',
+    crossSite: 'Запрос пришёл не со страницы Switchboard и отклонён.',
+    signIn: 'Войдите, чтобы продолжить.',
+    toLead: '← К лиду',
+    /** Why an action failed, by the service's error code: the technical text goes to the log. */
+    byCode: {
+      validation_failed: 'Форма заполнена не полностью: проверьте поля и попробуйте ещё раз.',
+      not_found: 'Не найдено: возможно, запись уже удалили или объединили.',
+      conflict: 'Лид уже изменили (например, закрыли). Обновите страницу и проверьте его состояние.',
+      unprocessable: 'Действие отклонено: проверьте введённые данные (например, номер сделки в CRM).',
+      upstream_failed:
+        'Канал не принял сообщение: почтовый сервер или мессенджер не ответил. Ответ не отправлен — попробуйте позже или свяжитесь с клиентом по телефону.',
+    } as Record<string, string>,
   },
   time: { today: 'сегодня', yesterday: 'вчера' },
 } as const;

@@ -32,11 +32,25 @@ function preview(i: InboxItem): string {
   return (i.lastSubject ? `${i.lastSubject}: ` : '') + (i.lastText ?? '').replace(/\s+/g, ' ').slice(0, 140);
 }
 
-export function InboxList(props: { items: InboxItem[]; user: WebUser; deps: WebDeps; more?: string }) {
+export function InboxList(props: {
+  items: InboxItem[];
+  user: WebUser;
+  deps: WebDeps;
+  more?: string;
+  /** Search or filters are on: an empty list means "nothing matched", not "nothing yet". */
+  filtered?: boolean;
+}) {
   const tz = teamTimeZone(props.deps.config, props.user);
   const now = props.deps.clock();
   const managers = new Map(props.deps.config.managers.map((m) => [m.login, m.name]));
-  if (props.items.length === 0) return <p class="empty">{ru.inbox.empty}</p>;
+  if (props.items.length === 0)
+    return props.filtered ? (
+      <p class="empty">
+        {ru.inbox.nothingFound} <a href="/">{ru.inbox.resetFilters}</a>
+      </p>
+    ) : (
+      <p class="empty">{ru.inbox.empty}</p>
+    );
   return (
     <>
       <ul class="inbox-list" id="inbox-list">
@@ -71,7 +85,7 @@ export function InboxList(props: { items: InboxItem[]; user: WebUser; deps: WebD
       </ul>
       {props.more ? (
         <a class="more" href={props.more}>
-          Показать ещё
+          {ru.inbox.more}
         </a>
       ) : null}
     </>
@@ -102,8 +116,11 @@ export function registerInbox(web: Hono<WebEnv>, deps: WebDeps): void {
     const params = new URLSearchParams(c.req.query());
     if (last) params.set('before', `${last.activityAt.toISOString()}_${last.id}`);
     const more = items.length === PAGE && last ? `/?${params.toString()}` : undefined;
+    const filtered = Boolean(q.q || q.channel || q.status !== 'open');
     if (c.req.query('fragment') === 'list')
-      return c.html(<InboxList items={items} user={user} deps={deps} {...(more ? { more } : {})} />);
+      return c.html(
+        <InboxList items={items} user={user} deps={deps} filtered={filtered} {...(more ? { more } : {})} />,
+      );
     const unreadNotifications = await unreadNotificationCount(deps.sql, user.login);
     return c.html(
       <Layout
@@ -157,7 +174,7 @@ export function registerInbox(web: Hono<WebEnv>, deps: WebDeps): void {
                   <option value="">{ru.inbox.allChannels}</option>
                   {channels.map((ch) => (
                     <option value={ch} selected={q.channel === ch}>
-                      {ru.channel[ch] && ru.channel[ch] !== ch ? `${ru.channel[ch]} (${ch})` : ch}
+                      {ru.channelFilter[ch] ?? ru.channel[ch] ?? ch}
                     </option>
                   ))}
                 </select>
@@ -166,7 +183,13 @@ export function registerInbox(web: Hono<WebEnv>, deps: WebDeps): void {
             </form>
           </search>
           <section aria-label={ru.inbox.title} id="inbox-region" aria-live="polite">
-            <InboxList items={items} user={user} deps={deps} {...(more ? { more } : {})} />
+            <InboxList
+              items={items}
+              user={user}
+              deps={deps}
+              filtered={filtered}
+              {...(more ? { more } : {})}
+            />
           </section>
         </div>
       </Layout>,

@@ -10,7 +10,14 @@ import { markLeadRead } from '../services/inbox.js';
 import { type LeadView, leadFor, leadView } from '../services/lead-view.js';
 import { unreadNotificationCount } from '../services/notifications.js';
 import { colleagues, teamTimeZone, type WebUser } from '../services/users.js';
-import { actorLabel, strategyLabel, traceFacts, trailLine, translateWhy } from '../trace-ru.js';
+import {
+  actorLabel,
+  clientTypeLabel,
+  strategyLabel,
+  traceFacts,
+  trailLine,
+  translateWhy,
+} from '../trace-ru.js';
 import { HttpPageError } from './errors.js';
 import { Thread } from './lead-thread.js';
 
@@ -178,7 +185,7 @@ function Card(props: {
         <dt>{ru.lead.region}</dt>
         <dd>{contact.region ? regionLabel(contact.region) : '—'}</dd>
         <dt>{ru.lead.clientType}</dt>
-        <dd>{contact.clientType ?? '—'}</dd>
+        <dd>{contact.clientType ? clientTypeLabel(contact.clientType) : '—'}</dd>
         {company ? (
           <>
             <dt>{ru.lead.company}</dt>

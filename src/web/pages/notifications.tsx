@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import type { WebDeps, WebEnv } from '../context.js';
-import { formatExact, formatWhen } from '../format.js';
+import { formatExact, formatWhen, notificationDetail } from '../format.js';
 import { ru } from '../i18n/ru.js';
 import { Layout, PostForm } from '../layout.js';
 import { listNotifications, markOwnRead, unreadIds } from '../services/notifications.js';
@@ -44,7 +44,7 @@ export function registerNotifications(web: Hono<WebEnv>, deps: WebDeps): void {
                       {formatWhen(n.createdAt, tz, now)}
                     </time>
                   </div>
-                  <p>{n.body}</p>
+                  {notificationDetail(n.title, n.body) ? <p>{notificationDetail(n.title, n.body)}</p> : null}
                   <div class="row">
                     {n.leadId ? <a href={`/leads/${n.leadId}`}>{ru.notifications.open}</a> : null}
                     {n.readAt ? null : (
