@@ -1,11 +1,11 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
+import { CHROMIUM, hasChromium } from '../test/support/chromium.js';
 import { type CpuSnapshot, cpuPerEvent, cpuSnapshot } from './cpu.js';
 import { benchDatabase, DEFAULT_ADMIN_URL, describeServer } from './database.js';
 import { runGeoBench } from './geo.js';
@@ -24,8 +24,6 @@ import { phoneOf, seed } from './seed.js';
 import { BENCH_TOKEN, type BenchServer, startBenchServer } from './server.js';
 import { runWebBench, webMarkdown } from './web.js';
 import { createWorkload } from './workload.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 const DOCS = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
@@ -177,7 +175,7 @@ async function main(): Promise<void> {
     const web = opts.web
       ? await runWebBench({
           adminUrl: DEFAULT_ADMIN_URL,
-          ...(existsSync(CHROMIUM) ? { chromium: CHROMIUM } : {}),
+          ...(hasChromium() ? { chromium: CHROMIUM } : {}),
         })
       : undefined;
     if (web) console.log(`\n${webMarkdown(web)}`);

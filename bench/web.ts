@@ -14,6 +14,7 @@ import { silentLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { createPipeline } from '../src/pipeline.js';
 import { hashPassword } from '../src/web/password.js';
+import { CHROMIUM, hasChromium, launchBrowser } from '../test/support/chromium.js';
 
 /** Options of the web app benchmark; the defaults are what `npm run bench` runs. */
 export interface WebBenchOptions {
@@ -211,19 +212,7 @@ export async function runWebBench(o: WebBenchOptions): Promise<WebBenchResult> {
 
     let browser: WebBenchResult['browser'];
     if (o.chromium) {
-      const { chromium } = await import('playwright-core');
-      const b = await chromium.launch({
-        executablePath: o.chromium,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      const b = await launchBrowser(o.chromium);
       try {
         const ctx = await b.newContext();
         await ctx.addCookies([{ name: 'sb_session', value: cookies.head.split('=')[1]!, url: base }]);
@@ -290,13 +279,10 @@ export function webMarkdown(r: WebBenchResult): string {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const { existsSync } = await import('node:fs');
   const adminUrl = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const result = await runWebBench({
     adminUrl,
-    ...(existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')
-      ? { chromium: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' }
-      : {}),
+    ...(hasChromium() ? { chromium: CHROMIUM } : {}),
   });
   console.log(webMarkdown(result));
   console.log(JSON.stringify(result));

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inboundBody } from './support/context.js';
 import { startDaemonProcess } from './support/daemon-process.js';
 import { freshPhone } from './support/ids.js';
+import { tempDirs } from './support/temp-dirs.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TOKEN = 'sample-token-change-me';
@@ -29,15 +29,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('switchboard commands', () => {
-  const dirs: string[] = [];
-  afterAll(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
-  const tempDir = async () => {
-    const d = await mkdtemp(path.join(tmpdir(), 'sb-cli-'));
-    dirs.push(d);
-    return d;
-  };
+  const tempDir = tempDirs('sb-cli-');
 
   it('check-config validates a file without starting anything', async () => {
     const ok = await cli(['check-config', 'config/switchboard.example.yaml']);

@@ -1,24 +1,16 @@
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import { ensureEmbeddedTemplate, prepareEmbeddedCluster } from '../src/db/embedded-cluster.js';
+import { tempDirs } from './support/temp-dirs.js';
 
 const mode = async (p: string) => (await stat(p)).mode & 0o777;
 
 // An empty data directory gets a copy of a migrated template made once (in a child process), never an initdb in
 // the daemon; the template is readable by the daemon's user, each copy is private to it.
 describe('the embedded database template', () => {
-  const dirs: string[] = [];
-  afterAll(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
-  const temp = async () => {
-    const d = await mkdtemp(path.join(tmpdir(), 'sb-template-'));
-    dirs.push(d);
-    return d;
-  };
+  const temp = tempDirs('sb-template-');
 
   it('is made once, world-readable; a data directory gets a private, migrated copy', async () => {
     const cache = await temp();

@@ -4,7 +4,7 @@ import { silentLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { createPipeline } from '../src/pipeline.js';
 import { applyLeadRules } from '../src/routing/lead-rules.js';
-import { createTestContext, inboundBody, type TestContext } from './support/context.js';
+import { createTestContext, sendInbound, type TestContext } from './support/context.js';
 import { freshEmail, freshPhone } from './support/ids.js';
 import { backends } from './support/pg.js';
 
@@ -16,11 +16,7 @@ describe.each(backends())('identity precedence on %s', (backend) => {
   });
   afterAll(() => ctx?.close());
 
-  const send = async (overrides: Record<string, unknown>) => {
-    const res = await ctx.request('POST', '/api/v1/inbound', inboundBody(overrides));
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body.decision;
-  };
+  const send = (overrides: Record<string, unknown>) => sendInbound(ctx, overrides);
   const leadsOf = async (contactId: string) =>
     (await ctx.db.sql`SELECT count(*)::int AS n FROM leads WHERE contact_id = ${contactId}`)[0]!.n;
   /** A communication straight into the lead rules (what the email channel makes of a message with a signature). */

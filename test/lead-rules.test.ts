@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, inboundBody, type TestContext } from './support/context.js';
+import { createTestContext, inboundBody, sendInbound, type TestContext } from './support/context.js';
 import { freshEmail, freshPhone } from './support/ids.js';
 import { backends } from './support/pg.js';
 
@@ -10,11 +10,7 @@ describe.each(backends())('the lead rules on %s', (backend) => {
   });
   afterAll(() => ctx?.close());
 
-  const send = async (overrides: Record<string, unknown>) => {
-    const res = await ctx.request('POST', '/api/v1/inbound', inboundBody(overrides));
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body.decision;
-  };
+  const send = (overrides: Record<string, unknown>) => sendInbound(ctx, overrides);
 
   it('rule 7: an unknown sender becomes a prospect with a new lead, message attached', async () => {
     const phone = freshPhone();

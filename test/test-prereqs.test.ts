@@ -1,24 +1,20 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from './support/temp-dirs.js';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/test-prereqs.sh', import.meta.url));
 
 // `npm test` on a fresh machine: the pretest step provisions Dovecot (and Chromium once browser tests exist) or
 // stops at once naming the command — here as a user who cannot install anything.
 describe('scripts/test-prereqs.sh (pretest)', () => {
-  const dirs: string[] = [];
-  afterAll(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  const tempDir = tempDirs('sb-prereqs-');
 
   it('stops a non-root run on a machine without Dovecot, naming the exact apt-get command', async () => {
-    const bin = await mkdtemp(path.join(tmpdir(), 'sb-prereqs-'));
-    dirs.push(bin);
+    const bin = await tempDir();
     // A user without root and without sudo, on a machine where Dovecot is not installed.
     for (const [name, body] of [
       ['id', 'echo 1000'],

@@ -95,20 +95,19 @@ export function createProcessor(deps: ProcessorDeps) {
         throw new PermanentEventError(
           `cannot normalize: ${normalized.field ? `${normalized.field}: ` : ''}${normalized.error}`,
         );
-      const decisions: Decision[] = [];
       const decided: { comm: InboundCommunication; decision: Decision }[] = [];
       for (const sent of normalized.communications) {
         const comm = clampToReceived(sent, event.receivedAt);
         const decision = await applyLeadRules(tx, comm, deps, event.id);
         if (source.afterDecision && decision.kind !== 'duplicate')
           await source.afterDecision(tx, { source: event.source, comm, decision });
-        decisions.push(decision);
         decided.push({ comm, decision });
       }
       for (const comm of normalized.recordOnly ?? [])
         await source.afterDecision?.(tx, { source: event.source, comm });
       // Outbox (lead.created, message.created…): committed with the decision or not at all.
       await deps.outbox?.record(tx, decided);
+      const decisions = decided.map((d) => d.decision);
       const skipped = normalized.skipped ?? [];
       if (skipped.length > 0) await recordSkipped(tx, event.id, skipped);
       await markProcessed(tx, event.id, decisions, deps.clock());

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
-import { DeliveryError } from './channels/delivery-error.js';
+import { DeliveryError, retryDelayMs } from './channels/delivery-error.js';
 import { storeNotification } from './inbox.js';
 import { type AlertText, renderAlert } from './message.js';
 import type { Directory } from './recipients.js';
@@ -65,8 +65,7 @@ export async function deliver(row: ClaimedDelivery, deps: DeliverDeps): Promise<
       'sla delivery attempt failed',
     );
     if (!retryable || row.attempts >= s.maxAttempts) return settleAs({ status: 'failed', error }, 'failed');
-    const backoff = Math.min(s.retryMax, s.retryBase * 2 ** (row.attempts - 1));
-    const delay = err instanceof DeliveryError && err.retryAfterMs !== undefined ? err.retryAfterMs : backoff;
+    const delay = retryDelayMs(err, row.attempts, s.retryBase, s.retryMax);
     return settleAs(
       { status: 'pending', error, nextAttemptAt: new Date(clock().getTime() + delay) },
       'retry',

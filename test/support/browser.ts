@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { storeFetchedMessage } from '../../src/channels/email/store.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import { createPhoneRegionResolver } from '../../src/geo/index.js';
@@ -13,29 +12,12 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createPipeline } from '../../src/pipeline.js';
 import { createSlaScanner } from '../../src/sla/scanner.js';
+
+export { CHROMIUM, hasChromium, launchBrowser } from './chromium.js';
+
 import { manualClock, TEST_TOKEN } from './context.js';
 import { openTestDatabase, type TestDatabase } from './db.js';
 import { composeMail } from './email.js';
-
-/** Debian's Chromium (apt-get install chromium; .ci/run installs it). playwright-core never downloads one. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const hasChromium = () => existsSync(CHROMIUM);
-
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
 
 /**
  * The whole app on a loopback port, composed like the daemon (pipeline, email replies over SMTP, the web app

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
 import type { ChannelDefinition, ChannelModule } from '../../src/channels/channel.js';
 import { channelLookup } from '../../src/channels/index.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
@@ -180,6 +181,13 @@ export async function readBody(res: Response): Promise<unknown> {
   } catch {
     return text;
   }
+}
+
+/** POSTs `inboundBody(overrides)` to /api/v1/inbound and returns its decision; the answer must be 200. */
+export async function sendInbound(ctx: TestContext, overrides: Record<string, unknown> = {}) {
+  const res = await ctx.request('POST', '/api/v1/inbound', inboundBody(overrides));
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.decision;
 }
 
 let seq = 0;

@@ -2,7 +2,7 @@ import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage, SwitchboardError } from '../../core/errors.js';
 import type { Logger } from '../../observability/logger.js';
-import { DeliveryError } from '../../sla/channels/delivery-error.js';
+import { retryDelayMs } from '../../sla/channels/delivery-error.js';
 import { periodic } from '../periodic.js';
 import { busySubscribers, claimHead, type OutboxRow, settleRow } from './store.js';
 
@@ -67,9 +67,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
         await settleRow(opts.sql, row, opts.instance, now, { status: 'failed', error });
         return 'failed';
       }
-      const backoff = Math.min(opts.retryMaxMs, opts.retryBaseMs * 2 ** (row.attempts - 1));
-      const delay =
-        err instanceof DeliveryError && err.retryAfterMs !== undefined ? err.retryAfterMs : backoff;
+      const delay = retryDelayMs(err, row.attempts, opts.retryBaseMs, opts.retryMaxMs);
       await settleRow(opts.sql, row, opts.instance, now, {
         status: 'pending',
         error,

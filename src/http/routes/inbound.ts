@@ -61,17 +61,16 @@ export function registerInbound(app: App, deps: AppDeps): void {
     const base = { source: 'api', raw, contentType: contentType || 'application/octet-stream' };
     if (!parsed.ok) {
       const eventId = await deps.intake.reject({ ...base, reason: parsed.reason });
-      const json = /json/i.test(contentType);
-      return c.json(
-        errorBody(
-          json || contentType === '' ? 'invalid_json' : 'unsupported_media_type',
-          json || contentType === ''
-            ? parsed.reason
-            : `Content-Type must be application/json (${parsed.reason})`,
-          { details: { eventId } },
-        ),
-        json || contentType === '' ? 400 : 415,
-      );
+      // JSON that is broken is a 400; a body of another declared type that is not JSON either, a 415.
+      const sentAsJson = contentType === '' || /json/i.test(contentType);
+      return sentAsJson
+        ? c.json(errorBody('invalid_json', parsed.reason, { details: { eventId } }), 400)
+        : c.json(
+            errorBody('unsupported_media_type', `Content-Type must be application/json (${parsed.reason})`, {
+              details: { eventId },
+            }),
+            415,
+          );
     }
     const body = inboundApiSchema.safeParse(parsed.value);
     if (!body.success) {

@@ -26,3 +26,12 @@ export function networkError(channel: string, err: unknown): DeliveryError {
 export function retryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
+
+/**
+ * The wait before the next attempt after `attempts` failed ones: the provider's Retry-After when it gave one,
+ * otherwise `baseMs` doubled per attempt up to `maxMs`.
+ */
+export function retryDelayMs(err: unknown, attempts: number, baseMs: number, maxMs: number): number {
+  if (err instanceof DeliveryError && err.retryAfterMs !== undefined) return err.retryAfterMs;
+  return Math.min(maxMs, baseMs * 2 ** (attempts - 1));
+}
