@@ -136,6 +136,17 @@ export async function startFakeVk() {
   };
 }
 
+/**
+ * An Avito API error as Avito answers it (reference messaging-channels.md §1): `{"error":{"code","message"}}`
+ * with the rate-limit headers every answer carries; a 429 adds Retry-After.
+ */
+export const avitoError = (code: number, message: string, headers: Record<string, string> = {}): Reply =>
+  json({ error: { code, message } }, code, {
+    'x-ratelimit-limit': '60',
+    'x-ratelimit-remaining': code === 429 ? '0' : '59',
+    ...headers,
+  });
+
 /** The Avito API on loopback: /token, chat info, listings, send, webhook subscription. */
 export async function startFakeAvito(userId: number) {
   const http = await startHttpRecorder();
