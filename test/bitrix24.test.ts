@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bitrix24Error, createBitrix24Client } from '../src/crm/bitrix24/client.js';
 import {
@@ -20,6 +20,20 @@ const fixture = (name: string) =>
 const json = (name: string) => JSON.parse(fixture(name));
 
 describe('Bitrix24 fixtures parse with the connector schemas', () => {
+  it('no fixture goes unparsed: a new file must be added to the test below', () => {
+    expect(readdirSync(new URL('../fixtures/bitrix24/', import.meta.url)).sort()).toEqual([
+      'README.md',
+      'batch.json',
+      'crm.contact.list.json',
+      'crm.deal.contact.items.get.json',
+      'crm.deal.get.json',
+      'crm.lead.add.json',
+      'crm.lead.add.request.json',
+      'error.QUERY_LIMIT_EXCEEDED.json',
+      'event.ONCRMDEALUPDATE.form',
+      'user.get.json',
+    ]);
+  });
   it('every fixture', () => {
     const list = envelopeSchema.parse(json('crm.contact.list.json')) as { result: unknown[] };
     expect(b24ContactSchema.parse(list.result[0])).toMatchObject({ ID: '75', COMPANY_ID: '12' });
