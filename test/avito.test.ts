@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from './support/context.js';
-import { fixtureJson, startFakeAvito } from './support/messenger-fakes.js';
+import { avitoError, fixtureJson, startFakeAvito } from './support/messenger-fakes.js';
 import { backends } from './support/pg.js';
 
 const USER_ID = 161605962;
@@ -153,11 +153,11 @@ describe.each(backends())('Avito channel on %s', (backend) => {
     it('renews the token on a 401 and retries a rate limit and a 5xx with backoff', async () => {
       const conv = await conversationOf();
       avito.revokeAll();
-      avito.sendFaults.add({ reply: { status: 429, headers: { 'retry-after': '3' }, body: '' }, times: 1 });
       avito.sendFaults.add({
-        reply: { status: 500, body: '{"error":{"code":500,"message":"Internal"}}' },
+        reply: avitoError(429, 'Too Many Requests', { 'retry-after': '3' }),
         times: 1,
       });
+      avito.sendFaults.add({ reply: avitoError(500, 'Internal'), times: 1 });
       const tokensBefore = avito.tokens.length;
       const started = ctx.clock.clock().getTime();
       const res = await reply(conv.id, 'После 429');
@@ -170,7 +170,7 @@ describe.each(backends())('Avito channel on %s', (backend) => {
     it('a refusal is a 502 with Avito’s reason and is not recorded as sent', async () => {
       const conv = await conversationOf();
       avito.sendFaults.add({
-        reply: { status: 403, body: '{"error":{"code":403,"message":"chat is blocked"}}' },
+        reply: avitoError(403, 'chat is blocked'),
         times: 1,
       });
       const res = await reply(conv.id, 'Заблокирован');

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bitrix24Error, createBitrix24Client } from '../src/crm/bitrix24/client.js';
 import {
@@ -20,6 +20,20 @@ const fixture = (name: string) =>
 const json = (name: string) => JSON.parse(fixture(name));
 
 describe('Bitrix24 fixtures parse with the connector schemas', () => {
+  it('no fixture goes unparsed: a new file must be added to the test below', () => {
+    expect(readdirSync(new URL('../fixtures/bitrix24/', import.meta.url)).sort()).toEqual([
+      'README.md',
+      'batch.json',
+      'crm.contact.list.json',
+      'crm.deal.contact.items.get.json',
+      'crm.deal.get.json',
+      'crm.lead.add.json',
+      'crm.lead.add.request.json',
+      'error.QUERY_LIMIT_EXCEEDED.json',
+      'event.ONCRMDEALUPDATE.form',
+      'user.get.json',
+    ]);
+  });
   it('every fixture', () => {
     const list = envelopeSchema.parse(json('crm.contact.list.json')) as { result: unknown[] };
     expect(b24ContactSchema.parse(list.result[0])).toMatchObject({ ID: '75', COMPANY_ID: '12' });
@@ -29,7 +43,8 @@ describe('Bitrix24 fixtures parse with the connector schemas', () => {
     expect(b24DealSchema.parse(json('crm.deal.get.json').result).STAGE_SEMANTIC_ID).toBe('P');
     expect(b24UserSchema.parse(json('user.get.json').result[0]).EMAIL).toBe('ivan@company.ru');
     expect(envelopeSchema.parse(json('crm.lead.add.json'))).toMatchObject({ result: 3465 });
-    expect(json('crm.lead.add.request.json').fields.ORIGIN_ID).toBe('c0a8-0001-7f3e');
+    // crm.lead.add.request.json is what the writer must send: checked against its real request below
+    // ("a new lead becomes one Bitrix24 lead").
     const batch = batchResultSchema.parse(json('batch.json').result);
     expect(batch.result_error).toEqual({});
     expect(dealContactsSchema.parse(batch.result.d411)).toEqual([]);
@@ -292,6 +307,30 @@ describe.each(backends())('Bitrix24 connector on %s', (backend) => {
       NAME: 'Пётр',
     });
     expect(leads[0]!.PHONE).toEqual([expect.objectContaining({ VALUE: '+79031112233' })]);
+    // The writer's request has the documented shape (fixtures/bitrix24/crm.lead.add.request.json, reference §5):
+    // `{fields, params}`, each field one the reference names, with the reference's JSON type.
+    const documented = json('crm.lead.add.request.json') as {
+      fields: Record<string, unknown>;
+      params: Record<string, unknown>;
+    };
+    const sent = fake.calls.filter(
+      (c) => c.method === 'crm.lead.add' && (c.params.fields as Record<string, unknown>).ORIGIN_ID === leadId,
+    );
+    expect(sent.length).toBeGreaterThan(0);
+    for (const { params } of sent) {
+      expect(Object.keys(params).sort()).toEqual(Object.keys(documented).sort());
+      expect(params.params).toEqual(documented.params);
+      for (const [key, value] of Object.entries(params.fields as Record<string, unknown>)) {
+        expect(documented.fields, key).toHaveProperty(key);
+        expect(Array.isArray(value) ? 'array' : typeof value, key).toBe(
+          Array.isArray(documented.fields[key]) ? 'array' : typeof documented.fields[key],
+        );
+      }
+      const phone = (params.fields as { PHONE: Record<string, unknown>[] }).PHONE[0]!;
+      expect(Object.keys(phone).sort()).toEqual(
+        Object.keys((documented.fields.PHONE as Record<string, unknown>[])[0]!).sort(),
+      );
+    }
     const [link] = await ctx.db.sql<
       { b24Id: string }[]
     >`SELECT b24_id::text AS b24_id FROM bitrix24_leads WHERE lead_id = ${leadId}`;

@@ -168,6 +168,22 @@ describe.each(backends())('MAX channel on %s', (backend) => {
     expect(refused.body.error.message).toContain('stopped the bot');
   });
 
+  it('a 429 from POST /messages (MAX gives no retry_after) is a retryable 502, sent once, counted as rate_limited', async () => {
+    const m = created(18600003, 79400003, 'Сколько стоит?');
+    await post(m.raw);
+    const conv = await conversationOf(79400003);
+    const before = fake.callsTo('POST', '/messages').length;
+    fake.failNextMessage(429, 'too.many.requests');
+    const res = await ctx.request('POST', `/api/v1/conversations/${conv!.id}/messages`, { text: 'Сейчас' });
+    expect(res.status).toBe(502);
+    expect(res.body.error.message).toContain('429 too.many.requests');
+    expect(fake.callsTo('POST', '/messages').length - before).toBe(1);
+    const metrics = await ctx.request('GET', '/metrics', undefined, { token: null });
+    expect(metrics.body).toContain(
+      'switchboard_messenger_replies_total{channel="max",account="shop",outcome="rate_limited"} 1',
+    );
+  });
+
   it('polls with a marker: committed after storing, a redelivery is a duplicate; status in /readyz', async () => {
     const first = created(18600003, 79400003, 'Через поллинг');
     const second = created(18600003, 79400003, 'И ещё');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { vkRandomId } from '../src/channels/vk/replier.js';
 import { createTestContext, type TestContext } from './support/context.js';
 import { freshEmail, freshPhone } from './support/ids.js';
-import { type FakeVk, fixtureJson, startFakeVk } from './support/messenger-fakes.js';
+import { type FakeVk, fixtureJson, startFakeVk, vkError } from './support/messenger-fakes.js';
 import { backends } from './support/pg.js';
 
 const SECRET = 's3cr3t-from-vk-settings';
@@ -225,17 +225,37 @@ describe.each(backends())('VK channel on %s', (backend) => {
       expect(vk.sent.filter((s) => s.peerId === userId)).toHaveLength(1);
     });
 
+    it('VK rate limits (error 6 per second, 9 flood control) are retried with the same random_id', async () => {
+      const userId = ++seq;
+      const conv = await conversationOf(userId);
+      vk.sendFaults.add({ reply: vkError(6, 'Too many requests per second'), times: 1 });
+      vk.sendFaults.add({ reply: vkError(9, 'Flood control'), times: 1 });
+      const before = vk.calls('messages.send').length;
+      const res = await reply(conv, 'После лимита');
+      expect(res.status).toBe(201);
+      const attempts = vk.calls('messages.send').slice(before);
+      expect(attempts).toHaveLength(3);
+      expect(new Set(attempts.map((r) => new URLSearchParams(r.body).get('random_id'))).size).toBe(1);
+      expect(vk.sent.filter((s) => s.peerId === userId)).toHaveLength(1);
+    });
+
+    it('error 29 (a method’s daily quota) is not retried: a 502 with VK’s code', async () => {
+      const userId = ++seq;
+      const conv = await conversationOf(userId);
+      vk.sendFaults.add({ reply: vkError(29, 'Rate limit reached'), times: 1 });
+      const before = vk.calls('messages.send').length;
+      const res = await reply(conv, 'Квота');
+      expect(res.status).toBe(502);
+      expect(res.body.error.message).toContain('[29] Rate limit reached');
+      expect(vk.calls('messages.send').slice(before)).toHaveLength(1);
+      expect(vk.sent.filter((s) => s.peerId === userId)).toHaveLength(0);
+    });
+
     it('a refusal is a 502 with VK’s reason, stored as failed, nothing recorded as sent', async () => {
       const userId = ++seq;
       const conv = await conversationOf(userId);
       vk.sendFaults.add({
-        reply: {
-          status: 200,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            error: { error_code: 901, error_msg: "Can't send messages for users without permission" },
-          }),
-        },
+        reply: vkError(901, "Can't send messages for users without permission"),
         times: 1,
       });
       const res = await reply(conv, 'Не дойдёт');
@@ -276,7 +296,8 @@ describe.each(backends())('VK channel on %s', (backend) => {
       'switchboard_messenger_events_total{channel="vk",account="main",outcome="stored"}',
     );
     expect(metrics.body).toContain(
-      'switchboard_messenger_replies_total{channel="vk",account="main",outcome="failed"} 1',
+      // The 901 refusal and the error-29 quota above.
+      'switchboard_messenger_replies_total{channel="vk",account="main",outcome="failed"} 2',
     );
   });
 

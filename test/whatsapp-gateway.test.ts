@@ -232,6 +232,36 @@ describe.each(backends())('WhatsApp through Green-API, on %s', (backend) => {
     expect(row!.status).toBe('failed');
   });
 
+  it('466 (the Developer plan’s monthly quota) is not retried: a clear error, stored as failed', async () => {
+    const id = await conversationOf(freshPhone());
+    let calls = 0;
+    // The 466 body as Green-API documents it (docs/api/466-error-example-body).
+    green.on(sendPath, () => {
+      calls++;
+      return {
+        status: 466,
+        body: JSON.stringify({
+          invokeStatus: {
+            method: 'sendmessage',
+            used: 67,
+            total: 0,
+            status: 'QUOTE_EXCEEDED',
+            description: 'Monthly quota has been exceeded.',
+          },
+        }),
+      };
+    });
+    const res = await reply(id, 'Квота', 'k-quota');
+    expect(res.status).toBe(502);
+    expect(res.body.error.message).toContain('HTTP 466');
+    expect(res.body.error.message).toContain('QUOTE_EXCEEDED');
+    expect(res.body.error.message).not.toContain(API_TOKEN);
+    expect(calls).toBe(1);
+    const [row] = await ctx.db.sql<{ status: string }[]>`
+      SELECT status FROM replies WHERE conversation_id = ${id} AND idempotency_key = 'k-quota'`;
+    expect(row!.status).toBe('failed');
+  });
+
   it('one person writing on WhatsApp and then calling from the same number is one contact', async () => {
     const phone = freshPhone();
     await post(notification('incoming-text.json', phone));

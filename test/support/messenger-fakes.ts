@@ -55,6 +55,23 @@ function faults() {
 const form = (req: RecordedRequest) => new URLSearchParams(req.body);
 
 /**
+ * A VK API error as VK answers it: HTTP 200 with `{error:{error_code, error_msg, request_params}}`. Rate limits
+ * are codes 6 ("Too many requests per second"), 9 ("Flood control") and 29 ("Rate limit reached").
+ */
+export const vkError = (code: number, message: string, method = 'messages.send'): Reply =>
+  json({
+    error: {
+      error_code: code,
+      error_msg: message,
+      request_params: [
+        { key: 'method', value: method },
+        { key: 'oauth', value: '1' },
+        { key: 'v', value: '5.199' },
+      ],
+    },
+  });
+
+/**
  * The VK API on loopback: POST /method/<name> with form bodies, answering `{response}` or `{error}` as VK
  * does; Bots Long Poll at GET /lp, fed by `longPoll.push()`.
  */
@@ -118,6 +135,17 @@ export async function startFakeVk() {
     close: () => http.close(),
   };
 }
+
+/**
+ * An Avito API error as Avito answers it (reference messaging-channels.md §1): `{"error":{"code","message"}}`
+ * with the rate-limit headers every answer carries; a 429 adds Retry-After.
+ */
+export const avitoError = (code: number, message: string, headers: Record<string, string> = {}): Reply =>
+  json({ error: { code, message } }, code, {
+    'x-ratelimit-limit': '60',
+    'x-ratelimit-remaining': code === 429 ? '0' : '59',
+    ...headers,
+  });
 
 /** The Avito API on loopback: /token, chat info, listings, send, webhook subscription. */
 export async function startFakeAvito(userId: number) {

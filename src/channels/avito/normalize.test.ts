@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizeAvito } from './normalize.js';
 import {
@@ -20,14 +20,35 @@ const stored = (name: string, enrichment?: unknown) => ({
   ...(enrichment ? { enrichment } : {}),
 });
 
+/** The code's schema for each fixture file; a file with none fails the test below. */
+const schemaOf = (name: string) =>
+  name.startsWith('webhook-')
+    ? avitoWebhookSchema
+    : (
+        {
+          'chat.json': avitoChatSchema,
+          'token.json': avitoTokenSchema,
+          'items.json': avitoItemsSchema,
+          'send-ok.json': avitoSentSchema,
+          'error-401.json': avitoErrorSchema,
+        } as const
+      )[name];
+
 describe('Avito fixtures', () => {
-  it.each(['webhook-text.json', 'webhook-own-echo.json', 'webhook-system.json', 'webhook-image.json'])(
-    '%s parses with the webhook schemas',
-    (name) => {
-      const hook = avitoWebhookSchema.parse(fixture(name));
-      expect(avitoMessageSchema.safeParse(hook.payload.value).success).toBe(true);
-    },
+  const files = readdirSync(new URL('../../../fixtures/avito/', import.meta.url)).filter((f) =>
+    f.endsWith('.json'),
   );
+  it.each(files)('%s parses with the schema the code uses for it', (name) => {
+    const schema = schemaOf(name);
+    expect(schema, `no schema for fixtures/avito/${name}`).toBeDefined();
+    const parsed = schema!.safeParse(fixture(name));
+    expect(parsed.error).toBeUndefined();
+  });
+
+  it.each(files.filter((f) => f.startsWith('webhook-')))('%s: payload.value is a webhook message', (name) => {
+    const hook = avitoWebhookSchema.parse(fixture(name));
+    expect(avitoMessageSchema.safeParse(hook.payload.value).success).toBe(true);
+  });
 
   it('API answers parse with the client’s schemas', () => {
     expect(chat.context?.value?.title).toBe('Диван угловой');

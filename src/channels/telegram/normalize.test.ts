@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { startHttpRecorder } from '../../../test/support/http-recorder.js';
 import { normalizedBy } from '../../../test/support/normalized.js';
+import { createTelegramApi, telegramFailure } from './api.js';
+import type { TelegramAccount } from './config.js';
 import { normalizeTelegram } from './normalize.js';
 import { apiResponseSchema, parseThreadKey, updateSchema } from './schema.js';
 
@@ -16,6 +19,53 @@ describe('Telegram fixtures', () => {
   });
   it.each(files.filter((f) => !/^\d\d-/.test(f)))('%s parses with apiResponseSchema', (f) => {
     expect(apiResponseSchema.safeParse(fixture(f)).success).toBe(true);
+  });
+  // The code reads answers through grammY's client and telegramFailure: each answer, served for the method its
+  // file is named after (with the HTTP status Telegram uses, = error_code), must come out as the file says.
+  it.each(files.filter((f) => !/^\d\d-/.test(f)))('%s reads through the channel’s client', async (f) => {
+    const answer = fixture(f) as {
+      ok: boolean;
+      result?: unknown;
+      error_code?: number;
+      description?: string;
+      parameters?: { retry_after?: number };
+    };
+    const method = f.split('-')[0]!;
+    const http = await startHttpRecorder();
+    try {
+      http.on(`POST /botT0KEN/${method}`, () => ({
+        status: answer.ok ? 200 : answer.error_code!,
+        headers: { 'content-type': 'application/json' },
+        body: readFileSync(`${dir}${f}`),
+      }));
+      const api = createTelegramApi({
+        token: 'T0KEN',
+        apiRoot: http.url,
+        timeoutSeconds: 5,
+        polling: { timeoutSeconds: 0 },
+      } as TelegramAccount);
+      const call = (api.raw as unknown as Record<string, (p: object) => Promise<unknown>>)[method]!({});
+      if (answer.ok) await expect(call).resolves.toEqual(answer.result);
+      else {
+        const failure = telegramFailure(
+          await call.then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+        );
+        // Flood control always says how long to wait (reference §1.4).
+        if (answer.error_code === 429) expect(failure.retryAfter).toBeGreaterThan(0);
+        expect(failure).toEqual({
+          code: answer.error_code,
+          description: answer.description,
+          ...(answer.parameters?.retry_after !== undefined
+            ? { retryAfter: answer.parameters.retry_after }
+            : {}),
+        });
+      }
+    } finally {
+      await http.close();
+    }
   });
 });
 

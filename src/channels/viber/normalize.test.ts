@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseJsonKeepingBigInts } from '../../core/safe-json.js';
 import { normalizeViber } from './normalize.js';
@@ -10,18 +10,19 @@ const fixture = (name: string): unknown => parseJsonKeepingBigInts(text(name));
 const stored = (name: string) => ({ account: 'bot', update: viberCallbackSchema.parse(fixture(name)) });
 
 describe('Viber fixtures', () => {
-  it.each([
-    'webhook.json',
-    'conversation_started.json',
-    'subscribed.json',
-    'unsubscribed.json',
-    'message-text.json',
-    'message-contact.json',
-    'delivered.json',
-    'seen.json',
-    'failed.json',
-  ])('%s parses with the callback schema', (name) => {
-    expect(viberCallbackSchema.safeParse(fixture(name)).success).toBe(true);
+  const files = readdirSync(new URL('../../../fixtures/viber/', import.meta.url)).filter((f) =>
+    f.endsWith('.json'),
+  );
+  // API answers are named after the method (send_message-*.json); every other file is a callback.
+  it.each(files)('%s parses with the schema the code uses for it', (name) => {
+    const schema = name.startsWith('send_message-') ? viberAnswerSchema : viberCallbackSchema;
+    expect(schema.safeParse(fixture(name)).error).toBeUndefined();
+  });
+  it('callbacks are named after their event', () => {
+    for (const name of files.filter((f) => !f.startsWith('send_message-'))) {
+      const event = viberCallbackSchema.parse(fixture(name)).event;
+      expect(name.replace(/\.json$/, '').replace(/-.*$/, ''), name).toBe(event);
+    }
   });
 
   it('send_message answers parse; message tokens keep every digit', () => {

@@ -33,8 +33,10 @@ describe('the fixtures parse with the channel’s schemas', () => {
   it.each(fixtureNames('green-api'))('green-api/%s', (name) => {
     expect(greenNotificationSchema.safeParse(fixture('green-api', name)).success).toBe(true);
   });
-  it.each(fixtureNames('web').filter((n) => n.startsWith('message-')))('web/%s', (name) => {
-    expect(webMessageSchema.safeParse(fixture('web', name)).success).toBe(true);
+  it.each(fixtureNames('web').filter((n) => n !== 'contact.json'))('web/%s', (name) => {
+    // Every web/ file but the contact is a library Message record.
+    expect(name).toMatch(/^message-/);
+    expect(webMessageSchema.safeParse(fixture('web', name)).error).toBeUndefined();
   });
   it('web/contact.json', () => {
     expect(webContactSchema.parse(fixture('web', 'contact.json')).pushname).toBe('Алексей');
