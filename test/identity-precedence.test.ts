@@ -128,6 +128,27 @@ describe.each(backends())('identity precedence on %s', (backend) => {
     expect(d.mergeSuggestionIds).toHaveLength(1);
   });
 
+  it('an address we wrote to first never outranks one the client gave, even when its contact has an active deal', async () => {
+    const phone = freshPhone();
+    const email = freshEmail();
+    const client = await send({ from: { phones: [phone] } });
+    const out = await managerEmails(email);
+    // The contact we wrote to has a deal (pushed by the CRM later); the client's own phone still decides.
+    await ctx.db.sql`
+      INSERT INTO deals (external_id, contact_id, status) VALUES (${`d-out-${phone}`}, ${out.contactId}, 'active')`;
+    const reply = await send({
+      channel: 'email',
+      account: 'sales',
+      from: { emails: [email], phones: [phone] },
+    });
+    expect(reply).toMatchObject({
+      kind: 'attached_to_lead',
+      contactId: client.contactId,
+      leadId: client.leadId,
+    });
+    expect(reply.mergeSuggestionIds).toHaveLength(1);
+  });
+
   it('an address we wrote to first becomes the client’s own once the client writes from it', async () => {
     const email = freshEmail();
     const out = await managerEmails(email);

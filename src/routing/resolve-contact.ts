@@ -102,9 +102,11 @@ export async function resolveContact(
     const rank = (c: Candidate) => standing.get(c.contactId) ?? { deal: false, open: false };
     candidates = [...candidates].sort(
       (a, b) =>
+        // An address learned only from our own message never outranks one the client gave (issue 16 item 12);
+        // among the rest, an active deal wins, then an open lead, then the sender's order.
+        Number(b.clientGiven) - Number(a.clientGiven) ||
         Number(rank(b).deal) - Number(rank(a).deal) ||
         Number(rank(b).open) - Number(rank(a).open) ||
-        Number(b.clientGiven) - Number(a.clientGiven) ||
         a.order - b.order,
     );
   }
