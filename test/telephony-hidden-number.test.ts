@@ -128,6 +128,14 @@ describe.each(backends())('hidden-number calls on %s', (backend) => {
       /switchboard_inbound_events_total\{channel="phone",decision="skipped"\} 10\b/,
     );
   });
+
+  it('keep the time we received them when the PBX stamps them later, like every other communication', async () => {
+    // The record says 2026-11-30T09:00Z; the daemon received it at the test clock's 2026-11-20T09:00Z.
+    expect((await postWebhook(h.ctx, MEGAFON, history('hidden-future', 'anonymous'))).status).toBe(200);
+    await h.ctx.processor.drain();
+    const call = await callByKey(h.ctx, 'hidden-future');
+    expect(new Date(call.startedAt).toISOString()).toBe(h.ctx.clock.clock().toISOString());
+  });
 });
 
 describe.each(backends())('hidden-number calls with telephony.anonymousCalls: lead on %s', (backend) => {

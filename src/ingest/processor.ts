@@ -103,8 +103,8 @@ export function createProcessor(deps: ProcessorDeps) {
           await source.afterDecision(tx, { source: event.source, comm, decision });
         decided.push({ comm, decision });
       }
-      for (const comm of normalized.recordOnly ?? [])
-        await source.afterDecision?.(tx, { source: event.source, comm });
+      for (const kept of normalized.recordOnly ?? [])
+        await source.afterDecision?.(tx, { source: event.source, comm: clampToReceived(kept, event.receivedAt) });
       // Outbox (lead.created, message.created…): committed with the decision or not at all.
       await deps.outbox?.record(tx, decided);
       const decisions = decided.map((d) => d.decision);
