@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from '../observability/logger.js';
 import { withRequestContext } from '../observability/request-context.js';
@@ -14,6 +14,11 @@ const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
  * identity), status, duration, request id. The id is echoed in `X-Request-Id` and carried into every log line the
  * request causes (the processor's included) through the request context.
  */
+/** The pattern of the route that handled the request (`/api/v1/leads/:id`), never the concrete path. */
+export function routePattern(c: Context): string | null {
+  return matchedRoutes(c).findLast((r) => r.method !== 'ALL')?.path ?? null;
+}
+
 export function accessLog(log: Logger): MiddlewareHandler {
   return async (c, next) => {
     const given = c.req.header('x-request-id');
@@ -24,7 +29,7 @@ export function accessLog(log: Logger): MiddlewareHandler {
         await next();
       } finally {
         c.header('X-Request-Id', requestId);
-        const route = matchedRoutes(c).findLast((r) => r.method !== 'ALL')?.path ?? null;
+        const route = routePattern(c);
         const line = {
           method: c.req.method,
           route,

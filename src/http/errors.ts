@@ -6,6 +6,7 @@ import { type ErrorCode, SwitchboardError, ValidationError, type ValidationIssue
 import { unknownFieldIssues } from '../core/unknown-fields.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../observability/logger.js';
+import { routePattern } from './access-log.js';
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   validation_failed: 400,
@@ -56,13 +57,14 @@ export const RETRY_AFTER_SECONDS = 5;
 export function createErrorHandler(log: Logger) {
   return (err: Error, c: Context) => {
     if (isDatabaseUnavailable(err)) {
-      log.warn({ code: (err as { code?: string }).code, path: c.req.path }, 'database unavailable');
+      log.warn({ code: (err as { code?: string }).code, route: routePattern(c) }, 'database unavailable');
       c.header('Retry-After', String(RETRY_AFTER_SECONDS));
       return c.json(errorBody('unavailable', 'the database is unavailable; retry later'), 503);
     }
     if (err instanceof SwitchboardError) {
       const status = STATUS[err.code];
-      if (status >= 500) log.error({ err: err.message, code: err.code, path: c.req.path }, 'request failed');
+      if (status >= 500)
+        log.error({ err: err.message, code: err.code, route: routePattern(c) }, 'request failed');
       const extra =
         err instanceof ValidationError
           ? { issues: err.issues }
@@ -80,7 +82,7 @@ export function createErrorHandler(log: Logger) {
         return c.json(errorBody('invalid_json', err.message || 'malformed request body'), 400);
       return c.json(errorBody('internal', err.message), err.status as ContentfulStatusCode);
     }
-    log.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');
+    log.error({ err: err.message, stack: err.stack, route: routePattern(c) }, 'unhandled error');
     return c.json(errorBody('internal', 'internal error'), 500);
   };
 }
