@@ -104,7 +104,10 @@ export function createProcessor(deps: ProcessorDeps) {
         decided.push({ comm, decision });
       }
       for (const kept of normalized.recordOnly ?? [])
-        await source.afterDecision?.(tx, { source: event.source, comm: clampToReceived(kept, event.receivedAt) });
+        await source.afterDecision?.(tx, {
+          source: event.source,
+          comm: clampToReceived(kept, event.receivedAt),
+        });
       // Outbox (lead.created, message.created…): committed with the decision or not at all.
       await deps.outbox?.record(tx, decided);
       const decisions = decided.map((d) => d.decision);

@@ -1,9 +1,9 @@
 import type { Sql } from 'postgres';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import { DeliveryError, retryDelayMs } from '../core/delivery-error.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
-import { DeliveryError, retryDelayMs } from './channels/delivery-error.js';
 import { storeNotification } from './inbox.js';
 import { type AlertText, renderAlert } from './message.js';
 import type { Directory } from './recipients.js';

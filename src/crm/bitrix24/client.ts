@@ -1,5 +1,5 @@
 import type { Clock } from '../../core/clock.js';
-import { DeliveryError } from '../../sla/channels/delivery-error.js';
+import { DeliveryError } from '../../core/delivery-error.js';
 import { batchResultSchema, envelopeSchema } from './schema.js';
 
 /** A Bitrix24 error: `b24code` is Bitrix24's `error` (often empty for CRM errors, reference §6). */

@@ -1,5 +1,5 @@
 import { hmacHex, hmacHexEquals } from '../../channels/webhook/verify.js';
-import { DeliveryError, networkError, retryableStatus } from '../../sla/channels/delivery-error.js';
+import { DeliveryError, networkError, retryableStatus } from '../../core/delivery-error.js';
 
 export const SIGNATURE_HEADER = 'x-switchboard-signature';
 export const TIMESTAMP_HEADER = 'x-switchboard-timestamp';

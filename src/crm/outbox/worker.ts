@@ -1,8 +1,8 @@
 import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
+import { retryDelayMs } from '../../core/delivery-error.js';
 import { errorMessage, SwitchboardError } from '../../core/errors.js';
 import type { Logger } from '../../observability/logger.js';
-import { retryDelayMs } from '../../sla/channels/delivery-error.js';
 import { periodic } from '../periodic.js';
 import { busySubscribers, claimHead, type OutboxRow, settleRow } from './store.js';
 

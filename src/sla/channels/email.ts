@@ -1,5 +1,5 @@
 import type { Transporter } from 'nodemailer';
-import { DeliveryError } from './delivery-error.js';
+import { DeliveryError } from '../../core/delivery-error.js';
 
 export interface EmailSenderOptions {
   host: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DeliveryError, networkError, retryableStatus } from './delivery-error.js';
+import { DeliveryError, networkError, retryableStatus } from '../../core/delivery-error.js';
 
 /** Bot API answer envelope (https://core.telegram.org/bots/api#making-requests). */
 export const telegramResponseSchema = z.union([

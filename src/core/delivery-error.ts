@@ -1,4 +1,4 @@
-import { SwitchboardError } from '../../core/errors.js';
+import { SwitchboardError } from './errors.js';
 
 /**
  * A delivery attempt failed. `retryable` says whether trying again can help (a timeout, 429, 5xx) or not
