@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Sql } from 'postgres';
-import { channelLookup } from './channels/index.js';
 import type { RuntimeSettings } from './config/load.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
@@ -140,7 +139,7 @@ export async function startDaemon(
   let server: ReturnType<typeof serve>;
   try {
     // Payloads refused by an older version that the code running now can read are decided with the backlog.
-    await revalidateRejected({ sql: db.sql, sources: channelLookup(channels), log });
+    await revalidateRejected({ sql: db.sql, sources: pipeline.source, log });
     await replayer.start();
     started.push(() => replayer.stop());
     assigner.start();

@@ -27,6 +27,8 @@ export interface Pipeline {
   intake: Intake;
   /** Every channel module, in the channel list's order. */
   channels: ChannelModule[];
+  /** The channel that owns an event's source (what the processor uses). */
+  source: (name: string) => ChannelModule | undefined;
   /** Managers' replies: pending -> send -> sent/failed, idempotent (src/channels/reply/ledger.ts). */
   replies: ReplyLedger;
   /** Everything sent to other systems (signed webhooks, Bitrix24): written with the change, then delivered. */
@@ -153,6 +155,7 @@ export function createPipeline(deps: {
     telephony,
     intake,
     channels,
+    source: (name: string) => sources(name),
     replies,
     outbox,
     ...(bitrix24 ? { bitrix24 } : {}),

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { ChannelDefinition, ChannelModule } from '../../src/channels/channel.js';
-import { channelLookup } from '../../src/channels/index.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
 import type { Bitrix24Connector } from '../../src/crm/bitrix24/index.js';
@@ -146,7 +145,7 @@ export async function createTestContext(
     telephony,
     outbox: pipeline.outbox,
     ...(pipeline.bitrix24 ? { bitrix24: pipeline.bitrix24 } : {}),
-    source: channelLookup(pipeline.channels),
+    source: pipeline.source,
     dataDir,
     async request(method, path, body, opts = {}) {
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
