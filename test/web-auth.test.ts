@@ -59,6 +59,29 @@ describe.each(backends())('web app: sign-in, sessions, permissions (%s)', (backe
     });
     return { jar, res };
   }
+  /** A second app on the same database: what a restarted (or another) daemon is. */
+  function secondApp(): TestContext['app'] {
+    const metrics = createMetrics();
+    const pipeline = createPipeline({
+      sql: ctx.db.sql,
+      config: ctx.config,
+      clock: ctx.clock.clock,
+      log: silentLogger,
+      metrics,
+      dataDir: ctx.dataDir,
+    });
+    return createApp({
+      ...pipeline,
+      sql: ctx.db.sql,
+      config: ctx.config,
+      metrics,
+      log: silentLogger,
+      clock: ctx.clock.clock,
+      tokens: [],
+      isAccepting: () => true,
+    });
+  }
+
   const csrfOf = (html: string) => /name="csrf-token" content="([^"]+)"/.exec(html)?.[1] ?? '';
 
   it('an anonymous visitor is sent to the sign-in page, which asks for «Логин» and «Пароль»', async () => {
@@ -184,25 +207,7 @@ describe.each(backends())('web app: sign-in, sessions, permissions (%s)', (backe
   it('sessions live in the database: a restarted app keeps the person signed in; logout ends it', async () => {
     const { jar } = await signIn('ivanov');
     // A second app on the same database: what a restarted (or another) daemon is.
-    const metrics = createMetrics();
-    const pipeline = createPipeline({
-      sql: ctx.db.sql,
-      config: ctx.config,
-      clock: ctx.clock.clock,
-      log: silentLogger,
-      metrics,
-      dataDir: ctx.dataDir,
-    });
-    const restarted = createApp({
-      ...pipeline,
-      sql: ctx.db.sql,
-      config: ctx.config,
-      metrics,
-      log: silentLogger,
-      clock: ctx.clock.clock,
-      tokens: [],
-      isAccepting: () => true,
-    });
+    const restarted = secondApp();
     const again = await page(restarted, jar, '/');
     expect(again.status).toBe(200);
     const csrf = csrfOf(await again.text());
@@ -224,6 +229,15 @@ describe.each(backends())('web app: sign-in, sessions, permissions (%s)', (backe
     const paused = await signIn('admin');
     expect(paused.res.status).toBe(429);
     expect(await paused.res.text()).toContain('Слишком много попыток');
+    // The count is in the database: a second daemon (or this one restarted) refuses too.
+    const other = secondApp();
+    expect((await signIn('admin', PASSWORD, other)).res.status).toBe(429);
+    // When the window has passed, the right password works again and clears the count.
+    ctx.clock.advance(15 * 60_000 + 1);
+    expect((await signIn('admin', PASSWORD, other)).res.status).toBe(303);
+    const [left] = await ctx.db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM web_login_failures WHERE key = 'login:admin'`;
+    expect(left!.n).toBe(0);
   });
 
   it('the API is untouched: bearer auth and JSON errors', async () => {

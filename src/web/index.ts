@@ -64,6 +64,7 @@ export function registerWeb(
   const webDeps: WebDeps = {
     ...deps,
     throttle: createLoginThrottle(
+      deps.sql,
       deps.web?.maxLoginFailures !== undefined ? { maxFailures: deps.web.maxLoginFailures } : {},
     ),
     assetVersion: assets.version,

@@ -65,17 +65,17 @@ export function registerLogin(web: Hono<WebEnv>, deps: WebDeps): void {
     const next = safeNext(typeof body.next === 'string' ? body.next : undefined);
     const now = deps.clock().getTime();
     const keys = [`login:${login}`, `ip:${clientAddress(c)}`];
-    if (!deps.throttle.allowed(keys, now))
+    if (!(await deps.throttle.allowed(keys, now)))
       return c.html(<LoginPage deps={deps} next={next} login={login} error={ru.login.throttled} />, 429);
     const manager = deps.config.managers.find((m) => m.login.toLowerCase() === login && m.active);
     // The same scrypt cost whether or not the login exists: timing does not reveal who works here.
     const ok = await verifyPassword(password, manager?.password ?? DUMMY_HASH);
     if (!manager?.password || !ok) {
-      deps.throttle.failed(keys, now);
+      await deps.throttle.failed(keys, now);
       deps.log.info({ event: 'web.login_failed' }, 'web sign-in refused');
       return c.html(<LoginPage deps={deps} next={next} login={login} error={ru.login.wrong} />, 401);
     }
-    deps.throttle.succeeded(keys);
+    await deps.throttle.succeeded(keys);
     const { token } = await createSession(deps.sql, manager.login, deps.clock());
     setCookie(c, SESSION_COOKIE, token, {
       httpOnly: true,
