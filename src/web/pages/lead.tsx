@@ -68,7 +68,7 @@ function ReplyBox(props: { v: LeadView; deps: WebDeps; csrf: string; draft?: Rep
       <h2 class="sr">{ru.lead.reply}</h2>
       {draft ? (
         <p class="reply-error" role="alert">
-          {ru.lead.replyFailedKept} {draft.error}
+          {draft.error} {ru.lead.replyFailedKept}
         </p>
       ) : null}
       {blocked ? (
@@ -206,7 +206,7 @@ function Card(props: {
                 ) : i.kind === 'email' ? (
                   <a href={`mailto:${String(i.value)}`}>{String(i.value)}</a>
                 ) : (
-                  `${String(i.kind)}: ${String(i.value)}`
+                  `${ru.channel[String(i.kind)] ?? String(i.kind)}: ${String(i.value)}`
                 )}
                 {i.verified ? null : <span class="muted"> (не подтверждён)</span>}
               </li>
