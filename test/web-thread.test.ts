@@ -5,12 +5,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasChromium, launchBrowser, signIn, startWebServer, type WebServer } from './support/browser.js';
 import { hostileMail, PDF, PNG } from './support/html-mail.js';
-import { freshEmail } from './support/ids.js';
+import { type HttpRecorder, startHttpRecorder } from './support/http-recorder.js';
+import { freshEmail, freshPhone } from './support/ids.js';
 import { type FakeVk, fixtureJson, startFakeVk } from './support/messenger-fakes.js';
 import { backends } from './support/pg.js';
 import { startSmtpCapture } from './support/smtp.js';
 import { startTelegramFake, type TelegramFake } from './support/telegram-fake.js';
 import { PASSWORD, webConfig } from './support/web.js';
+import { fixture } from './support/whatsapp-fixtures.js';
 
 const SHOTS = process.env.SWITCHBOARD_SCREENSHOTS
   ? new URL('../docs/screenshots/', import.meta.url).pathname
@@ -20,6 +22,7 @@ const TG_TOKEN = '700000001:AAthread-test-token';
 const TG_SECRET = 'tg-thread-secret';
 const VK_SECRET = 'vk-thread-secret';
 const VK_GROUP = 199493573;
+const GREEN_WEBHOOK_TOKEN = 'green-thread-webhook-token';
 
 // A real browser against the whole app (PostgreSQL; the pages' reads are the same on the embedded database).
 describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', () => {
@@ -27,6 +30,7 @@ describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', (
   let smtp: Awaited<ReturnType<typeof startSmtpCapture>>;
   let vk: FakeVk;
   let tg: TelegramFake;
+  let green: HttpRecorder;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -40,6 +44,12 @@ describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', (
     smtp = await startSmtpCapture();
     vk = await startFakeVk();
     tg = await startTelegramFake([TG_TOKEN]);
+    green = await startHttpRecorder();
+    green.on('GET /media/photo.png', () => ({
+      status: 200,
+      headers: { 'content-type': 'image/png' },
+      body: PNG,
+    }));
     const base = await webConfig();
     const mailbox = (label: string, address: string, smtpPort?: number) => ({
       label,
@@ -77,6 +87,17 @@ describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', (
             apiRoot: vk.url,
           },
         ],
+        whatsapp: [
+          {
+            account: 'shop',
+            transport: 'gateway',
+            apiRoot: green.url,
+            idInstance: '1101000001',
+            apiTokenInstance: 'green-api-token',
+            webhookToken: GREEN_WEBHOOK_TOKEN,
+            retryDelayMs: 0,
+          },
+        ],
         telegram: [
           { account: 'shop_bot', token: TG_TOKEN, secret: TG_SECRET, transport: 'webhook', apiRoot: tg.url },
         ],
@@ -90,6 +111,7 @@ describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', (
     await smtp?.close();
     await vk?.close();
     await tg?.close();
+    await green?.close();
   });
   beforeEach(async () => {
     await context?.close();
@@ -297,6 +319,45 @@ describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', (
     expect(text).toContain('Голосовое сообщение');
     expect(text).toContain('хранится у мессенджера');
     expect(await tgThread.locator('img, audio').count()).toBe(0);
+  });
+
+  it('a WhatsApp photo the app downloaded is shown from the app itself', async () => {
+    const phone = freshPhone();
+    const n = fixture('green-api', 'incoming-image.json') as {
+      senderData: { chatId: string; sender: string; chatName: string; senderName: string };
+      idMessage: string;
+      messageData: { fileMessageData: { downloadUrl: string; caption: string } };
+    };
+    n.senderData = {
+      ...n.senderData,
+      chatId: `7${phone}@c.us`,
+      sender: `7${phone}@c.us`,
+      senderName: 'Фотина',
+    };
+    n.idMessage = `ID${phone}`;
+    n.messageData.fileMessageData.downloadUrl = `${green.url}/media/photo.png`;
+    const res = await fetch(`${server.url}/webhooks/whatsapp/shop`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${GREEN_WEBHOOK_TOKEN}` },
+      body: JSON.stringify(n),
+    });
+    expect(res.status).toBe(200);
+    await signIn(page, server.url, 'petrova', PASSWORD);
+    await page.goto(`${server.url}/?q=${encodeURIComponent('Фотина')}`);
+    await page
+      .getByRole('link', { name: /Фотина/ })
+      .first()
+      .click();
+    const photo = page.locator('#thread').getByRole('img', { name: /^Фото/ });
+    await expect
+      .poll(() =>
+        photo.evaluate((i) => (i as unknown as { complete: boolean; naturalWidth: number }).naturalWidth),
+      )
+      .toBe(16);
+    expect(await photo.getAttribute('src')).toMatch(
+      /^\/leads\/[0-9a-f-]{36}\/messages\/[0-9a-f-]{36}\/files\/0$/,
+    );
+    expect(outside).toEqual([]);
   });
 
   it('the reply box is offered only where the account can send; otherwise it says why', async () => {
