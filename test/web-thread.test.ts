@@ -4,7 +4,10 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasChromium, launchBrowser, signIn, startWebServer, type WebServer } from './support/browser.js';
-import { hostileMail, PDF, PNG } from './support/html-mail.js';
+import { gradientPng, hostileMail, PDF } from './support/html-mail.js';
+
+const PHOTO = gradientPng(320, 200);
+
 import { type HttpRecorder, startHttpRecorder } from './support/http-recorder.js';
 import { freshEmail, freshPhone } from './support/ids.js';
 import { type FakeVk, fixtureJson, startFakeVk } from './support/messenger-fakes.js';
@@ -48,7 +51,7 @@ describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', (
     green.on('GET /media/photo.png', () => ({
       status: 200,
       headers: { 'content-type': 'image/png' },
-      body: PNG,
+      body: PHOTO,
     }));
     const base = await webConfig();
     const mailbox = (label: string, address: string, smtpPort?: number) => ({
@@ -129,7 +132,7 @@ describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', (
         const url = route.request().url();
         outside.push(url);
         if (url.startsWith('https://sun9-1.userapi.com/'))
-          return route.fulfill({ status: 200, contentType: 'image/png', body: PNG });
+          return route.fulfill({ status: 200, contentType: 'image/png', body: PHOTO });
         return route.abort();
       },
     );
@@ -291,7 +294,7 @@ describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', (
             (i as unknown as { naturalWidth: number }).naturalWidth,
         ),
       )
-      .toBe(16);
+      .toBe(320);
     expect(await photo.getAttribute('referrerpolicy')).toBe('no-referrer');
     const doc = thread.getByRole('link', { name: /Документ: размеры\.pdf/ });
     expect(await doc.getAttribute('href')).toBe('https://vk.com/doc22757746_645312871?hash=0a1b2c');
@@ -353,7 +356,7 @@ describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', (
       .poll(() =>
         photo.evaluate((i) => (i as unknown as { complete: boolean; naturalWidth: number }).naturalWidth),
       )
-      .toBe(16);
+      .toBe(320);
     expect(await photo.getAttribute('src')).toMatch(
       /^\/leads\/[0-9a-f-]{36}\/messages\/[0-9a-f-]{36}\/files\/0$/,
     );

@@ -1,5 +1,6 @@
 /** A hostile HTML email (multipart: text, HTML, a cid: logo, a PDF) for the thread's tests. */
 import { randomUUID } from 'node:crypto';
+import { crc32, deflateSync } from 'node:zlib';
 
 export const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAGElEQVR42mNkYPhfz0AEYBxVSF+FAP0HHgGxHbWTAAAAAElFTkSuQmCC',
@@ -69,4 +70,34 @@ export function hostileMail(from: string): string {
     '--mixed--',
     '',
   ].join('\r\n');
+}
+
+/** A w×h PNG with a soft diagonal gradient: a photo that looks like one in the screenshots. */
+export function gradientPng(w: number, h: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const rows = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const o = y * (w * 3 + 1) + 1 + x * 3;
+      rows[o] = 120 + Math.round((100 * x) / w);
+      rows[o + 1] = 150 + Math.round((60 * y) / h);
+      rows[o + 2] = 200;
+    }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -1,6 +1,6 @@
 import { formatDuration, formatExact, formatWhen } from '../format.js';
 import { ru } from '../i18n/ru.js';
-import { type MediaItem, type MediaKind, mediaOf } from '../media.js';
+import { type MediaItem, mediaOf } from '../media.js';
 import type { ThreadEntry } from '../services/lead-view.js';
 
 function sizeText(bytes: number | undefined): string {
@@ -10,20 +10,6 @@ function sizeText(bytes: number | undefined): string {
     : `${(bytes / 1048576).toFixed(1)} МБ`;
 }
 
-const ICON: Record<MediaKind, string> = {
-  photo: '🖼',
-  document: '📄',
-  voice: '🎤',
-  audio: '🎵',
-  video: '🎬',
-  sticker: '🙂',
-  link: '🔗',
-  location: '📍',
-  item: '🏷',
-  call: '📞',
-  other: '📎',
-};
-
 /** One attachment: a preview or player where the content can be reached, else its type and name in words. */
 function Media(props: { item: MediaItem; base: string }) {
   const { item } = props;
@@ -31,7 +17,6 @@ function Media(props: { item: MediaItem; base: string }) {
   const src = item.file !== undefined ? `${props.base}/files/${item.file}` : item.url;
   const caption = (
     <span class="media-caption">
-      <span aria-hidden="true">{ICON[item.kind]} </span>
       {label}
       {item.name ? `: ${item.name}` : ''}
       {item.size !== undefined ? <span class="muted"> · {sizeText(item.size)}</span> : null}
