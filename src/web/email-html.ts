@@ -152,7 +152,7 @@ export function sanitizeEmailHtml(
 export function emailDocument(body: string, note?: string): string {
   return `<!doctype html><html lang="ru"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><style>
 html{color-scheme:light}body{margin:0;padding:4px 2px;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2933;overflow-wrap:anywhere}
-img{max-width:100%;height:auto}table{max-width:100%}pre{white-space:pre-wrap}a{color:#1d4ed8}
+img{max-width:100%;height:auto}table{max-width:100%}pre{white-space:pre-wrap}a[href]{color:#1d4ed8}
 blockquote{margin:0 0 0 .5em;padding-left:.75em;border-left:3px solid #d5dbe3;color:#52606d}
 .sb-note{font-size:12px;color:#52606d;background:#f3f5f8;border-radius:4px;padding:2px 8px;margin-bottom:8px;display:inline-block}
 </style></head><body>${note ? `<div class="sb-note">${escapeText(note)}</div>` : ''}${body}</body></html>`;

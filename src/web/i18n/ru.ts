@@ -124,8 +124,6 @@ export const ru = {
     imagesBlocked: (n: number) =>
       `Внешние картинки не загружены (${n}): они могут сообщить отправителю, что письмо прочитано.`,
     fileGone: 'Файл не найден: он не был сохранён или уже удалён.',
-    download: 'Скачать',
-    openOriginal: 'Открыть',
     replyFailedKept: 'Текст ответа сохранён — его можно отправить ещё раз.',
     replyRefused:
       'Канал не принимает ответ в эту переписку (например, нет адреса клиента или клиент заблокировал бота). Свяжитесь с клиентом по телефону.',
@@ -144,7 +142,6 @@ export const ru = {
     call: 'Звонок',
     other: 'Вложение',
     atProvider: 'хранится у мессенджера, в приложении не открывается',
-    noName: 'без имени',
   },
   /** Why the reply box is not offered on a conversation (src/channels/reply/readiness.ts). */
   replyBlocked: {
