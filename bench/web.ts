@@ -59,6 +59,50 @@ const timing = (page: string, xs: number[]): PageTiming => ({
 });
 
 /**
+ * A typical HTML email a sales department gets (an Outlook-style table layout with inline styles, a signature
+ * logo by cid:, two remote images, a quoted earlier message), about 60 KB of HTML, as raw RFC 822 bytes.
+ */
+export function benchHtmlEmail(): string {
+  const rows = Array.from(
+    { length: 240 },
+    (_, i) =>
+      `<tr><td style="padding:4px 8px;border-bottom:1px solid #ddd;font-family:Calibri,sans-serif">Позиция ${i + 1}: прилавок ${i % 7} м</td>` +
+      `<td align="right" style="padding:4px 8px;color:#333">${(i * 1370) % 90000} ₽</td></tr>`,
+  ).join('\n');
+  const html =
+    `<html><head><style>p.MsoNormal{margin:0}</style></head><body><p class="MsoNormal">Добрый день!</p>` +
+    `<p>Просим прислать счёт по позициям ниже.</p><table cellpadding="0" cellspacing="0" width="600">${rows}</table>` +
+    `<img src="https://track.example/open.gif" width="1" height="1"><img src="https://cdn.example/banner.jpg">` +
+    `<p>С уважением,<br>Ирина<br><img src="cid:logo@client" alt="Логотип"></p>` +
+    `<blockquote style="border-left:2px solid #ccc;padding-left:8px">${'<p>Ранее: цена на витрину 2 м?</p>'.repeat(20)}</blockquote></body></html>`;
+  const b64 = (b: Buffer) => b.toString('base64').replace(/.{76}/g, '$&\r\n');
+  const logo = randomBytes(20_000); // stands for a 20 KB PNG: only its size matters here
+  return [
+    'From: =?UTF-8?B?0JjRgNC40L3QsA==?= <irina@client.example>',
+    'To: sales@bench.example',
+    'Subject: =?UTF-8?B?0KHRh9GR0YI=?=',
+    'Date: Mon, 30 Nov 2026 09:00:00 +0000',
+    'Message-ID: <bench-html@client.example>',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/related; boundary="rel"',
+    '',
+    '--rel',
+    'Content-Type: text/html; charset=utf-8',
+    'Content-Transfer-Encoding: base64',
+    '',
+    b64(Buffer.from(html)),
+    '--rel',
+    'Content-Type: image/png',
+    'Content-Transfer-Encoding: base64',
+    'Content-ID: <logo@client>',
+    '',
+    b64(logo),
+    '--rel--',
+    '',
+  ].join('\r\n');
+}
+
+/**
  * Seeds `leads` leads (one contact with a phone and an email each, three messages per lead, a third of them
  * read) in two teams and measures the inbox and lead pages as a signed-in manager and supervisor see them.
  */
@@ -179,6 +223,21 @@ export async function runWebBench(o: WebBenchOptions): Promise<WebBenchResult> {
       for (let i = 0; i < requests; i++) xs.push(await time(paths(), cookie));
       return timing(page, xs);
     };
+    // One HTML email on a lead: its frame re-reads the raw message, parses it and sanitizes it per request.
+    const raw = Buffer.from(benchHtmlEmail());
+    const [ev] = await db.sql<{ id: string }[]>`
+      INSERT INTO inbound_events (source, account, external_id, content_type, payload, raw, status)
+      VALUES ('email', 'sales', '<bench-html@client.example>', 'message/rfc822',
+              ${db.sql.json({ kind: 'received', mailbox: 'sales', folder: 'INBOX', uid: 1, uidValidity: '1', receivedAt: now.toISOString() })},
+              ${raw}, 'processed')
+      RETURNING id`;
+    const [htmlMsg] = await db.sql<{ id: string; leadId: string }[]>`
+      INSERT INTO messages (conversation_id, contact_id, lead_id, inbound_event_id, kind, direction, channel, account,
+                            external_id, subject, body, meta, occurred_at)
+      SELECT c.id, c.contact_id, c.lead_id, ${ev!.id}, 'message', 'in', 'email', 'sales', 'bench-html', 'Счёт',
+             'Добрый день!', ${db.sql.json({ email: { html: true } })}, ${now}
+      FROM conversations c WHERE c.lead_id = ${leadIds[0]!} LIMIT 1
+      RETURNING id, lead_id`;
     let k = 0;
     const serverTimings = [
       await measure('inbox: manager, my leads and queue', () => '/', cookies.petrova),
@@ -198,6 +257,11 @@ export async function runWebBench(o: WebBenchOptions): Promise<WebBenchResult> {
         cookies.head,
       ),
       await measure('lead page', () => `/leads/${leadIds[k++ % leadIds.length]}`, cookies.head),
+      await measure(
+        `email body frame: ${Math.round(raw.length / 1024)} KB HTML email parsed and sanitized`,
+        () => `/leads/${htmlMsg!.leadId}/messages/${htmlMsg!.id}/body`,
+        cookies.head,
+      ),
     ];
 
     const { inboxPulse } = await import('../src/web/services/inbox.js');

@@ -160,5 +160,7 @@ export function createPipeline(deps: {
     outbox,
     ...(bitrix24 ? { bitrix24 } : {}),
     crmWebhooks: bitrix24 ? [bitrix24.webhooks] : [],
+    // The web app serves stored attachments and media from here.
+    ...(dataDir ? { dataDir } : {}),
   };
 }

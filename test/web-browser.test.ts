@@ -193,14 +193,23 @@ describe.runIf(backends().includes('postgres'))('the web app in Chromium', () =>
     });
     const leadId = (outcome as { decisions: { leadId: string }[] }).decisions[0]!.leadId;
     await page.goto(`${server.url}/leads/${leadId}`);
-    await page.getByLabel('Текст ответа').fill('Добрый день! Шкаф-купе 2,4 м — от 60 000 ₽.');
-    await page.getByRole('button', { name: 'Отправить' }).click();
-    await page.getByRole('heading', { name: 'Не получилось' }).waitFor();
-    const alert = await page.getByRole('alert').textContent();
-    expect(alert).toContain('Канал не принял сообщение');
-    expect(alert).not.toMatch(/SMTP|ECONNREFUSED|[{}]/);
-    await page.getByRole('link', { name: '← К лиду' }).click();
-    await page.waitForURL(`${server.url}/leads/${leadId}`);
+    const typed = 'Добрый день! Шкаф-купе 2,4 м — от 60 000 ₽.\nДоставка по Казани бесплатно.';
+    await page.getByLabel('Текст ответа').fill(typed);
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith(`/leads/${leadId}/reply`)),
+      page.getByRole('button', { name: 'Отправить' }).click(),
+    ]);
+    // The refusal comes back as the lead page itself: the reason inline, the text still in the box.
+    expect(answer.status()).toBe(502);
+    const alert = page.locator('form.reply').getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('Канал не принял сообщение');
+    expect(await alert.textContent()).not.toMatch(/SMTP|ECONNREFUSED|[{}]/);
+    expect(await page.getByLabel('Текст ответа').inputValue()).toBe(typed);
+    await page.screenshot({ path: `${SHOTS}reply-failed.png` });
+    // Even a reload (or a crash page and the way back) keeps what was typed: the tab holds the draft.
+    await page.goto(`${server.url}/leads/${leadId}`);
+    expect(await page.getByLabel('Текст ответа').inputValue()).toBe(typed);
   });
 
   it('«Взять в работу» stops the pending SLA alert; an untouched lead alerts its supervisor, who follows the link', async () => {

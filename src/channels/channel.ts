@@ -206,4 +206,14 @@ export interface SentReply {
  */
 export interface ConversationReplier {
   send(conversation: ReplyConversation, request: ReplyRequest): Promise<SentReply>;
+  /**
+   * Whether a reply from `account` can go out now (the web app offers its reply box only then). Optional:
+   * without it the channel's `transport.status()` tells (see `replyReadiness` in src/channels/reply/).
+   */
+  readiness?(account: string): ReplyReadiness;
 }
+
+/** Why a reply cannot go out on an account (configured, and not known to be disconnected), or ok. */
+export type ReplyReadiness =
+  | { ok: true }
+  | { ok: false; reason: 'account_unknown' | 'send_not_configured' | 'disconnected' };

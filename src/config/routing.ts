@@ -98,6 +98,8 @@ export const clientTypesObject = z
   .object({
     /** The type names rules and CRM values may use. */
     types: z.array(z.string().min(1).max(50)).min(1).default(['partner', 'retail']),
+    /** Names the web app shows for the types (`partner: Партнёр`); the sample's types have built-in names. */
+    labels: z.record(z.string(), z.string().min(1).max(100)).default({}),
     /** Type of a client no rule classifies. */
     default: z.string().min(1).max(50).default('retail'),
     /** Ordered; the first whose conditions all hold wins (after an explicit CRM type). */

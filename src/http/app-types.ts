@@ -44,6 +44,8 @@ export interface AppDeps {
   outbox?: Outbox;
   /** CRM connectors' webhooks (Bitrix24's events), mounted like channels' under /webhooks/<name>/:account. */
   crmWebhooks?: readonly { name: string; webhooks?: readonly WebhookRoute[] }[];
+  /** The daemon's data directory: the web app serves stored attachments and media from it. */
+  dataDir?: string;
   /** Web app tuning (tests): how often live streams poll, how many wrong passwords before a pause. */
   web?: { livePollMs?: number; maxLoginFailures?: number };
 }

@@ -11,6 +11,7 @@ import { registerLeadActions } from './pages/lead-actions.js';
 import { registerLive } from './pages/live.js';
 import { registerLogin } from './pages/login.js';
 import { registerMerges } from './pages/merges.js';
+import { registerMessageFiles } from './pages/message-files.js';
 import { registerNotifications } from './pages/notifications.js';
 import { registerRecording } from './pages/recording.js';
 import { createLoginThrottle } from './services/throttle.js';
@@ -100,6 +101,7 @@ export function registerWeb(
   registerNotifications(web, webDeps);
   registerMerges(web, webDeps);
   registerRecording(web, webDeps);
+  registerMessageFiles(web, webDeps);
   registerLive(web, webDeps);
 
   app.route('/', open);

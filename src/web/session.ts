@@ -11,7 +11,8 @@ export const SESSION_COOKIE = 'sb_session';
 const SECURITY_HEADERS: [string, string][] = [
   [
     'Content-Security-Policy',
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
+    // https: images and audio: a messenger photo or voice message the provider serves by URL (docs/web.md).
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; media-src 'self' https:; " +
       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   ],
   ['X-Content-Type-Options', 'nosniff'],
@@ -19,10 +20,13 @@ const SECURITY_HEADERS: [string, string][] = [
   ['X-Frame-Options', 'DENY'],
 ];
 
-/** Security headers for every page: no inline scripts, nothing from elsewhere, no framing. */
+/**
+ * Security headers for every page: no inline scripts, nothing from elsewhere, no framing. A response that sets
+ * its own (an email's sandboxed frame, a downloaded file) keeps them.
+ */
 export const securityHeaders: MiddlewareHandler = async (c, next) => {
   await next();
-  for (const [k, v] of SECURITY_HEADERS) c.header(k, v);
+  for (const [k, v] of SECURITY_HEADERS) if (!c.res.headers.has(k)) c.header(k, v);
 };
 
 /** The same headers on a response made outside the middleware chain (the app's not-found page). */

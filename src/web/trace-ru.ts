@@ -2,7 +2,9 @@ import type { RoutingTrace } from '../core/routing-trace.js';
 import { regionLabel } from './format.js';
 import { ru } from './i18n/ru.js';
 
-export const clientTypeLabel = (t: string) => ru.clientType[t] ?? t;
+/** A client type's name: the config's `routing.clientTypes.labels`, else the built-in Russian one, else the type. */
+export const clientTypeLabel = (t: string, labels: Record<string, string> = {}) =>
+  labels[t] ?? ru.clientType[t] ?? t;
 const channelLabel = (c: string) => ru.channel[c] ?? c;
 
 /**
@@ -91,13 +93,16 @@ export function translateWhy(text: string): string {
 export const strategyLabel = (s: string | undefined) => (s ? (STRATEGY[s] ?? s) : undefined);
 
 /** The facts worth showing: client type and region with their reasons. */
-export function traceFacts(t: RoutingTrace): { label: string; value: string }[] {
+export function traceFacts(
+  t: RoutingTrace,
+  labels: Record<string, string> = {},
+): { label: string; value: string }[] {
   const out: { label: string; value: string }[] = [];
   const ct = t.facts.clientType as { type?: string; why?: string } | undefined;
   if (ct?.type)
     out.push({
       label: 'Тип клиента',
-      value: `${clientTypeLabel(ct.type)}${ct.why ? ` — ${translateWhy(ct.why)}` : ''}`,
+      value: `${clientTypeLabel(ct.type, labels)}${ct.why ? ` — ${translateWhy(ct.why)}` : ''}`,
     });
   const rg = t.facts.region as { region?: string | null; why?: string } | undefined;
   if (rg)
@@ -110,46 +115,70 @@ export function traceFacts(t: RoutingTrace): { label: string; value: string }[] 
   return out;
 }
 
-const ACTIONS: Record<string, string> = {
-  'decision.new_lead': 'Новый лид',
-  'decision.repeat_lead': 'Повторное обращение клиента',
-  'decision.attached_to_lead': 'Сообщение добавлено к открытому лиду',
-  'decision.attached_to_deal': 'Сообщение добавлено к сделке',
-  'decision.outbound': 'Исходящее сообщение',
-  'decision.duplicate': 'Повтор того же сообщения',
-  'lead.updated': 'Изменение',
-  'lead.assigned': 'Назначен менеджер',
-  'lead.merged': 'Закрыт при объединении контактов',
-};
+const STATUS: Record<string, string> = ru.status;
+const statusLabel = (st: string) => STATUS[st] ?? st;
+const a = ru.audit;
 
-const STATUS: Record<string, string> = {
-  new: 'Новый',
-  in_progress: 'В работе',
-  converted: 'Сделка',
-  junk: 'Некачественный',
-};
+/** The pipeline's reasons (src/routing/lead-rules.ts, decide.ts; src/crm/merge-contacts.ts), one phrase each. */
+const REASONS: [RegExp, (...m: string[]) => string][] = [
+  [
+    /^(\w+) …(\S{1,4}) matched an existing contact$/,
+    (_, kind, tail) => a.matched(`${a.identity[kind!] ?? channelLabel(kind!)} …${tail}`),
+  ],
+  [/^no identity of the sender was known: new contact$/, () => a.newContact],
+  [/^the sender carried no usable identity \(.*\): new contact$/, () => a.noIdentity],
+  [/^sent by us: attached to the conversation, never a lead$/, () => a.outbound],
+  [
+    /^the contact has an active deal (.+?)(?: \(stage "(.*)"\))?$/,
+    (_, deal, stage) => a.activeDeal(deal!, stage),
+  ],
+  [
+    /^the contact already has an open lead \(status (\w+)\): no second lead$/,
+    (_, st) => a.openLead(statusLabel(st!).toLowerCase()),
+  ],
+  [/^the contact is a known client without an active deal or open lead: repeat lead$/, () => a.knownClient],
+  [/^new lead for a new prospect$/, () => a.newProspect],
+  [/^the contact is a prospect without an open lead: new lead$/, () => a.prospect],
+  [/^message .+ was edited: the stored text was updated$/, () => a.edited],
+  [/^message .+ was already received$/, () => a.duplicate],
+  [/^contacts merged: duplicate open lead closed, messages moved to lead \S+$/, () => a.mergedLead],
+];
+
+function translateReason(reason: string): string | undefined {
+  const parts = reason.split('; ').map((p) => {
+    for (const [re, to] of REASONS) {
+      const m = re.exec(p);
+      if (m) return to(...(m as unknown as string[]));
+    }
+    return undefined;
+  });
+  return parts.every((p) => p !== undefined) ? parts.join('; ') : undefined;
+}
 
 /**
- * One audit row as a manager reads it: what happened, in Russian. Changes by people (`lead.updated`) are
- * spelled out; the pipeline's own explanations stay as written (they name rules and masked identities).
+ * One audit row as a manager reads it, in Russian: what happened and why. Every action and reason the code
+ * writes is translated; an unknown one (a newer daemon's) is said neutrally, its original text kept in `raw`
+ * for a tooltip, never shown as English in the line.
  */
 export function trailLine(
   row: { action: string; reason: string },
   name: (login: string) => string,
-): { what: string; detail: string | null } {
-  const what = ACTIONS[row.action] ?? row.action;
+): { what: string; detail: string | null; raw?: string } {
+  const known = a.actions[row.action];
+  const what = known ?? a.unknownAction;
   if (row.action === 'lead.updated') {
     const parts = row.reason
       .replace(/ \((.*)\)$/, '; $1')
       .split('; ')
       .map((p) => {
         const status = /^status (\w+) -> (\w+)$/.exec(p);
-        if (status) return `статус: ${STATUS[status[1]!] ?? status[1]} → ${STATUS[status[2]!] ?? status[2]}`;
+        if (status) return `${a.status}: ${statusLabel(status[1]!)} → ${statusLabel(status[2]!)}`;
         const resp = /^responsible (\S+) -> (\S+)$/.exec(p);
         if (resp)
-          return `ответственный: ${resp[1] === '-' ? 'нет' : name(resp[1]!)} → ${resp[2] === '-' ? 'нет' : name(resp[2]!)}`;
+          return `${a.responsible}: ${resp[1] === '-' ? a.none : name(resp[1]!)} → ${resp[2] === '-' ? a.none : name(resp[2]!)}`;
         const deal = /^deal -> (.+)$/.exec(p);
-        if (deal) return `сделка: ${deal[1]}`;
+        if (deal) return `${a.deal}: ${deal[1]}`;
+        // A person's own comment (the junk reason the page wrote, an API caller's note): shown as written.
         return p;
       });
     return { what, detail: parts.join('; ') };
@@ -158,7 +187,9 @@ export function trailLine(
     const m = /^queued lead assigned to (\S+) \((\w+)\) in team (\S+)$/.exec(row.reason);
     if (m) return { what, detail: `${name(m[1]!)} — ${strategyLabel(m[2]) ?? m[2]}` };
   }
-  return { what, detail: row.reason };
+  const detail = row.reason ? translateReason(row.reason) : undefined;
+  if (known && detail !== undefined) return { what, detail };
+  return { what, detail: detail ?? null, raw: known ? row.reason : `${row.action}: ${row.reason}` };
 }
 
 /** Who did it: a person's name for `web:<login>`, else the system's name for it. */

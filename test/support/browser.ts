@@ -80,8 +80,8 @@ export async function startWebServer(input: ConfigInput) {
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },
     /** A client's email arriving in a mailbox, as the IMAP watcher would store it, then processed. */
-    async receiveEmail(mailbox: string, m: Parameters<typeof composeMail>[0]) {
-      const { raw } = composeMail(m);
+    async receiveEmail(mailbox: string, m: Parameters<typeof composeMail>[0] | { raw: string }) {
+      const { raw } = 'raw' in m ? m : composeMail(m);
       uid++;
       const stored = await storeFetchedMessage(db.sql, {
         event: {

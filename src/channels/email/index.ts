@@ -24,7 +24,15 @@ export const emailChannel = defineChannel({
     return {
       name: 'email',
       normalize: source.normalize,
-      replier: { channel: 'email', send: email.replies.send },
+      replier: {
+        channel: 'email',
+        send: email.replies.send,
+        readiness(account) {
+          const mb = ctx.config.email.mailboxes.find((m) => m.label === account);
+          if (!mb) return { ok: false, reason: 'account_unknown' };
+          return mb.smtp ? { ok: true } : { ok: false, reason: 'send_not_configured' };
+        },
+      },
       // Without mailboxes there is nothing to run (and nothing to report in /readyz).
       ...(ctx.config.email.mailboxes.length > 0
         ? { transport: { start: email.start, stop: email.stop, status: email.status } }

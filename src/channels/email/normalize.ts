@@ -138,6 +138,8 @@ async function toResult(
       ...(replyTo && replyTo !== from ? { replyTo } : {}),
       to,
       ...(cc.length > 0 ? { cc } : {}),
+      // The web app renders the HTML part (sanitized) from the raw message; plain mail shows its text.
+      html: typeof mail.html === 'string' && mail.html.trim() !== '',
       ...(event.kind === 'received'
         ? { folder: event.folder, uid: event.uid, uidValidity: event.uidValidity }
         : { sentBy: event.actor }),

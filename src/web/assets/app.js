@@ -155,6 +155,41 @@
   });
   for (const input of $$('form.filters select, form.filters input[type="radio"]'))
     input.addEventListener('change', () => input.form.requestSubmit());
+  // An email's sandboxed frame (no scripts inside) grows to its content: same origin, so it can be measured.
+  function fitFrame(frame) {
+    try {
+      const doc = frame.contentDocument;
+      // The body's own height (the document's is at least the frame's): the frame shrinks as well as grows.
+      if (doc?.body) frame.style.height = `${Math.min(Math.max(doc.body.scrollHeight + 12, 60), 2400)}px`;
+    } catch {
+      // Not measurable: the frame keeps its CSS height and scrolls.
+    }
+  }
+  document.addEventListener(
+    'load',
+    (e) => {
+      if (e.target instanceof HTMLIFrameElement && e.target.classList.contains('email-frame'))
+        fitFrame(e.target);
+    },
+    true,
+  );
+  for (const frame of $$('iframe.email-frame'))
+    if (frame.contentDocument?.readyState === 'complete') fitFrame(frame);
+
+  // The reply being typed is kept in this tab until it is sent: a failed send, a reload or a crash page
+  // never loses it (the server also returns the text with a failed reply).
+  const sent = new URL(location.href).searchParams.get('ok') === 'sent';
+  for (const area of $$('textarea[data-draft-key]')) {
+    const key = `sb-draft:${area.dataset.draftKey}`;
+    try {
+      if (sent) sessionStorage.removeItem(key);
+      else if (!area.value && sessionStorage.getItem(key)) area.value = sessionStorage.getItem(key);
+      area.addEventListener('input', () => sessionStorage.setItem(key, area.value));
+    } catch {
+      // Storage disabled: the server-side draft still covers a refused reply.
+    }
+  }
+
   // A flash message fades once read; the ?ok= marker leaves the address bar.
   if (new URL(location.href).searchParams.has('ok')) {
     const u = new URL(location.href);

@@ -120,6 +120,39 @@ export const ru = {
     attachments: 'Вложения',
     you: 'Менеджер',
     closed: 'Лид закрыт',
+    emailFrame: 'Письмо',
+    imagesBlocked: (n: number) =>
+      `Внешние картинки не загружены (${n}): они могут сообщить отправителю, что письмо прочитано.`,
+    fileGone: 'Файл не найден: он не был сохранён или уже удалён.',
+    replyFailedKept: 'Текст ответа сохранён — его можно отправить ещё раз.',
+    replyRefused:
+      'Канал не принимает ответ в эту переписку (например, нет адреса клиента или клиент заблокировал бота). Свяжитесь с клиентом по телефону.',
+  },
+  /** Media in the thread: what the client sent, by type. */
+  media: {
+    photo: 'Фото',
+    document: 'Документ',
+    voice: 'Голосовое сообщение',
+    audio: 'Аудио',
+    video: 'Видео',
+    sticker: 'Стикер',
+    link: 'Ссылка',
+    location: 'Геопозиция',
+    item: 'Объявление',
+    call: 'Звонок',
+    other: 'Вложение',
+    atProvider: 'хранится у мессенджера, в приложении не открывается',
+  },
+  /** Why the reply box is not offered on a conversation (src/channels/reply/readiness.ts). */
+  replyBlocked: {
+    no_replier: (ch: string, _acc: string) =>
+      `Ответить из приложения в канал «${ch}» нельзя: отправка для него не настроена. Свяжитесь с клиентом по телефону или почте.`,
+    account_unknown: (ch: string, acc: string) =>
+      `Аккаунт «${acc}» канала «${ch}», с которого писал клиент, больше не настроен — ответить с него нельзя. Обратитесь к администратору.`,
+    send_not_configured: (ch: string, acc: string) =>
+      `Для «${acc}» (${ch}) не настроена отправка (например, SMTP у почтового ящика) — ответить из приложения нельзя. Обратитесь к администратору.`,
+    disconnected: (ch: string, acc: string) =>
+      `Канал «${ch}» (аккаунт «${acc}») сейчас не подключён: последняя связь с сервисом не удалась. Ответ отправить нельзя, пока связь не восстановится.`,
   },
   junkReasons: {
     not_produced: 'не производим запрашиваемый товар',
@@ -178,6 +211,42 @@ export const ru = {
       upstream_failed:
         'Канал не принял сообщение: почтовый сервер или мессенджер не ответил. Ответ не отправлен — попробуйте позже или свяжитесь с клиентом по телефону.',
     } as Record<string, string>,
+  },
+  /** The lead's audit trail: every action and reason the pipeline and people write (src/web/trace-ru.ts). */
+  audit: {
+    actions: {
+      'decision.new_lead': 'Новый лид',
+      'decision.repeat_lead': 'Повторное обращение клиента',
+      'decision.attached_to_lead': 'Сообщение добавлено к открытому лиду',
+      'decision.attached_to_deal': 'Сообщение добавлено к сделке',
+      'decision.outbound': 'Исходящее сообщение',
+      'decision.duplicate': 'Повтор того же сообщения',
+      'lead.updated': 'Изменение',
+      'lead.assigned': 'Назначен менеджер',
+      'lead.merged': 'Закрыт при объединении контактов',
+      'contact.merged': 'Контакты объединены',
+      'contact.merge_undone': 'Объединение контактов отменено',
+    } as Record<string, string>,
+    /** An action this version does not know (a newer daemon wrote it): said neutrally, the code in a tooltip. */
+    unknownAction: 'Событие',
+    matched: (what: string) => `клиент узнан: ${what}`,
+    newContact: 'контакт отправителя не был известен — новый клиент',
+    noIdentity: 'у отправителя нет пригодного контакта — новый клиент',
+    outbound: 'отправлено нами — добавлено в переписку, лид не создаётся',
+    activeDeal: (deal: string, stage?: string) =>
+      `у клиента активная сделка ${deal}${stage ? ` (стадия «${stage}»)` : ''} — сообщение добавлено к ней`,
+    openLead: (status: string) => `у клиента уже есть открытый лид (${status}) — второй не создаётся`,
+    knownClient: 'известный клиент без активной сделки и открытого лида — повторное обращение',
+    newProspect: 'новый лид от нового клиента',
+    prospect: 'потенциальный клиент без открытого лида — новый лид',
+    duplicate: 'это сообщение уже было получено',
+    edited: 'клиент отредактировал сообщение — текст обновлён',
+    mergedLead: 'контакты объединены: дублирующий открытый лид закрыт, сообщения перенесены в основной',
+    status: 'статус',
+    responsible: 'ответственный',
+    deal: 'сделка',
+    none: 'нет',
+    identity: { phone: 'телефон', email: 'email' } as Record<string, string>,
   },
   time: { today: 'сегодня', yesterday: 'вчера' },
 } as const;

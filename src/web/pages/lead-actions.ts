@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { sendReply } from '../../channels/reply/send-reply.js';
-import { ValidationError } from '../../core/errors.js';
+import { SwitchboardError, ValidationError } from '../../core/errors.js';
 import { patchLead } from '../../crm/lead-updates.js';
 import type { LeadPatch } from '../../crm/schemas.js';
 import { clickToCall } from '../../telephony/click-to-call.js';
@@ -10,6 +10,10 @@ import { type JunkReason, ru } from '../i18n/ru.js';
 import { contactHasPhone, isContactConversation, leadFor } from '../services/lead-view.js';
 import { colleagues } from '../services/users.js';
 import { HttpPageError } from './errors.js';
+import { renderLeadPage } from './lead.js';
+
+/** Refusals of a reply that keep the draft on the page, with the status the page answers. */
+const REPLY_REFUSED: Record<string, 422 | 502> = { upstream_failed: 502, unprocessable: 422 };
 
 const ID = '/leads/:id{[0-9a-f-]{36}}';
 
@@ -85,12 +89,30 @@ export function registerLeadActions(web: Hono<WebEnv>, deps: WebDeps): void {
     // The conversation must be this lead's contact's: a forged id cannot write into someone else's thread.
     if (!(await isContactConversation(deps.sql, conversationId, lead.contactId)))
       throw new HttpPageError(404);
-    await sendReply(deps, conversationId, {
-      text,
-      ...(subject ? { subject } : {}),
-      ...(idempotencyKey ? { idempotencyKey } : {}),
-      actor: actor(c),
-    });
+    try {
+      await sendReply(deps, conversationId, {
+        text,
+        ...(subject ? { subject } : {}),
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+        actor: actor(c),
+      });
+    } catch (err) {
+      // The channel refused or could not be reached: the page comes back with the text typed and the reason.
+      if (!(err instanceof SwitchboardError) || !REPLY_REFUSED[err.code]) throw err;
+      deps.log.warn({ code: err.code, err: err.message, leadId: lead.id }, 'web reply not sent');
+      return renderLeadPage(c, deps, lead, {
+        status: REPLY_REFUSED[err.code],
+        draft: {
+          conversationId,
+          text,
+          ...(subject ? { subject } : {}),
+          error:
+            err.code === 'unprocessable'
+              ? ru.lead.replyRefused
+              : (ru.errors.byCode[err.code] ?? ru.errors.generic),
+        },
+      });
+    }
     return c.redirect(`/leads/${lead.id}?ok=sent`, 303);
   });
 }

@@ -1,24 +1,83 @@
 import { formatDuration, formatExact, formatWhen } from '../format.js';
 import { ru } from '../i18n/ru.js';
+import { type MediaItem, mediaOf } from '../media.js';
 import type { ThreadEntry } from '../services/lead-view.js';
-
-interface Attachment {
-  filename?: string | null;
-  contentType?: string;
-  size?: number;
-  inline?: boolean;
-}
-
-function attachmentsOf(meta: Record<string, unknown> | null): Attachment[] {
-  const list = meta?.attachments;
-  return Array.isArray(list) ? (list as Attachment[]).filter((a) => !a.inline) : [];
-}
 
 function sizeText(bytes: number | undefined): string {
   if (bytes === undefined) return '';
   return bytes < 1024 * 1024
     ? `${Math.max(1, Math.round(bytes / 1024))} КБ`
     : `${(bytes / 1048576).toFixed(1)} МБ`;
+}
+
+/** One attachment: a preview or player where the content can be reached, else its type and name in words. */
+function Media(props: { item: MediaItem; base: string }) {
+  const { item } = props;
+  const label = ru.media[item.kind];
+  const src = item.file !== undefined ? `${props.base}/files/${item.file}` : item.url;
+  const caption = (
+    <span class="media-caption">
+      {label}
+      {item.name ? `: ${item.name}` : ''}
+      {item.size !== undefined ? <span class="muted"> · {sizeText(item.size)}</span> : null}
+      {item.durationSeconds !== undefined ? (
+        <span class="muted"> · {formatDuration(item.durationSeconds)}</span>
+      ) : null}
+    </span>
+  );
+  if (!src)
+    return (
+      <li class={`media media-${item.kind} unavailable`}>
+        {caption} <span class="muted">({ru.media.atProvider})</span>
+      </li>
+    );
+  if (item.kind === 'photo' || item.kind === 'sticker')
+    return (
+      <li class={`media media-${item.kind}`}>
+        <a href={src} target="_blank" rel="noopener noreferrer">
+          <img
+            src={src}
+            alt={item.name ? `${label}: ${item.name}` : label}
+            loading="lazy"
+            referrerpolicy="no-referrer"
+          />
+        </a>
+      </li>
+    );
+  if (item.kind === 'voice' || item.kind === 'audio')
+    return (
+      <li class={`media media-${item.kind}`}>
+        {caption}
+        {/* biome-ignore lint/a11y/useMediaCaption: voice messages come without transcripts */}
+        <audio controls preload="none" src={src} aria-label={label} />
+      </li>
+    );
+  return (
+    <li class={`media media-${item.kind}`}>
+      <a
+        href={src}
+        {...(item.file !== undefined
+          ? { download: item.name ?? '' }
+          : { target: '_blank', rel: 'noopener noreferrer' })}
+      >
+        {caption}
+      </a>
+    </li>
+  );
+}
+
+/** An email with an HTML part: its sanitized body in a sandboxed frame (src/web/pages/message-files.ts). */
+function EmailFrame(props: { base: string }) {
+  return (
+    <iframe
+      class="email-frame"
+      src={`${props.base}/body`}
+      title={ru.lead.emailFrame}
+      sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"
+      referrerpolicy="no-referrer"
+      loading="lazy"
+    />
+  );
 }
 
 function CallEntry(props: { e: ThreadEntry }) {
@@ -46,8 +105,17 @@ function CallEntry(props: { e: ThreadEntry }) {
 }
 
 /**
- * The contact's whole history on every channel. Bodies are text, escaped by JSX: what a client wrote can never
- * become markup here (email is stored as its text part; see docs/web.md).
+ * An email whose HTML the frame shows: marked at intake (`meta.email.html`); older messages, stored before the
+ * mark, are rendered from their raw message too (the frame falls back to the text when there is no HTML).
+ */
+function hasHtml(e: ThreadEntry): boolean {
+  const email = e.meta?.email as { html?: boolean } | undefined;
+  return e.channel === 'email' && email !== undefined && email.html !== false;
+}
+
+/**
+ * The contact's whole history on every channel. Text is escaped by JSX: what a client wrote can never become
+ * markup in the page; an email's HTML is shown sanitized, in a sandboxed frame of its own (docs/web.md).
  */
 export function Thread(props: {
   entries: ThreadEntry[];
@@ -57,6 +125,7 @@ export function Thread(props: {
   names: Map<string, string>;
 }) {
   if (props.entries.length === 0) return <p class="empty">{ru.lead.noMessages}</p>;
+  const base = (e: ThreadEntry) => `/leads/${props.leadId}/messages/${e.id}`;
   return (
     <ol class="thread" id="thread">
       {props.entries.map((e) => {
@@ -81,13 +150,11 @@ export function Thread(props: {
             ) : (
               <div class="bubble">
                 {e.subject ? <p class="subject">{e.subject}</p> : null}
-                <p class="text">{e.body ?? ''}</p>
-                {attachmentsOf(e.meta).length > 0 ? (
+                {hasHtml(e) ? <EmailFrame base={base(e)} /> : e.body ? <p class="text">{e.body}</p> : null}
+                {mediaOf(e.channel, e.meta).length > 0 ? (
                   <ul class="attachments" aria-label={ru.lead.attachments}>
-                    {attachmentsOf(e.meta).map((a) => (
-                      <li>
-                        📎 {a.filename ?? 'без имени'} <span class="muted">{sizeText(a.size)}</span>
-                      </li>
+                    {mediaOf(e.channel, e.meta).map((item) => (
+                      <Media item={item} base={base(e)} />
                     ))}
                   </ul>
                 ) : null}

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
-import { canReply } from '../../channels/reply/send-reply.js';
+import { replyReadiness } from '../../channels/reply/send-reply.js';
+import type { LeadRow } from '../../db/repos/leads.js';
 import { canClickToCall } from '../../telephony/click-to-call.js';
-import type { WebDeps, WebEnv } from '../context.js';
+import type { WebContext, WebDeps, WebEnv } from '../context.js';
 import { formatExact, formatIdentity, formatWhen, regionLabel } from '../format.js';
 import { ru } from '../i18n/ru.js';
 import { Layout, PostForm } from '../layout.js';
@@ -37,27 +38,54 @@ function replyTarget(v: LeadView) {
   return v.contact.conversations.find((c) => c.id === id);
 }
 
-function ReplyBox(props: { v: LeadView; deps: WebDeps; csrf: string }) {
-  const target = replyTarget(props.v);
+/** What the person typed into a reply that did not go out: the page comes back with it and the reason. */
+export interface ReplyDraft {
+  conversationId: string;
+  text: string;
+  subject?: string;
+  error: string;
+}
+
+function ReplyBox(props: { v: LeadView; deps: WebDeps; csrf: string; draft?: ReplyDraft | undefined }) {
+  const { draft } = props;
+  const target =
+    props.v.contact.conversations.find((c) => draft && c.id === draft.conversationId) ?? replyTarget(props.v);
   if (!target) return <p class="cannot">{ru.lead.noConversation}</p>;
   const channel = String(target.channel);
-  if (!canReply(props.deps.channels, channel))
+  const channelName = ru.channel[channel] ?? channel;
+  const ready = replyReadiness(props.deps.channels, channel, String(target.account));
+  const blocked = ready.ok ? undefined : ru.replyBlocked[ready.reason](channelName, String(target.account));
+  // A draft is never dropped: even when the channel has gone down meanwhile, the text stays in the form.
+  if (blocked && !draft)
     return (
       <p class="cannot" role="note">
-        {ru.lead.cannotReply(ru.channel[channel] ?? channel)}
+        {blocked}
       </p>
     );
   const subject = target.subject ? String(target.subject) : '';
   return (
     <PostForm action={`/leads/${props.v.lead.id}/reply`} csrf={props.csrf} class="reply">
       <h2 class="sr">{ru.lead.reply}</h2>
+      {draft ? (
+        <p class="reply-error" role="alert">
+          {draft.error} {ru.lead.replyFailedKept}
+        </p>
+      ) : null}
+      {blocked ? (
+        <p class="cannot" role="note">
+          {blocked}
+        </p>
+      ) : null}
       <input type="hidden" name="conversationId" value={String(target.id)} />
       {/* One key per rendered form: a double click or a browser's re-post never sends the reply twice. */}
       <input type="hidden" name="idempotencyKey" value={randomUUID()} />
       {channel === 'email' ? (
         <label class="subject">
           {ru.lead.replySubject}
-          <input name="subject" value={/^re:/i.test(subject) || !subject ? subject : `Re: ${subject}`} />
+          <input
+            name="subject"
+            value={draft?.subject ?? (/^re:/i.test(subject) || !subject ? subject : `Re: ${subject}`)}
+          />
         </label>
       ) : null}
       <label>
@@ -66,13 +94,16 @@ function ReplyBox(props: { v: LeadView; deps: WebDeps; csrf: string }) {
           name="text"
           rows={4}
           required
-          placeholder={`${ru.lead.replyText} (${ru.channel[channel] ?? channel})`}
+          placeholder={`${ru.lead.replyText} (${channelName})`}
           aria-label={ru.lead.replyText}
-        />
+          data-draft-key={`reply:${props.v.lead.id}`}
+        >
+          {draft?.text ?? ''}
+        </textarea>
       </label>
       <div class="reply-bar">
         <span class="muted">{ru.lead.sendHint}</span>
-        <button type="submit" class="primary">
+        <button type="submit" class="primary" disabled={blocked ? true : undefined}>
           {ru.lead.send}
         </button>
       </div>
@@ -175,7 +206,7 @@ function Card(props: {
                 ) : i.kind === 'email' ? (
                   <a href={`mailto:${String(i.value)}`}>{String(i.value)}</a>
                 ) : (
-                  `${String(i.kind)}: ${String(i.value)}`
+                  `${ru.channel[String(i.kind)] ?? String(i.kind)}: ${String(i.value)}`
                 )}
                 {i.verified ? null : <span class="muted"> (не подтверждён)</span>}
               </li>
@@ -185,7 +216,9 @@ function Card(props: {
         <dt>{ru.lead.region}</dt>
         <dd>{contact.region ? regionLabel(contact.region) : '—'}</dd>
         <dt>{ru.lead.clientType}</dt>
-        <dd>{contact.clientType ? clientTypeLabel(contact.clientType) : '—'}</dd>
+        <dd>
+          {clientTypeOf(props.v) ? clientTypeLabel(clientTypeOf(props.v)!, typeLabels(props.deps)) : '—'}
+        </dd>
         {company ? (
           <>
             <dt>{ru.lead.company}</dt>
@@ -245,7 +278,16 @@ function Card(props: {
   );
 }
 
-function Why(props: { v: LeadView; names: Map<string, string> }) {
+/** The client's type: stated on the contact (CRM), else on the company, else what routing decided. */
+function clientTypeOf(v: LeadView): string | undefined {
+  const company = v.contact.company as { client_type?: string | null; clientType?: string | null } | null;
+  const routed = v.lead.routing?.facts.clientType as { type?: string } | undefined;
+  return v.contact.clientType ?? company?.clientType ?? company?.client_type ?? routed?.type ?? undefined;
+}
+
+const typeLabels = (deps: WebDeps) => deps.config.routing.clientTypes.labels;
+
+function Why(props: { v: LeadView; names: Map<string, string>; deps: WebDeps }) {
   const r = props.v.lead.routing;
   if (!r) return null;
   const name = (l: string) => props.names.get(l) ?? l;
@@ -253,7 +295,7 @@ function Why(props: { v: LeadView; names: Map<string, string> }) {
     <details class="why" open>
       <summary>{ru.lead.why}</summary>
       <dl>
-        {traceFacts(r).map((f) => (
+        {traceFacts(r, typeLabels(props.deps)).map((f) => (
           <>
             <dt>{f.label}</dt>
             <dd>{f.value}</dd>
@@ -299,7 +341,8 @@ function Trail(props: { v: LeadView; tz: string; now: Date; names: Map<string, s
               <time datetime={t.at.toISOString()} title={formatExact(t.at, props.tz)}>
                 {formatWhen(t.at, props.tz, props.now)}
               </time>{' '}
-              <strong>{line.what}</strong> <span class="muted">· {actorLabel(t.actor, name)}</span>
+              <strong title={line.raw}>{line.what}</strong>{' '}
+              <span class="muted">· {actorLabel(t.actor, name)}</span>
               {line.detail ? <div class="detail">{line.detail}</div> : null}
             </li>
           );
@@ -309,69 +352,82 @@ function Trail(props: { v: LeadView; tz: string; now: Date; names: Map<string, s
   );
 }
 
-export function registerLead(web: Hono<WebEnv>, deps: WebDeps): void {
+/**
+ * The lead page; also what a failed reply answers with (its status, the draft and the reason), so the text the
+ * person typed is never lost.
+ */
+export async function renderLeadPage(
+  c: WebContext,
+  deps: WebDeps,
+  lead: LeadRow,
+  opts: { draft?: ReplyDraft; status?: 200 | 422 | 502 } = {},
+): Promise<Response> {
   const names = new Map(deps.config.managers.map((m) => [m.login, m.name]));
-
-  web.get('/leads/:id{[0-9a-f-]{36}}', async (c) => {
-    const user = c.get('user');
-    const access = await leadFor(deps.sql, user, c.req.param('id'));
-    if (!access.ok) throw new HttpPageError(access.reason === 'forbidden' ? 403 : 404);
-    const v = await leadView(deps.sql, access.lead);
-    const tz = teamTimeZone(deps.config, user);
-    const now = deps.clock();
-    if (c.req.query('fragment') === 'thread')
-      return c.html(<Thread entries={v.thread} leadId={v.lead.id} timeZone={tz} now={now} names={names} />);
-    await markLeadRead(deps.sql, user.login, v.lead.id, now);
-    const unreadNotifications = await unreadNotificationCount(deps.sql, user.login);
-    const title = v.contact.name ?? ru.inbox.noName;
-    return c.html(
-      <Layout
-        title={title}
-        user={user}
-        csrf={c.get('csrf')}
-        section="inbox"
-        unreadNotifications={unreadNotifications}
-        live={{ lead: v.lead.id }}
-        flash={FLASH[c.req.query('ok') ?? '']}
-        assetVersion={deps.assetVersion}
-      >
-        <div class="lead">
-          <div class="lead-main">
-            <header class="lead-head">
-              <a href="/" class="back">
-                {ru.lead.back}
-              </a>
-              <h1>{title}</h1>
-              <span class={`status st-${v.lead.status}`}>{ru.status[v.lead.status]}</span>
-              <span class={`chip ch-${v.lead.channel}`}>{ru.channel[v.lead.channel] ?? v.lead.channel}</span>
-              {v.lead.kind === 'repeat' ? <span class="tag">{ru.kind.repeat}</span> : null}
-            </header>
-            <section aria-label={ru.lead.thread} class="thread-wrap" id="thread-region">
-              <Thread entries={v.thread} leadId={v.lead.id} timeZone={tz} now={now} names={names} />
-            </section>
-            {v.lead.status === 'converted' || v.lead.status === 'junk' ? null : (
-              <ReplyBox v={v} deps={deps} csrf={c.get('csrf')} />
-            )}
-          </div>
-          <aside class="lead-side">
-            <Actions v={v} user={user} deps={deps} csrf={c.get('csrf')} />
-            <Card
-              v={v}
-              deps={deps}
-              tz={tz}
-              now={now}
-              names={names}
-              csrf={c.get('csrf')}
-              canCall={
-                canClickToCall(deps.telephony) &&
-                Boolean(deps.config.managers.find((m) => m.login === user.login)?.pbxLogin)
-              }
-            />
-            <Why v={v} names={names} />
-            <Trail v={v} tz={tz} now={now} names={names} />
-          </aside>
+  const user = c.get('user');
+  const v = await leadView(deps.sql, lead);
+  const tz = teamTimeZone(deps.config, user);
+  const now = deps.clock();
+  if (c.req.query('fragment') === 'thread')
+    return c.html(<Thread entries={v.thread} leadId={v.lead.id} timeZone={tz} now={now} names={names} />);
+  await markLeadRead(deps.sql, user.login, v.lead.id, now);
+  const unreadNotifications = await unreadNotificationCount(deps.sql, user.login);
+  const title = v.contact.name ?? ru.inbox.noName;
+  return c.html(
+    <Layout
+      title={title}
+      user={user}
+      csrf={c.get('csrf')}
+      section="inbox"
+      unreadNotifications={unreadNotifications}
+      live={{ lead: v.lead.id }}
+      flash={opts.draft ? undefined : FLASH[c.req.query('ok') ?? '']}
+      assetVersion={deps.assetVersion}
+    >
+      <div class="lead">
+        <div class="lead-main">
+          <header class="lead-head">
+            <a href="/" class="back">
+              {ru.lead.back}
+            </a>
+            <h1>{title}</h1>
+            <span class={`status st-${v.lead.status}`}>{ru.status[v.lead.status]}</span>
+            <span class={`chip ch-${v.lead.channel}`}>{ru.channel[v.lead.channel] ?? v.lead.channel}</span>
+            {v.lead.kind === 'repeat' ? <span class="tag">{ru.kind.repeat}</span> : null}
+          </header>
+          <section aria-label={ru.lead.thread} class="thread-wrap" id="thread-region">
+            <Thread entries={v.thread} leadId={v.lead.id} timeZone={tz} now={now} names={names} />
+          </section>
+          {v.lead.status === 'converted' || v.lead.status === 'junk' ? null : (
+            <ReplyBox v={v} deps={deps} csrf={c.get('csrf')} draft={opts.draft} />
+          )}
         </div>
-      </Layout>,
-    );
+        <aside class="lead-side">
+          <Actions v={v} user={user} deps={deps} csrf={c.get('csrf')} />
+          <Card
+            v={v}
+            deps={deps}
+            tz={tz}
+            now={now}
+            names={names}
+            csrf={c.get('csrf')}
+            canCall={
+              canClickToCall(deps.telephony) &&
+              Boolean(deps.config.managers.find((m) => m.login === user.login)?.pbxLogin)
+            }
+          />
+          <Why v={v} names={names} deps={deps} />
+          <Trail v={v} tz={tz} now={now} names={names} />
+        </aside>
+      </div>
+    </Layout>,
+    opts.status ?? 200,
+  );
+}
+
+export function registerLead(web: Hono<WebEnv>, deps: WebDeps): void {
+  web.get('/leads/:id{[0-9a-f-]{36}}', async (c) => {
+    const access = await leadFor(deps.sql, c.get('user'), c.req.param('id'));
+    if (!access.ok) throw new HttpPageError(access.reason === 'forbidden' ? 403 : 404);
+    return renderLeadPage(c, deps, access.lead);
   });
 }
