@@ -12,6 +12,7 @@ import { registerLive } from './pages/live.js';
 import { registerLogin } from './pages/login.js';
 import { registerMerges } from './pages/merges.js';
 import { registerNotifications } from './pages/notifications.js';
+import { registerMedia } from './pages/media.js';
 import { registerRecording } from './pages/recording.js';
 import { createLoginThrottle } from './services/throttle.js';
 import {
@@ -38,6 +39,7 @@ const PAGE_PATHS = [
   '/merges/*',
   '/events',
   '/calls/*',
+  '/media/*',
 ];
 
 /** Read once at start: the files sit next to this module (the build copies them, see docs/web.md). */
@@ -99,6 +101,7 @@ export function registerWeb(
   registerNotifications(web, webDeps);
   registerMerges(web, webDeps);
   registerRecording(web, webDeps);
+  registerMedia(web, webDeps);
   registerLive(web, webDeps);
 
   app.route('/', open);

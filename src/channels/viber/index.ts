@@ -50,6 +50,7 @@ export const viberChannel = defineChannel({
       name: 'viber',
       normalize: normalizeViber,
       webhooks: [viberWebhookRoute({ accounts, handle })],
+      ...kit.media(),
       replier: { channel: 'viber', send: createViberReplier(kit, ctx.clock).send },
       ...kit.transport(),
       connect: async (name, { publicUrl }) => {
