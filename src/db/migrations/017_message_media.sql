@@ -32,3 +32,7 @@ CREATE TABLE message_media (
   UNIQUE (message_id, position)
 );
 CREATE INDEX message_media_due_idx ON message_media (next_attempt_at) WHERE status = 'pending';
+
+-- When the provider said the chat was blocked/unsubscribed or open again (its own event time): callbacks can
+-- arrive out of order (Viber retries), so an older event never overrides a newer one.
+ALTER TABLE messenger_chats ADD COLUMN state_changed_at timestamptz;
