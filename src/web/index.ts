@@ -10,9 +10,9 @@ import { registerLead } from './pages/lead.js';
 import { registerLeadActions } from './pages/lead-actions.js';
 import { registerLive } from './pages/live.js';
 import { registerLogin } from './pages/login.js';
+import { registerMedia } from './pages/media.js';
 import { registerMerges } from './pages/merges.js';
 import { registerNotifications } from './pages/notifications.js';
-import { registerMedia } from './pages/media.js';
 import { registerRecording } from './pages/recording.js';
 import { createLoginThrottle } from './services/throttle.js';
 import {

@@ -99,6 +99,4 @@ export function createMessengerKit<
 export type MessengerKit<
   A extends { account: string; retry: RetryPolicy; media?: MediaSettings },
   Api,
-> = ReturnType<
-  typeof createMessengerKit<A, Api>
->;
+> = ReturnType<typeof createMessengerKit<A, Api>>;

@@ -91,7 +91,10 @@ export function createMediaDownloads(opts: MediaDownloadsOptions) {
     });
     const res = opened.response;
     const tooLarge = () =>
-      new FinalMediaError('too_large', `the file is over the ${settings.maxBytes}-byte limit (media.maxBytes)`);
+      new FinalMediaError(
+        'too_large',
+        `the file is over the ${settings.maxBytes}-byte limit (media.maxBytes)`,
+      );
     try {
       if (Number(res.headers['content-length'] ?? '0') > settings.maxBytes) {
         res.destroy();
@@ -108,11 +111,7 @@ export function createMediaDownloads(opts: MediaDownloadsOptions) {
         }
         chunks.push(chunk);
       }
-      const contentType = mediaContentType(
-        res.headers['content-type'],
-        item.name,
-        opened.url.pathname,
-      );
+      const contentType = mediaContentType(res.headers['content-type'], item.name, opened.url.pathname);
       return { contentType, bytes: Buffer.concat(chunks, size) };
     } finally {
       opened.done();
@@ -125,11 +124,7 @@ export function createMediaDownloads(opts: MediaDownloadsOptions) {
     if (!source || !settings)
       return { status: 'failed', error: `${item.channel} account "${item.account}" is not configured` };
     try {
-      const request = source.request
-        ? await source.request(item)
-        : item.url
-          ? { url: item.url }
-          : undefined;
+      const request = source.request ? await source.request(item) : item.url ? { url: item.url } : undefined;
       if (!request) return { status: 'failed', error: 'no link to fetch' };
       return { status: 'stored', ...(await fetchBytes(request, settings, item)) };
     } catch (err) {

@@ -35,8 +35,7 @@ export const viberChannel = defineChannel({
      */
     async function recordSubscription(account: string, e: ViberCallback): Promise<void> {
       const at = new Date(e.timestamp);
-      if (e.event === 'unsubscribed')
-        await chats.setBlockedAsOf(account, e.user_id, UNSUBSCRIBED, at);
+      if (e.event === 'unsubscribed') await chats.setBlockedAsOf(account, e.user_id, UNSUBSCRIBED, at);
       else if (e.event === 'subscribed') await chats.setBlockedAsOf(account, e.user.id, null, at);
       else if (e.event === 'message') await chats.setBlockedAsOf(account, e.sender.id, null, at);
       else if (e.event === 'conversation_started' && e.subscribed)

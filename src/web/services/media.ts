@@ -28,7 +28,10 @@ export interface MessageMedia {
 }
 
 /** The attachments of these messages (a lead page's thread), by message id, in attachment order. */
-export async function messageMedia(sql: Sql, messageIds: readonly string[]): Promise<Map<string, MessageMedia[]>> {
+export async function messageMedia(
+  sql: Sql,
+  messageIds: readonly string[],
+): Promise<Map<string, MessageMedia[]>> {
   const out = new Map<string, MessageMedia[]>();
   if (messageIds.length === 0) return out;
   const rows = await sql<Omit<MessageMedia, 'href'>[]>`
@@ -50,9 +53,7 @@ export interface StoredMedia {
   content: Buffer;
 }
 
-export type MediaAccess =
-  | { ok: true; file: StoredMedia }
-  | { ok: false; reason: 'not_found' | 'forbidden' };
+export type MediaAccess = { ok: true; file: StoredMedia } | { ok: false; reason: 'not_found' | 'forbidden' };
 
 /**
  * The stored copy if the person may see it: the lead page shows a contact's whole thread, so the rule is the
