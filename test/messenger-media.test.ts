@@ -117,7 +117,8 @@ describe.each(backends())('messenger attachments copied into the database on %s'
       body: new URLSearchParams({ login, password: PASSWORD, next: '/' }).toString(),
     });
     jar.store(res);
-    return (path: string) => ctx.app.request(path, { headers: { cookie: jar.header() } });
+    return (path: string, init: RequestInit = {}) =>
+      ctx.app.request(path, { ...init, headers: { cookie: jar.header(), ...(init.headers ?? {}) } });
   }
 
   it('VK: a photo, a document and a voice message are stored; the lead page gets them, only its people may open them', async () => {
@@ -318,5 +319,29 @@ describe.each(backends())('messenger attachments copied into the database on %s'
       `v${buyer}`,
       'unknown',
     ]);
+  });
+
+  it('Viber: the lead page marks a client who unsubscribed and refuses a reply with the reason in Russian', async () => {
+    await viberMessage({ type: 'text', text: 'Здравствуйте' });
+    const [conv] = await ctx.db.sql<{ id: string; leadId: string; threadKey: string }[]>`
+      SELECT id, lead_id, thread_key FROM conversations WHERE channel = 'viber' ORDER BY last_message_at DESC LIMIT 1`;
+    const user = conv!.threadKey.slice('user:'.length);
+    const unsubscribed = fixtureText('viber/unsubscribed.json').replaceAll('3SQNc4FPUQmysaM/AQEhXg==', user);
+    const signature = createHmac('sha256', VIBER_TOKEN).update(unsubscribed).digest('hex');
+    await webhook('/webhooks/viber/bot', unsubscribed, { 'x-viber-content-signature': signature });
+
+    const petrova = await signIn('petrova');
+    const page = await (await petrova(`/leads/${conv!.leadId}`)).text();
+    expect(page).toContain('отписался от Viber');
+    const csrf = /name="csrf-token" content="([^"]+)"/.exec(page)![1]!;
+    const sends = cdn.requests.length;
+    const res = await petrova(`/leads/${conv!.leadId}/reply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
+      body: new URLSearchParams({ _csrf: csrf, conversationId: conv!.id, text: 'Вы тут?' }).toString(),
+    });
+    expect(res.status).toBe(422);
+    expect(await res.text()).toContain('Клиент отписался от Viber-бота');
+    expect(cdn.requests.length).toBe(sends);
   });
 });
