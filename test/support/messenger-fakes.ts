@@ -147,8 +147,11 @@ export const avitoError = (code: number, message: string, headers: Record<string
     ...headers,
   });
 
-/** The Avito API on loopback: /token, chat info, listings, send, webhook subscription. */
-export async function startFakeAvito(userId: number) {
+/**
+ * The Avito API on loopback: /token, chat info, listings, send (with the chat's history, newest first),
+ * getVoiceFiles, webhook subscription.
+ */
+export async function startFakeAvito(userId: number, opts: { now?: () => Date } = {}) {
   const http = await startHttpRecorder();
   const chats = new Map<string, unknown>();
   const sendFaults = faults();
@@ -207,7 +210,8 @@ export async function startFakeAvito(userId: number) {
         const body = JSON.parse(req.body) as { message: { text: string } };
         const message = {
           id: `sent${++sentSeq}${chatId.slice(-6)}`,
-          created: 1754916400 + sentSeq,
+          // Avito stamps its own time: the test's clock when given.
+          created: opts.now ? Math.floor(opts.now().getTime() / 1000) : 1754916400 + sentSeq,
           direction: 'out',
           type: 'text',
           content: { text: body.message.text },
