@@ -236,7 +236,10 @@ describe.each(backends())('Viber channel on %s', (backend) => {
       await post(fixture('subscribed.json', user));
       expect((await reply(conv, 'Вы тут?')).status).toBe(422);
       // A message newer than the unsubscription does (a user's message subscribes them).
-      const later = fixture('message-text.json', user).replace(/"timestamp":\d+/, '"timestamp":1700000000000');
+      const later = fixture('message-text.json', user).replace(
+        /"timestamp":\d+/,
+        '"timestamp":1700000000000',
+      );
       expect((await post(later)).status).toBe(200);
       expect((await reply(conv, 'Снова на связи')).status).toBe(201);
       expect(viber.sends().length).toBe(before + 1);
