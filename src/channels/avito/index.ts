@@ -2,7 +2,7 @@ import { errorMessage } from '../../core/errors.js';
 import { type ChannelContext, type ChannelModule, defineChannel } from '../channel.js';
 import { createTtlCache } from '../messenger/cache.js';
 import { createMessengerKit } from '../messenger/kit.js';
-import { isDownloadable } from '../messenger/media.js';
+import { pickDownloadable } from '../messenger/media.js';
 import { ProviderError } from '../messenger/provider-error.js';
 import type { Parsed } from '../messenger/take-in.js';
 import { createAvitoApi } from './client.js';
@@ -95,7 +95,9 @@ export const avitoChannel = defineChannel({
       webhooks: [avitoWebhookRoute({ accounts, handle })],
       ...kit.media({
         // A voice message carries its id only: the link (valid one hour) is asked for when it is copied.
-        wants: (a) => isDownloadable(a) || (a.kind === 'voice' && !!a.ref),
+        pick: (a) =>
+          pickDownloadable(a) ??
+          (a.kind === 'voice' && typeof a.ref === 'string' ? { kind: 'voice', ref: a.ref } : undefined),
         async request(item) {
           if (item.url) return { url: item.url };
           const url = item.ref ? await kit.api(item.account).voiceUrl(item.ref) : undefined;

@@ -28,17 +28,33 @@ export interface MediaRequest {
  */
 export interface MediaSource {
   settings(account: string): MediaSettings | undefined;
-  /** Default: photos, files, voice messages, videos and audio with an http(s) link. */
-  wants?(a: MessengerAttachment): boolean;
+  /**
+   * One entry of the message's `meta.attachments` -> what to copy, or undefined. Default: a MessengerAttachment
+   * that is a photo, file, voice message, video or audio with an http(s) link (`pickDownloadable`).
+   */
+  pick?(a: Record<string, unknown>): MediaPick | undefined;
+  /** Where the message keeps its attachment list. Default: `meta.attachments` (Telegram: `meta.telegram.attachments`). */
+  attachments?(meta: Record<string, unknown>): unknown;
   /** Default: the stored link as it is. Throws a ProviderError (retryable or not) when the provider refuses. */
   request?(item: MediaItem): Promise<MediaRequest>;
 }
 
+/** What to copy of one attachment: its kind, the provider's link and/or id, the file name. */
+export interface MediaPick {
+  kind: string;
+  url?: string | undefined;
+  ref?: string | undefined;
+  name?: string | undefined;
+}
+
 const FILE_KINDS = new Set(['photo', 'file', 'voice', 'video', 'audio']);
 
-/** Photos, files, voice, video and audio with an http(s) link: what is worth a copy. */
-export function isDownloadable(a: MessengerAttachment): boolean {
-  return FILE_KINDS.has(a.kind) && !!a.url && /^https?:\/\//i.test(a.url);
+/** A MessengerAttachment that is a photo, file, voice, video or audio with an http(s) link: worth a copy. */
+export function pickDownloadable(entry: Record<string, unknown>): MediaPick | undefined {
+  const a = entry as Partial<MessengerAttachment>;
+  if (typeof a.kind !== 'string' || !FILE_KINDS.has(a.kind)) return undefined;
+  if (typeof a.url !== 'string' || !/^https?:\/\//i.test(a.url)) return undefined;
+  return { kind: a.kind, url: a.url, ref: a.ref, name: a.name };
 }
 
 /**
@@ -47,32 +63,37 @@ export function isDownloadable(a: MessengerAttachment): boolean {
  * delays or fails the decision). Our own outbound messages carry nothing to copy.
  */
 export function queueMedia(source: MediaSource, clock: Clock): AfterDecision {
-  const wants = source.wants ?? isDownloadable;
+  const pick = source.pick ?? pickDownloadable;
   return async (tx, { comm, decision }) => {
     if (!decision || comm.kind !== 'message' || comm.direction !== 'in') return;
     if (!source.settings(comm.account)?.download) return;
-    const list = comm.meta?.attachments;
+    const list = comm.meta
+      ? source.attachments
+        ? source.attachments(comm.meta)
+        : comm.meta.attachments
+      : undefined;
     if (!Array.isArray(list)) return;
     const now = clock();
-    const rows = (list as MessengerAttachment[]).flatMap((a, position) =>
-      wants(a)
-        ? [
-            {
-              id: randomUUID(),
-              message_id: decision.messageId,
-              position,
-              channel: comm.channel,
-              account: comm.account,
-              kind: a.kind,
-              source_url: a.url ?? null,
-              source_ref: a.ref ?? null,
-              name: a.name ?? null,
-              next_attempt_at: now,
-              created_at: now,
-            },
-          ]
-        : [],
-    );
+    const rows = (list as unknown[]).flatMap((entry, position) => {
+      const a =
+        entry !== null && typeof entry === 'object' ? pick(entry as Record<string, unknown>) : undefined;
+      if (!a) return [];
+      return [
+        {
+          id: randomUUID(),
+          message_id: decision.messageId,
+          position,
+          channel: comm.channel,
+          account: comm.account,
+          kind: a.kind,
+          source_url: a.url ?? null,
+          source_ref: a.ref ?? null,
+          name: a.name ?? null,
+          next_attempt_at: now,
+          created_at: now,
+        },
+      ];
+    });
     if (rows.length === 0) return;
     await tx`
       INSERT INTO message_media ${tx(rows)}
