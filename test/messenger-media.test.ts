@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { messageMedia } from '../src/web/services/media.js';
-import { createTestContext, type TestContext } from './support/context.js';
+import { createTestContext, TEST_TOKEN, type TestContext } from './support/context.js';
 import { type HttpRecorder, startHttpRecorder } from './support/http-recorder.js';
 import {
   type FakeVk,
@@ -179,6 +179,20 @@ describe.each(backends())('messenger attachments copied into the database on %s'
     expect((await ctx.app.request(list[0]!.href!)).status).toBe(303);
     expect((await petrova('/media/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await petrova('/media/not-a-uuid')).status).toBe(404);
+
+    // API clients (a bearer token) get the same list and files under /api/v1.
+    const api = await ctx.request('GET', `/api/v1/messages/${messageId}/media`);
+    expect(api.status).toBe(200);
+    expect(api.body.media.map((m: { status: string; href: string }) => [m.status, m.href])).toEqual(
+      list.map((m) => ['stored', `/api/v1/media/${m.id}`]),
+    );
+    const viaApi = await ctx.app.request(`/api/v1/media/${list[2]!.id}`, {
+      headers: { authorization: `Bearer ${TEST_TOKEN}` },
+    });
+    expect(viaApi.headers.get('content-type')).toBe('audio/mpeg');
+    expect(Buffer.from(await viaApi.arrayBuffer())).toEqual(OGG);
+    expect((await ctx.app.request(`/api/v1/media/${list[2]!.id}`)).status).toBe(401);
+    expect((await ctx.request('GET', '/api/v1/media/00000000-0000-4000-8000-000000000000')).status).toBe(404);
   });
 
   it('Viber: an expired link is recorded as such, a file over the cap is not copied, an outage is retried', async () => {

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
+import { mediaResponse } from '../../channels/messenger/media-response.js';
 import type { WebDeps, WebEnv } from '../context.js';
-import { mediaFor, mediaResponse } from '../services/media.js';
+import { mediaFor } from '../services/media.js';
 import { HttpPageError } from './errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
