@@ -155,6 +155,7 @@ export function createPipeline(deps: {
     sql: deps.sql,
     clock: deps.clock,
     log: deps.log,
+    metrics: deps.metrics,
     sources: (name) => channels.find((c) => c.name === name)?.media,
   });
   return {

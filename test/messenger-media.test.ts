@@ -257,6 +257,9 @@ describe.each(backends())('messenger attachments copied into the database on %s'
       SELECT content, content_type FROM message_media WHERE message_id = ${ids[3]!}`;
     expect(row).toEqual({ content: PDF, contentType: 'application/pdf' });
     expect(cdn.requests.map((r) => r.path)).toEqual([`${prefix}/later.pdf`]);
+    const metrics = await ctx.metrics.registry.metrics();
+    expect(metrics).toMatch(/switchboard_messenger_media_total\{channel="viber",outcome="expired"\} [1-9]/);
+    expect(metrics).toMatch(/switchboard_messenger_media_total\{channel="viber",outcome="retry"\} [1-9]/);
   });
 
   it('Viber: a link that keeps failing is given up after maxAttempts, with the reason kept', async () => {

@@ -4,14 +4,17 @@ import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage, SwitchboardError } from '../../core/errors.js';
 import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
 import { LinkStatusError, openRecording, RefusedLinkError } from '../../telephony/recording-http.js';
 import type { MediaSettings } from './config.js';
 import type { MediaItem, MediaRequest, MediaSource } from './media.js';
+import { messengerMetrics } from './metrics.js';
 
 export interface MediaDownloadsOptions {
   sql: Sql;
   clock: Clock;
   log: Logger;
+  metrics: Metrics;
   /** The channel that owns a row (the channel modules that declare `media`). */
   sources: (channel: string) => MediaSource | undefined;
   /** How often the worker looks for due rows. */
@@ -75,6 +78,7 @@ export function createMediaDownloads(opts: MediaDownloadsOptions) {
   const pollIntervalMs = opts.pollIntervalMs ?? 5_000;
   const leaseMs = opts.leaseMs ?? 10 * 60_000;
   const log = opts.log.child({ component: 'media' });
+  const counter = messengerMetrics(opts.metrics.registry).media;
   let stopped = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
@@ -143,6 +147,7 @@ export function createMediaDownloads(opts: MediaDownloadsOptions) {
 
   async function record(item: MediaItem & { attempts: number }, outcome: Outcome): Promise<void> {
     const now = opts.clock();
+    counter.inc({ channel: item.channel, outcome: outcome.status });
     if (outcome.status === 'stored') {
       const sha256 = createHash('sha256').update(outcome.bytes).digest('hex');
       await opts.sql`
