@@ -210,8 +210,6 @@ export function createMediaDownloads(opts: MediaDownloadsOptions) {
 
   return {
     runOnce,
-    /** Looks for due rows now (after a message with attachments was decided) instead of at the next tick. */
-    kick: tick,
     start(): void {
       stopping = false;
       stopped = new AbortController();
