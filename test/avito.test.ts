@@ -192,6 +192,18 @@ describe.each(backends())('Avito channel on %s', (backend) => {
       expect([first.body.externalId, second.body.externalId]).toEqual([older!.id, newest!.id]);
     });
 
+    it('when the chat cannot be read before a retry, the reply fails rather than risk a second copy', async () => {
+      const conv = await conversationOf();
+      avito.http.on(`GET /messenger/v3/accounts/${USER_ID}/chats/${conv.chatId}/messages/`, () =>
+        avitoError(404, 'Not Found'),
+      );
+      avito.sendFaults.add({ reply: avitoError(500, 'Internal'), times: 1 });
+      const res = await reply(conv.id, 'Не повторять');
+      expect(res.status).toBe(502);
+      expect(res.body.error.message).toContain('cannot check whether the earlier send reached the chat');
+      expect(posted(conv.chatId)).toHaveLength(1);
+    });
+
     it('a send refused before Avito took it (500) is sent again after the chat shows nothing', async () => {
       const conv = await conversationOf();
       avito.sendFaults.add({ reply: avitoError(500, 'Internal'), times: 1 });

@@ -193,6 +193,9 @@ describe.each(backends())('messenger attachments copied into the database on %s'
     expect(Buffer.from(await viaApi.arrayBuffer())).toEqual(OGG);
     expect((await ctx.app.request(`/api/v1/media/${list[2]!.id}`)).status).toBe(401);
     expect((await ctx.request('GET', '/api/v1/media/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect(
+      (await ctx.request('GET', '/api/v1/messages/00000000-0000-4000-8000-000000000000/media')).status,
+    ).toBe(404);
   });
 
   it('Viber: an expired link is recorded as such, a file over the cap is not copied, an outage is retried', async () => {

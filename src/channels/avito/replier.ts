@@ -1,9 +1,10 @@
 import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
-import { UnprocessableError } from '../../core/errors.js';
+import { errorMessage, SwitchboardError, UnprocessableError } from '../../core/errors.js';
 import { lastInboundMessage } from '../../db/repos/conversation-reads.js';
 import type { ConversationReplier } from '../channel.js';
 import type { MessengerKit } from '../messenger/kit.js';
+import { ProviderError } from '../messenger/provider-error.js';
 import type { AvitoApi } from './client.js';
 import type { AvitoAccount } from './config.js';
 
@@ -33,7 +34,18 @@ export function createAvitoReplier(
     api: AvitoApi,
     o: { conversationId: string; chatId: string; text: string; since: number },
   ): Promise<{ id: string; created: number } | undefined> {
-    const ours = (await api.messages(o.chatId)).filter(
+    // Unable to look: the reply fails (retried while the error is retryable) rather than risk a second copy.
+    const listed = await api.messages(o.chatId).catch((err: unknown) => {
+      throw new ProviderError(
+        'Avito',
+        `cannot check whether the earlier send reached the chat: ${errorMessage(err)}`,
+        {
+          retryable: err instanceof SwitchboardError && err.retryable,
+          cause: err,
+        },
+      );
+    });
+    const ours = listed.filter(
       (m) =>
         (m.author_id === account.userId || m.direction === 'out') &&
         m.content?.text === o.text &&

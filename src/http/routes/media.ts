@@ -33,6 +33,8 @@ const file = createRoute({
 export function registerMedia(app: App, deps: AppDeps): void {
   app.openapi(list, async (c) => {
     const id = c.req.valid('param').id;
+    const exists = await deps.sql`SELECT 1 FROM messages WHERE id = ${id}`;
+    if (exists.length === 0) throw new NotFoundError('message');
     const media = (await messageMedia(deps.sql, [id])).get(id) ?? [];
     // The web app's link needs a session; an API client fetches the file here.
     return c.json(
