@@ -164,6 +164,7 @@ export async function startDaemon(
   sla?.start();
   pipeline.outbox.worker.start();
   pipeline.bitrix24?.sync.start();
+  pipeline.media.start();
   // Channel transports (IMAP watchers, messenger clients) start once intake is open; each reports its own
   // failures in /readyz and retries, so one broken account never stops the daemon.
   for (const t of transports)
@@ -192,6 +193,7 @@ export async function startDaemon(
         await sla?.stop();
         await pipeline.bitrix24?.sync.stop();
         await pipeline.outbox.worker.stop();
+        await pipeline.media.stop();
         await processor.drain();
         await telephony.stop();
         await numberingPlan.stop();

@@ -2,6 +2,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Sql } from 'postgres';
 import type { ChannelDefinition, ChannelModule } from './channels/channel.js';
 import { CHANNELS, channelLookup, createChannels } from './channels/index.js';
+import { createMediaDownloads, type MediaDownloads } from './channels/messenger/media-downloads.js';
 import { createReplyLedger, type ReplyLedger } from './channels/reply/ledger.js';
 import { createIntake, type Intake } from './channels/webhook/intake.js';
 import type { Config } from './config/schema.js';
@@ -37,6 +38,8 @@ export interface Pipeline {
   bitrix24?: Bitrix24Connector;
   /** Webhooks of CRM connectors, mounted like channels' (`/webhooks/<name>/:account`). */
   crmWebhooks: Bitrix24Connector['webhooks'][];
+  /** Copies messenger attachments into `message_media` (the channels that declare `media`). */
+  media: MediaDownloads;
 }
 
 /**
@@ -148,6 +151,13 @@ export function createPipeline(deps: {
   );
   sources = channelLookup(channels);
   const replies = createReplyLedger({ sql: deps.sql, clock: deps.clock, log: deps.log, processor });
+  const media = createMediaDownloads({
+    sql: deps.sql,
+    clock: deps.clock,
+    log: deps.log,
+    metrics: deps.metrics,
+    sources: (name) => channels.find((c) => c.name === name)?.media,
+  });
   return {
     policy,
     router,
@@ -162,5 +172,6 @@ export function createPipeline(deps: {
     crmWebhooks: bitrix24 ? [bitrix24.webhooks] : [],
     // The web app serves stored attachments and media from here.
     ...(dataDir ? { dataDir } : {}),
+    media,
   };
 }

@@ -32,7 +32,7 @@ describe.each(backends())('Avito channel on %s', (backend) => {
   let ctx: TestContext;
   let avito: Awaited<ReturnType<typeof startFakeAvito>>;
   beforeAll(async () => {
-    avito = await startFakeAvito(USER_ID);
+    avito = await startFakeAvito(USER_ID, { now: () => ctx.clock.clock() });
     avito.onSubscribe();
     ctx = await createTestContext(backend, {
       channels: {
@@ -45,6 +45,16 @@ describe.each(backends())('Avito channel on %s', (backend) => {
             webhookSecret: HOOK_SECRET,
             apiRoot: avito.url,
           },
+          {
+            // Gives up after one try: a failed reply is then sent again through the ledger.
+            account: 'once',
+            clientId: 'avito-client',
+            clientSecret: 'avito-client-secret',
+            userId: USER_ID,
+            webhookSecret: HOOK_SECRET,
+            apiRoot: avito.url,
+            retry: { attempts: 1 },
+          },
         ],
       },
     });
@@ -53,7 +63,10 @@ describe.each(backends())('Avito channel on %s', (backend) => {
     await ctx?.close();
     await avito?.close();
   });
-  beforeEach(() => avito.sendFaults.clear());
+  beforeEach(() => {
+    avito.sendFaults.clear();
+    avito.lost.answers = 0;
+  });
 
   const post = (body: unknown, secret = HOOK_SECRET, account = 'main') => {
     ctx.clock.advance(1000);
@@ -120,17 +133,87 @@ describe.each(backends())('Avito channel on %s', (backend) => {
   });
 
   describe('replies', () => {
-    async function conversationOf() {
+    async function conversationOf(account = 'main') {
       const { buyer, chatId } = fresh();
-      await post(textWebhook(buyer, chatId));
+      await post(textWebhook(buyer, chatId), HOOK_SECRET, account);
       const [row] = await ctx.db.sql<{ id: string }[]>`
         SELECT id FROM conversations WHERE channel = 'avito' AND thread_key = ${`chat:${chatId}`}`;
       return { id: row!.id, chatId, buyer };
     }
-    const reply = (conversationId: string, text: string) => {
+    const reply = (conversationId: string, text: string, key?: string) => {
       ctx.clock.advance(1000);
-      return ctx.request('POST', `/api/v1/conversations/${conversationId}/messages`, { text });
+      return ctx.request(
+        'POST',
+        `/api/v1/conversations/${conversationId}/messages`,
+        { text },
+        key ? { headers: { 'idempotency-key': key } } : {},
+      );
     };
+    const posted = (chatId: string) =>
+      avito.sends().filter((r) => r.path.endsWith(`/chats/${chatId}/messages`));
+
+    it('an answer lost after Avito took the message: the retry finds it in the chat and records it, sending once', async () => {
+      const conv = await conversationOf();
+      avito.lost.answers = 1;
+      const res = await reply(conv.id, 'Доставим в пятницу');
+      expect(res.status).toBe(201);
+      expect(posted(conv.chatId)).toHaveLength(1);
+      const delivered = avito.history(conv.chatId);
+      expect(delivered.map((m) => (m.content as { text: string }).text)).toEqual(['Доставим в пятницу']);
+      expect(res.body.externalId).toBe(delivered[0]!.id);
+      expect((await events(conv.chatId)).map((e) => e.decision?.[0]?.kind)).toEqual(['new_lead', 'outbound']);
+    });
+
+    it('a failed reply sent again with the same Idempotency-Key is recorded, not repeated, when Avito had taken it', async () => {
+      const conv = await conversationOf('once');
+      avito.lost.answers = 1;
+      const failed = await reply(conv.id, 'Счёт отправил', 'reply-1');
+      expect(failed.status).toBe(502);
+      expect(posted(conv.chatId)).toHaveLength(1);
+      const again = await reply(conv.id, 'Счёт отправил', 'reply-1');
+      expect(again.status).toBe(201);
+      expect(posted(conv.chatId)).toHaveLength(1);
+      expect(again.body.externalId).toBe(avito.history(conv.chatId)[0]!.id);
+      // And now it is sent: the same key replays the stored result.
+      const replayed = await reply(conv.id, 'Счёт отправил', 'reply-1');
+      expect(replayed.body.externalId).toBe(again.body.externalId);
+      expect(posted(conv.chatId)).toHaveLength(1);
+    });
+
+    it('the same text sent before is not mistaken for the lost one', async () => {
+      const conv = await conversationOf();
+      const first = await reply(conv.id, 'Ок');
+      expect(first.status).toBe(201);
+      avito.lost.answers = 1;
+      const second = await reply(conv.id, 'Ок');
+      expect(second.status).toBe(201);
+      expect(posted(conv.chatId)).toHaveLength(2);
+      const [newest, older] = avito.history(conv.chatId);
+      expect([first.body.externalId, second.body.externalId]).toEqual([older!.id, newest!.id]);
+    });
+
+    it('when the chat cannot be read before a retry, the reply fails rather than risk a second copy', async () => {
+      const conv = await conversationOf();
+      avito.http.on(`GET /messenger/v3/accounts/${USER_ID}/chats/${conv.chatId}/messages/`, () =>
+        avitoError(404, 'Not Found'),
+      );
+      avito.sendFaults.add({ reply: avitoError(500, 'Internal'), times: 1 });
+      const res = await reply(conv.id, 'Не повторять');
+      expect(res.status).toBe(502);
+      expect(res.body.error.message).toContain('cannot check whether the earlier send reached the chat');
+      expect(posted(conv.chatId)).toHaveLength(1);
+    });
+
+    it('a send refused before Avito took it (500) is sent again after the chat shows nothing', async () => {
+      const conv = await conversationOf();
+      avito.sendFaults.add({ reply: avitoError(500, 'Internal'), times: 1 });
+      const res = await reply(conv.id, 'Повтор');
+      expect(res.status).toBe(201);
+      expect(posted(conv.chatId)).toHaveLength(2);
+      expect(avito.history(conv.chatId)).toHaveLength(1);
+      const lists = avito.http.requests.filter((r) => r.path.includes(`/chats/${conv.chatId}/messages/`));
+      expect(lists).toHaveLength(1);
+    });
 
     it('sends in the chat and records it; the webhook echo of it is a duplicate', async () => {
       const conv = await conversationOf();

@@ -41,7 +41,14 @@ describe.each(backends())('Telegram channel on %s', (backend) => {
     fake = await startTelegramFake([TOKEN, POLL_TOKEN]);
     ({ ctx, waits } = await messengerTestContext(backend, 'telegram', createTelegram, {
       telegram: [
-        { account: 'shop_bot', token: TOKEN, secret: SECRET, transport: 'webhook', apiRoot: fake.url },
+        {
+          account: 'shop_bot',
+          token: TOKEN,
+          secret: SECRET,
+          transport: 'webhook',
+          apiRoot: fake.url,
+          media: { hosts: ['127.0.0.1'], allowPrivateNetworks: true, maxBytes: 1000 },
+        },
         {
           account: 'poll_bot',
           token: POLL_TOKEN,
@@ -99,6 +106,62 @@ describe.each(backends())('Telegram channel on %s', (backend) => {
     // A second message of the chat is not asked again.
     await post(message(5123456789, 1550, { text: 'Ещё вопрос' }));
     expect(fake.callsOf('sendMessage').filter((c) => c.body.chat_id === 5123456789)).toHaveLength(1);
+  });
+
+  it('a photo, a document and a voice message are copied with getFile; the token is never stored', async () => {
+    const chat = 5123457001;
+    const photo = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    const pdf = Buffer.from('%PDF-1.4 прайс');
+    fake.file(`AgAC-${chat}-big`, photo);
+    fake.file(`BQAC-${chat}`, pdf);
+    fake.file(`AwAC-${chat}`, Buffer.alloc(1001));
+    await post(
+      message(chat, 1, {
+        caption: 'Прайс и фото',
+        photo: [
+          { file_id: `AgAC-${chat}-small`, file_unique_id: 's', width: 90, height: 60 },
+          { file_id: `AgAC-${chat}-big`, file_unique_id: 'b', width: 1280, height: 853 },
+        ],
+        document: {
+          file_id: `BQAC-${chat}`,
+          file_unique_id: 'd',
+          file_name: 'прайс.pdf',
+          mime_type: 'application/pdf',
+        },
+        voice: { file_id: `AwAC-${chat}`, file_unique_id: 'v', duration: 3, mime_type: 'audio/ogg' },
+      }),
+    );
+    await ctx.processor.drain();
+    expect(await ctx.media.runOnce()).toBe(2);
+    const rows = await ctx.db.sql<
+      {
+        kind: string;
+        status: string;
+        content: Buffer | null;
+        contentType: string | null;
+        sourceUrl: string | null;
+      }[]
+    >`
+      SELECT mm.kind, mm.status, mm.content, mm.content_type, mm.source_url FROM message_media mm
+      JOIN messages m ON m.id = mm.message_id WHERE m.channel = 'telegram' AND m.external_id = ${`${chat}:1`}
+      ORDER BY mm.position`;
+    expect(rows).toEqual([
+      {
+        kind: 'photo',
+        status: 'stored',
+        content: photo,
+        contentType: 'application/octet-stream',
+        sourceUrl: null,
+      },
+      { kind: 'file', status: 'stored', content: pdf, contentType: 'application/pdf', sourceUrl: null },
+      { kind: 'voice', status: 'too_large', content: null, contentType: null, sourceUrl: null },
+    ]);
+    expect(fake.callsOf('getFile').map((c) => c.body.file_id)).toEqual(
+      expect.arrayContaining([`AgAC-${chat}-big`, `BQAC-${chat}`, `AwAC-${chat}`]),
+    );
+    const [leak] = await ctx.db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM message_media WHERE coalesce(last_error, '') LIKE ${`%${TOKEN}%`}`;
+    expect(leak!.n).toBe(0);
   });
 
   it('an edit updates the stored message', async () => {

@@ -206,6 +206,60 @@ describe.each(backends())('Viber channel on %s', (backend) => {
       expect(await outcomes(user)).toEqual(['new_lead']);
     });
 
+    it('a user who unsubscribed is refused before Viber is called, with the reason; writing again reopens the chat', async () => {
+      const user = freshUser();
+      const conv = await conversationOf(user);
+      const before = viber.sends().length;
+      // Viber's own time of the event (fixture: 2020-07-21) is what counts, not when it reached us.
+      expect((await post(fixture('unsubscribed.json', user))).status).toBe(200);
+      const refused = await reply(conv, 'Вы тут?');
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.message).toContain('unsubscribed from the Viber bot on 2020-07-21');
+      expect(refused.body.error.details).toEqual({
+        reason: 'viber_unsubscribed',
+        unsubscribedAt: '2020-07-21T16:11:25.535Z',
+      });
+      expect(viber.sends().length).toBe(before);
+      // The contact card shows it.
+      const [contact] = await ctx.db.sql<{ contactId: string }[]>`
+        SELECT contact_id FROM conversations WHERE id = ${conv}`;
+      const card = await ctx.request('GET', `/api/v1/contacts/${contact!.contactId}`);
+      expect(card.body.identities).toContainEqual(
+        expect.objectContaining({
+          kind: 'viber',
+          value: `bot:${user}`,
+          chatBlockedAt: '2020-07-21T16:11:25.535Z',
+          chatBlockedReason: 'the client unsubscribed from the Viber bot',
+        }),
+      );
+      // An older callback retried late (subscribed, 2016) does not reopen it.
+      await post(fixture('subscribed.json', user));
+      expect((await reply(conv, 'Вы тут?')).status).toBe(422);
+      // A message newer than the unsubscription does (a user's message subscribes them).
+      const later = fixture('message-text.json', user).replace(
+        /"timestamp":\d+/,
+        '"timestamp":1700000000000',
+      );
+      expect((await post(later)).status).toBe(200);
+      expect((await reply(conv, 'Снова на связи')).status).toBe(201);
+      expect(viber.sends().length).toBe(before + 1);
+    });
+
+    it('Viber’s “receiver not subscribed” marks the chat, so the next reply is refused without calling Viber', async () => {
+      const user = freshUser();
+      const conv = await conversationOf(user);
+      viber.sendFaults.add({
+        reply: { status: 200, body: fixtureText('viber/send_message-not-subscribed.json') },
+        times: 1,
+      });
+      expect((await reply(conv, 'Первая')).status).toBe(502);
+      const before = viber.sends().length;
+      const again = await reply(conv, 'Вторая');
+      expect(again.status).toBe(422);
+      expect(again.body.error.details.reason).toBe('viber_unsubscribed');
+      expect(viber.sends().length).toBe(before);
+    });
+
     it('Viber’s rate limit (status 12) is retried', async () => {
       const user = freshUser();
       const conv = await conversationOf(user);

@@ -9,6 +9,7 @@ import type { AfterDecision, Processor } from '../ingest/processor.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Telephony } from '../telephony/telephony.js';
+import type { MediaSource } from './messenger/media.js';
 import type { IncomingPayload, Intake } from './webhook/intake.js';
 import type { WebhookRoute } from './webhook/route.js';
 
@@ -64,6 +65,12 @@ export interface ChannelModule {
   readonly transport?: ChannelTransport;
   /** Work done in the decision's transaction for each non-duplicate communication of this channel. */
   readonly afterDecision?: AfterDecision;
+  /**
+   * Attachments worth copying before the provider's links expire: the channel queues them in `afterDecision`
+   * (`queueMedia`, src/channels/messenger/media.ts) and the shared worker (media-downloads.ts) asks this how
+   * to fetch each one. Served to the web app by `GET /media/{id}`.
+   */
+  readonly media?: MediaSource;
   /**
    * Registers the account's webhook with the provider (or prints the manual steps) and reports what the
    * provider answered: `npm run channels:connect -- <channel> <account>` (src/channels/connect.ts; the command

@@ -12,6 +12,7 @@ import { registerConversations } from './routes/conversations.js';
 import { registerCrm } from './routes/crm.js';
 import { registerInbound } from './routes/inbound.js';
 import { registerLeads } from './routes/leads.js';
+import { registerMedia } from './routes/media.js';
 import { registerMergeSuggestions } from './routes/merge-suggestions.js';
 import { registerOps } from './routes/ops.js';
 import { registerOutbox } from './routes/outbox.js';
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): App {
   registerRouting(app, deps);
   if (deps.telephony) registerTelephony(app, { ...deps, telephony: deps.telephony });
   registerConversations(app, deps);
+  registerMedia(app, deps);
   if (deps.outbox) registerOutbox(app, { ...deps, outbox: deps.outbox });
   registerWebhooks(app, deps);
   // The web app (sign-in, inbox, lead pages): src/web, on the same services as the API.

@@ -20,6 +20,13 @@ export class RefusedLinkError extends SwitchboardError {
   }
 }
 
+/** The link answered a non-2xx, non-redirect status (404: gone, 5xx: try later). */
+export class LinkStatusError extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
 export interface GuardedRequest {
   url: string;
   method?: 'GET' | 'POST';
@@ -163,7 +170,7 @@ export async function openRecording(req: GuardedRequest): Promise<GuardedRespons
     if (status < 200 || status >= 300) {
       opened.done();
       response.destroy();
-      throw new Error(`HTTP ${status}`);
+      throw new LinkStatusError(status);
     }
     return opened;
   }

@@ -10,6 +10,7 @@ import { registerLead } from './pages/lead.js';
 import { registerLeadActions } from './pages/lead-actions.js';
 import { registerLive } from './pages/live.js';
 import { registerLogin } from './pages/login.js';
+import { registerMedia } from './pages/media.js';
 import { registerMerges } from './pages/merges.js';
 import { registerMessageFiles } from './pages/message-files.js';
 import { registerNotifications } from './pages/notifications.js';
@@ -39,6 +40,7 @@ const PAGE_PATHS = [
   '/merges/*',
   '/events',
   '/calls/*',
+  '/media/*',
 ];
 
 /** Read once at start: the files sit next to this module (the build copies them, see docs/web.md). */
@@ -102,6 +104,7 @@ export function registerWeb(
   registerMerges(web, webDeps);
   registerRecording(web, webDeps);
   registerMessageFiles(web, webDeps);
+  registerMedia(web, webDeps);
   registerLive(web, webDeps);
 
   app.route('/', open);

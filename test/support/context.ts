@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { ChannelDefinition, ChannelModule } from '../../src/channels/channel.js';
+import type { MediaDownloads } from '../../src/channels/messenger/media-downloads.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
 import type { Bitrix24Connector } from '../../src/crm/bitrix24/index.js';
@@ -64,6 +65,8 @@ export interface TestContext {
   telephony: Telephony;
   /** The outbox (its worker is not started: tests call `outbox.worker.runOnce()`). */
   outbox: Outbox;
+  /** Messenger attachment copies (not started: tests call `media.runOnce()`). */
+  media: MediaDownloads;
   bitrix24?: Bitrix24Connector;
   /** The channel owning an event's source, as the processor finds it. */
   source: (name: string) => ChannelModule | undefined;
@@ -144,6 +147,7 @@ export async function createTestContext(
     clock,
     telephony,
     outbox: pipeline.outbox,
+    media: pipeline.media,
     ...(pipeline.bitrix24 ? { bitrix24: pipeline.bitrix24 } : {}),
     source: pipeline.source,
     dataDir,
@@ -164,6 +168,7 @@ export async function createTestContext(
     async close() {
       await pipeline.bitrix24?.sync.stop();
       await pipeline.outbox.worker.stop();
+      await pipeline.media.stop();
       await telephony.stop();
       await processor.drain();
       await db.close();

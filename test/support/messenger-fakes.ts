@@ -147,8 +147,11 @@ export const avitoError = (code: number, message: string, headers: Record<string
     ...headers,
   });
 
-/** The Avito API on loopback: /token, chat info, listings, send, webhook subscription. */
-export async function startFakeAvito(userId: number) {
+/**
+ * The Avito API on loopback: /token, chat info, listings, send (with the chat's history, newest first),
+ * getVoiceFiles, webhook subscription.
+ */
+export async function startFakeAvito(userId: number, opts: { now?: () => Date } = {}) {
   const http = await startHttpRecorder();
   const chats = new Map<string, unknown>();
   const sendFaults = faults();
@@ -156,6 +159,10 @@ export async function startFakeAvito(userId: number) {
   let revoked = new Set<string>();
   let items: unknown = fixtureJson('avito/items.json');
   let sentSeq = 0;
+  const voices = new Map<string, string>();
+  const history = new Map<string, Record<string, unknown>[]>();
+  // Sends Avito accepts but whose answer never arrives (a 502 from a proxy after the message went out).
+  const lost = { answers: 0 };
   const authorized = (req: RecordedRequest) => {
     const bearer = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
     return tokens.includes(bearer) && !revoked.has(bearer);
@@ -170,6 +177,13 @@ export async function startFakeAvito(userId: number) {
     return json({ access_token: token, expires_in: 86400, token_type: 'Bearer' });
   });
   http.on('GET /core/v1/items', (req) => (authorized(req) ? json(items) : unauthorized));
+  http.on(`GET /messenger/v1/accounts/${userId}/getVoiceFiles`, (req) => {
+    if (!authorized(req)) return unauthorized;
+    const ids = new URL(req.path, 'http://x').searchParams.get('voice_ids')?.split(',') ?? [];
+    return json({
+      voices_urls: Object.fromEntries(ids.flatMap((id) => (voices.has(id) ? [[id, voices.get(id)]] : []))),
+    });
+  });
   const base = `/messenger/v1/accounts/${userId}/chats/`;
   return {
     http,
@@ -194,15 +208,31 @@ export async function startFakeAvito(userId: number) {
         const fault = sendFaults.next();
         if (fault) return fault;
         const body = JSON.parse(req.body) as { message: { text: string } };
-        return json({
+        const message = {
           id: `sent${++sentSeq}${chatId.slice(-6)}`,
-          created: 1754916400 + sentSeq,
+          // Avito stamps its own time: the test's clock when given.
+          created: opts.now ? Math.floor(opts.now().getTime() / 1000) : 1754916400 + sentSeq,
           direction: 'out',
           type: 'text',
           content: { text: body.message.text },
-        });
+        };
+        history.set(chatId, [{ ...message, author_id: userId }, ...(history.get(chatId) ?? [])]);
+        if (lost.answers > 0) {
+          lost.answers--;
+          return avitoError(502, 'Bad Gateway');
+        }
+        return json(message);
       });
+      // The newest first, as Avito lists them.
+      http.on(`GET /messenger/v3/accounts/${userId}/chats/${chatId}/messages/`, (req) =>
+        authorized(req) ? json({ messages: history.get(chatId) ?? [] }) : unauthorized,
+      );
     },
+    /** A voice message getVoiceFiles knows: its link. */
+    voice: (id: string, url: string) => voices.set(id, url),
+    lost,
+    /** What the chat holds, newest first (what Avito actually delivered). */
+    history: (chatId: string) => history.get(chatId) ?? [],
     subscriptions: () => http.requests.filter((r) => r.path === '/messenger/v3/webhook'),
     onSubscribe: () =>
       http.on('POST /messenger/v3/webhook', (req) => (authorized(req) ? json({ ok: true }) : unauthorized)),

@@ -24,6 +24,8 @@ export async function startTelegramFake(tokens: readonly string[]) {
   let nextUpdateId = 804211400;
   let webhook: Record<string, unknown> | undefined;
   let confirmedOffset = 0;
+  // Files a bot may download: file_id -> its bytes (getFile gives a file_path under /file/bot<token>/).
+  const files = new Map<string, Buffer>();
 
   const answer = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -72,6 +74,23 @@ export async function startTelegramFake(tokens: readonly string[]) {
             },
           },
         ];
+      case 'getFile': {
+        const id = String(body.file_id);
+        const file = files.get(id);
+        if (!file) return [400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' }];
+        return [
+          200,
+          {
+            ok: true,
+            result: {
+              file_id: id,
+              file_unique_id: `u-${id}`,
+              file_size: file.length,
+              file_path: `files/${id}`,
+            },
+          },
+        ];
+      }
       case 'answerCallbackQuery':
         return [200, { ok: true, result: true }];
       case 'sendMessage':
@@ -109,6 +128,14 @@ export async function startTelegramFake(tokens: readonly string[]) {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const download = /^\/file\/bot([^/]+)\/files\/(.+)$/.exec(req.url ?? '');
+      if (download) {
+        calls.push({ token: download[1]!, method: 'file', body: { path: download[2] } });
+        const file = tokens.includes(download[1]!) ? files.get(decodeURIComponent(download[2]!)) : undefined;
+        if (!file) return answer(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.length });
+        return res.end(file);
+      }
       const m = /^\/bot([^/]+)\/(\w+)/.exec(req.url ?? '');
       if (!m || !tokens.includes(m[1]!))
         return answer(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
@@ -149,6 +176,8 @@ export async function startTelegramFake(tokens: readonly string[]) {
       });
       failures.set(method, list);
     },
+    /** A file the Bot API serves by its file_id (getFile, then GET /file/bot<token>/<file_path>). */
+    file: (fileId: string, bytes: Buffer) => files.set(fileId, bytes),
     webhook: () => webhook,
     setWebhook: (w: Record<string, unknown> | undefined) => {
       webhook = w;

@@ -7,8 +7,10 @@ import {
   avitoChatSchema,
   avitoErrorSchema,
   avitoItemsSchema,
+  avitoMessagesSchema,
   avitoSentSchema,
   avitoTokenSchema,
+  avitoVoiceFilesSchema,
 } from './schema.js';
 
 /**
@@ -120,6 +122,26 @@ export function createAvitoApi(account: AvitoAccount, deps: { clock: Clock; fetc
         avitoSentSchema,
         'message refused',
       ),
+    /** The newest messages of a chat (to find a send whose answer was lost). */
+    messages: (chatId: string, limit = 20) =>
+      call(
+        'GET',
+        `/messenger/v3/accounts/${account.userId}/chats/${encodeURIComponent(chatId)}/messages/?limit=${limit}&offset=0`,
+        undefined,
+        avitoMessagesSchema,
+        'messages',
+      ),
+    /** A voice message's link (valid one hour), or undefined when Avito has none for the id. */
+    async voiceUrl(voiceId: string): Promise<string | undefined> {
+      const answer = await call(
+        'GET',
+        `${base}/getVoiceFiles?voice_ids=${encodeURIComponent(voiceId)}`,
+        undefined,
+        avitoVoiceFilesSchema,
+        'voice files',
+      );
+      return answer.voices_urls[voiceId];
+    },
     subscribe: (url: string) =>
       call(
         'POST',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountLabel, checkAccounts, providerCallFields } from '../messenger/config.js';
+import { accountLabel, checkAccounts, mediaSettings, providerCallFields } from '../messenger/config.js';
 
 const avitoAccountSchema = z.object({
   account: accountLabel,
@@ -18,6 +18,8 @@ const avitoAccountSchema = z.object({
   /** The token (24 h) is renewed this long before it expires. */
   tokenRefreshMarginMs: z.number().int().nonnegative().default(600_000),
   ...providerCallFields,
+  /** Copying attachments before the provider's links expire (docs/messengers.md#attachments). */
+  media: mediaSettings(['avito.ru', '*.avito.ru', '*.avito.st']),
 });
 
 /** `channels.avito`: Avito profiles whose Messenger chats are taken in and answered. See docs/messengers.md. */

@@ -2,6 +2,8 @@ import { errorMessage } from '../../core/errors.js';
 import { type ChannelContext, type ChannelModule, defineChannel } from '../channel.js';
 import { createTtlCache } from '../messenger/cache.js';
 import { createMessengerKit } from '../messenger/kit.js';
+import { pickDownloadable } from '../messenger/media.js';
+import { ProviderError } from '../messenger/provider-error.js';
 import type { Parsed } from '../messenger/take-in.js';
 import { createAvitoApi } from './client.js';
 import { type AvitoAccount, avitoConfigSchema } from './config.js';
@@ -91,6 +93,21 @@ export const avitoChannel = defineChannel({
       name: 'avito',
       normalize: normalizeAvito,
       webhooks: [avitoWebhookRoute({ accounts, handle })],
+      ...kit.media({
+        // A voice message carries its id only: the link (valid one hour) is asked for when it is copied.
+        pick: (a) =>
+          pickDownloadable(a) ??
+          (a.kind === 'voice' && typeof a.ref === 'string' ? { kind: 'voice', ref: a.ref } : undefined),
+        async request(item) {
+          if (item.url) return { url: item.url };
+          const url = item.ref ? await kit.api(item.account).voiceUrl(item.ref) : undefined;
+          if (!url)
+            throw new ProviderError('Avito', 'getVoiceFiles has no link for this voice message', {
+              retryable: false,
+            });
+          return { url };
+        },
+      }),
       replier: { channel: 'avito', send: createAvitoReplier(kit, { sql: ctx.sql, clock: ctx.clock }).send },
       ...kit.transport(),
       connect: async (name, { publicUrl }) => {

@@ -81,6 +81,28 @@ export const avitoSentSchema = z
   .object({ id: z.string().min(1), created: z.number().int().optional() })
   .loose();
 
+/** `getVoiceFiles`: a link per voice id, valid one hour (reference §1.5). */
+export const avitoVoiceFilesSchema = z.object({ voices_urls: z.record(z.string(), z.string()) }).loose();
+
+const avitoListedMessageSchema = z
+  .object({
+    id: z.string().min(1),
+    author_id: z.number().int().optional(),
+    created: z.number().int(),
+    direction: z.string().optional(),
+    type: z.string().optional(),
+    content: z.object({ text: z.string().optional() }).loose().optional(),
+  })
+  .loose();
+
+/** `GET /messenger/v3/…/chats/{chat_id}/messages/`: the newest messages (a bare array, or under `messages`). */
+export const avitoMessagesSchema = z
+  .union([
+    z.array(avitoListedMessageSchema),
+    z.object({ messages: z.array(avitoListedMessageSchema) }).loose(),
+  ])
+  .transform((v) => (Array.isArray(v) ? v : v.messages));
+
 /** Errors: `{"error":{"code":401,"message":"Unauthorized"}}`. */
 export const avitoErrorSchema = z.object({
   error: z.object({ code: z.number().optional(), message: z.string().optional() }).loose(),

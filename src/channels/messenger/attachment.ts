@@ -1,7 +1,7 @@
 /**
  * An attachment of a messenger message as it is kept in `messages.meta.attachments`: what it is and where
- * the provider serves it. Content is not downloaded (see docs/messengers.md: links VK, Avito and Viber give
- * are stable enough for a manager to open; Avito voice links are not, and are fetched on demand).
+ * the provider serves it. The files (photos, documents, voice, video) are copied into `message_media` after the
+ * decision (media.ts, media-downloads.ts), because the provider's links expire.
  */
 export interface MessengerAttachment {
   /** photo, file, voice, video, sticker, link, location, contact, item, … (the provider's type when unknown). */

@@ -27,6 +27,20 @@ export function createChatStates(sql: Sql, clock: Clock, channel: string) {
         ON CONFLICT (channel, account, chat_id) DO UPDATE SET
           blocked_at = excluded.blocked_at, blocked_reason = excluded.blocked_reason, updated_at = excluded.updated_at`;
     },
+    /**
+     * Records the provider's own event at `at` (Viber `unsubscribed` -> a reason; `subscribed`, a message -> null),
+     * unless a newer one was recorded already: callbacks retried out of order never undo a later state.
+     */
+    async setBlockedAsOf(account: string, chatId: string, reason: string | null, at: Date): Promise<void> {
+      await sql`
+        INSERT INTO messenger_chats (channel, account, chat_id, blocked_at, blocked_reason, state_changed_at,
+                                     updated_at)
+        VALUES (${channel}, ${account}, ${chatId}, ${reason ? at : null}, ${reason}, ${at}, ${clock()})
+        ON CONFLICT (channel, account, chat_id) DO UPDATE SET
+          blocked_at = excluded.blocked_at, blocked_reason = excluded.blocked_reason,
+          state_changed_at = excluded.state_changed_at, updated_at = excluded.updated_at
+        WHERE messenger_chats.state_changed_at IS NULL OR messenger_chats.state_changed_at <= excluded.state_changed_at`;
+    },
     /** True exactly once per chat: the caller asks the client for the phone number now. */
     async claimPhoneRequest(account: string, chatId: string): Promise<boolean> {
       const now = clock();

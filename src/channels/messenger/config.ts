@@ -23,6 +23,40 @@ export const providerCallFields = {
     .prefault({}),
 };
 
+/** A host a media link may point to: `cdn.example.ru`, or `*.example.ru` for its subdomains. */
+const mediaHost = z.string().regex(/^(\*\.)?[a-z0-9.-]+$/i, 'a host name, or *.domain for its subdomains');
+
+/**
+ * `media:` of a VK, Avito or Viber account: attachments are copied from the provider's links (which expire)
+ * into the database by a background worker (src/channels/messenger/media-downloads.ts). `hosts` defaults to
+ * the provider's own CDNs: a link elsewhere is refused, never fetched.
+ */
+export const mediaSettings = (defaultHosts: readonly string[]) =>
+  z
+    .object({
+      /** Copy photos, files, voice messages and videos of incoming messages. */
+      download: z.boolean().default(true),
+      /** Larger files are not copied (status `too_large`); the link is kept. */
+      maxBytes: z
+        .number()
+        .int()
+        .positive()
+        .max(200 * 1024 * 1024)
+        .default(20 * 1024 * 1024),
+      /** A transfer silent this long (connecting, waiting, between two chunks) is abandoned and retried. */
+      idleTimeoutMs: z.number().int().positive().default(30_000),
+      /** A failed download is retried this many times in all, with exponential backoff, then `failed`. */
+      maxAttempts: z.number().int().min(1).max(20).default(6),
+      retryBaseDelayMs: z.number().int().positive().default(30_000),
+      /** Hosts media links may point to (and be redirected to). */
+      hosts: z.array(mediaHost).default([...defaultHosts]),
+      /** Tests only: allow loopback and private addresses (the fake provider listens on 127.0.0.1). */
+      allowPrivateNetworks: z.boolean().default(false),
+    })
+    .prefault({});
+
+export type MediaSettings = z.infer<ReturnType<typeof mediaSettings>>;
+
 /**
  * Every account label of a messenger section used once; `each` adds the section's own checks, issued right
  * after the account's label check.

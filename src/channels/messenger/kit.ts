@@ -1,6 +1,8 @@
 import type { ChannelKind } from '../../core/communication.js';
 import { UnprocessableError } from '../../core/errors.js';
 import type { ChannelContext, ChannelTransport, ReplyConversation } from '../channel.js';
+import type { MediaSettings } from './config.js';
+import { type MediaSource, queueMedia } from './media.js';
 import { createMessengerReplies } from './replies.js';
 import type { RetryPolicy } from './retry.js';
 import { realSleep } from './sleep.js';
@@ -12,7 +14,10 @@ import { createTakeIn } from './take-in.js';
  * (/readyz, metrics), the store-enrich-process intake, the reply helpers, and the lookups a replier does
  * first (the account, its API client, the conversation's target).
  */
-export function createMessengerKit<A extends { account: string; retry: RetryPolicy }, Api>(
+export function createMessengerKit<
+  A extends { account: string; retry: RetryPolicy; media?: MediaSettings },
+  Api,
+>(
   ctx: ChannelContext,
   o: {
     channel: ChannelKind;
@@ -63,6 +68,18 @@ export function createMessengerKit<A extends { account: string; retry: RetryPoli
       return { account, api: apis.get(account.account)!, target };
     },
 
+    /**
+     * Attachment copying (docs/messengers.md#attachments): `media` tells the shared worker the accounts'
+     * limits and how to fetch a file; `afterDecision` queues a message's files in its decision's transaction.
+     */
+    media(parts: Omit<MediaSource, 'settings'> = {}) {
+      const media: MediaSource = {
+        settings: (name) => o.accounts.find((a) => a.account === name)?.media,
+        ...parts,
+      };
+      return { media, afterDecision: queueMedia(media, ctx.clock) };
+    },
+
     /** The channel's transport for /readyz (and its long-running parts), when it has accounts. */
     transport(parts: Partial<Pick<ChannelTransport, 'start' | 'stop'>> = {}): {
       transport?: ChannelTransport;
@@ -79,6 +96,7 @@ export function createMessengerKit<A extends { account: string; retry: RetryPoli
   };
 }
 
-export type MessengerKit<A extends { account: string; retry: RetryPolicy }, Api> = ReturnType<
-  typeof createMessengerKit<A, Api>
->;
+export type MessengerKit<
+  A extends { account: string; retry: RetryPolicy; media?: MediaSettings },
+  Api,
+> = ReturnType<typeof createMessengerKit<A, Api>>;

@@ -39,6 +39,13 @@ function build(registry: Registry) {
       labelNames: ['channel', 'account', 'outcome'] as const,
       registers: [registry],
     }),
+    /** Attachment copies (media-downloads.ts): each attempt's outcome. */
+    media: new Counter({
+      name: 'switchboard_messenger_media_total',
+      help: 'Attachment copies from messenger providers, by outcome (stored, expired, too_large, failed, retry)',
+      labelNames: ['channel', 'outcome'] as const,
+      registers: [registry],
+    }),
     /** Telegram, MAX: the last poll of a polling account. */
     pollingUp: new Gauge({
       name: 'switchboard_messenger_polling_up',

@@ -7,6 +7,8 @@ import { SwitchboardError } from '../../core/errors.js';
  */
 export class ProviderError extends SwitchboardError {
   readonly retryAfterMs: number | undefined;
+  /** The provider's own code of the refusal (Viber `status`, VK `error_code`), when it gave one. */
+  readonly providerCode: number | string | undefined;
   constructor(
     provider: string,
     reason: string,
@@ -28,6 +30,7 @@ export class ProviderError extends SwitchboardError {
       ...(opts.cause !== undefined ? { cause: opts.cause } : {}),
     });
     this.retryAfterMs = opts.retryAfterMs;
+    this.providerCode = opts.providerCode;
   }
 }
 

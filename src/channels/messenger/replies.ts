@@ -22,7 +22,12 @@ export function createMessengerReplies(deps: {
 }) {
   const log = deps.log.child({ channel: deps.source });
   return {
-    async send<T>(conversation: ReplyConversation, policy: RetryPolicy, call: () => Promise<T>): Promise<T> {
+    async send<T>(
+      conversation: ReplyConversation,
+      policy: RetryPolicy,
+      /** Gets the attempt number (1, 2, …): a provider without idempotency checks before a retry. */
+      call: (attempt: number) => Promise<T>,
+    ): Promise<T> {
       try {
         const sent = await withRetry(call, {
           ...policy,

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { checkBotAccounts, messengerAccountFields, webhookSecret } from '../messenger/config.js';
+import {
+  checkBotAccounts,
+  mediaSettings,
+  messengerAccountFields,
+  webhookSecret,
+} from '../messenger/config.js';
 
 const telegramAccount = z.object({
   ...messengerAccountFields,
@@ -7,6 +12,8 @@ const telegramAccount = z.object({
   secret: webhookSecret(1).optional(),
   /** The Bot API server; tests and a local Bot API server point it elsewhere. */
   apiRoot: z.url().default('https://api.telegram.org'),
+  /** Copying photos, documents and voice messages (getFile) into the database: docs/messengers.md#attachments. */
+  media: mediaSettings(['api.telegram.org']),
 });
 
 /** `channels.telegram`: one entry per bot. */

@@ -3,12 +3,14 @@ import { defineChannel } from '../channel.js';
 import { createAccountStatus } from '../messenger/account-status.js';
 import { botTransport } from '../messenger/bot-transport.js';
 import { createChatStates } from '../messenger/chat-state.js';
+import { queueMedia } from '../messenger/media.js';
 import { messengerMetrics } from '../messenger/metrics.js';
 import { realSleep, type Sleep } from '../messenger/sleep.js';
 import { createTelegramApi } from './api.js';
 import { telegramConfigSchema } from './config.js';
 import { connectTelegram } from './connect.js';
 import { createTelegramIngest, type TelegramBot } from './ingest.js';
+import { telegramMedia } from './media.js';
 import { normalizeTelegram } from './normalize.js';
 import { createTelegramPoller } from './polling.js';
 import { createTelegramReplier } from './replier.js';
@@ -39,10 +41,13 @@ export function createTelegram(ctx: ChannelContext, opts: { sleep?: Sleep } = {}
   const chats = createChatStates(ctx.sql, ctx.clock, 'telegram');
   const metrics = messengerMetrics(ctx.metrics.registry);
   const ingest = createTelegramIngest(ctx, { chats, metrics });
+  const media = telegramMedia(bots);
   return {
     name: 'telegram',
     normalize: normalizeTelegram,
     webhooks: [telegramWebhook(bots, ingest)],
+    media,
+    afterDecision: queueMedia(media, ctx.clock),
     replier: { channel: 'telegram', ...createTelegramReplier({ bots, chats, metrics, sleep }) },
     ...botTransport(bots, (b) => createTelegramPoller(b, { ingest, metrics, sleep, log: ctx.log })),
   };

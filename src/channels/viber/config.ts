@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountLabel, checkAccounts, providerCallFields } from '../messenger/config.js';
+import { accountLabel, checkAccounts, mediaSettings, providerCallFields } from '../messenger/config.js';
 
 const viberAccountSchema = z.object({
   account: accountLabel,
@@ -22,6 +22,8 @@ const viberAccountSchema = z.object({
     })
     .prefault({}),
   ...providerCallFields,
+  /** Copying attachments before the provider's links expire (docs/messengers.md#attachments). */
+  media: mediaSettings(['*.viber.com']),
 });
 
 /** `channels.viber`: Viber bots whose messages are taken in and answered. See docs/messengers.md. */

@@ -1,12 +1,13 @@
 import { errorMessage } from '../../core/errors.js';
 import { parseStorableJson } from '../../core/safe-json.js';
 import { type ChannelContext, type ChannelModule, defineChannel } from '../channel.js';
+import { createChatStates } from '../messenger/chat-state.js';
 import { createMessengerKit } from '../messenger/kit.js';
 import type { Parsed } from '../messenger/take-in.js';
 import { createViberApi } from './client.js';
 import { type ViberAccount, viberConfigSchema } from './config.js';
 import { normalizeViber } from './normalize.js';
-import { createViberReplier } from './replier.js';
+import { createViberReplier, UNSUBSCRIBED } from './replier.js';
 import { SHARE_PHONE_TRACKING, type ViberCallback, viberCallbackSchema } from './schema.js';
 import { viberWebhookRoute } from './webhook.js';
 
@@ -26,6 +27,21 @@ export const viberChannel = defineChannel({
       api: (a) => createViberApi(a, { clock: ctx.clock, ...(ctx.fetch ? { fetch: ctx.fetch } : {}) }),
     });
 
+    const chats = createChatStates(ctx.sql, ctx.clock, 'viber');
+
+    /**
+     * Subscription state per Viber user, as of the callback's own time: `unsubscribed` refuses replies (Viber
+     * would drop them) until the user subscribes again or writes (a user's message subscribes them).
+     */
+    async function recordSubscription(account: string, e: ViberCallback): Promise<void> {
+      const at = new Date(e.timestamp);
+      if (e.event === 'unsubscribed') await chats.setBlockedAsOf(account, e.user_id, UNSUBSCRIBED, at);
+      else if (e.event === 'subscribed') await chats.setBlockedAsOf(account, e.user.id, null, at);
+      else if (e.event === 'message') await chats.setBlockedAsOf(account, e.sender.id, null, at);
+      else if (e.event === 'conversation_started' && e.subscribed)
+        await chats.setBlockedAsOf(account, e.user.id, null, at);
+    }
+
     async function handle(account: ViberAccount, raw: Uint8Array, text: string) {
       const json = parseStorableJson(text, { bigInts: true });
       const body = json.ok ? json.value : undefined;
@@ -42,6 +58,10 @@ export const viberChannel = defineChannel({
         enrichTimeoutMs: account.enrichTimeoutMs,
       });
       if (result.status === 'rejected') return { status: 400, json: { error: 'bad callback' } };
+      // Stored before this runs: a failure here is logged, never a lost callback (Viber would retry it).
+      await recordSubscription(account.account, callback.data!).catch((err: unknown) =>
+        kit.log.warn({ account: account.account, err: errorMessage(err) }, 'subscription state not recorded'),
+      );
       if (callback.data?.event === 'conversation_started') return { status: 200, json: welcome(account) };
       return { status: 200 };
     }
@@ -50,7 +70,8 @@ export const viberChannel = defineChannel({
       name: 'viber',
       normalize: normalizeViber,
       webhooks: [viberWebhookRoute({ accounts, handle })],
-      replier: { channel: 'viber', send: createViberReplier(kit, ctx.clock).send },
+      ...kit.media(),
+      replier: { channel: 'viber', send: createViberReplier(kit, { clock: ctx.clock, chats }).send },
       ...kit.transport(),
       connect: async (name, { publicUrl }) => {
         if (!kit.account(name)) return { ok: false, lines: [`Viber account "${name}" is not configured`] };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountLabel, checkAccounts, providerCallFields } from '../messenger/config.js';
+import { accountLabel, checkAccounts, mediaSettings, providerCallFields } from '../messenger/config.js';
 
 const vkAccountSchema = z.object({
   account: accountLabel,
@@ -18,6 +18,8 @@ const vkAccountSchema = z.object({
   /** Callback API and Long Poll must be set to this version in the community settings too. */
   apiVersion: z.string().default('5.199'),
   ...providerCallFields,
+  /** Copying attachments before the provider's links expire (docs/messengers.md#attachments). */
+  media: mediaSettings(['vk.com', '*.vk.com', '*.userapi.com', '*.vkuser.net', '*.vk-cdn.net']),
 });
 
 /** `channels.vk`: VK communities whose messages are taken in and answered. See docs/messengers.md. */

@@ -2,6 +2,7 @@ import { errorMessage } from '../../core/errors.js';
 import { type ChannelContext, type ChannelModule, type ConnectReport, defineChannel } from '../channel.js';
 import { createTtlCache } from '../messenger/cache.js';
 import { createMessengerKit } from '../messenger/kit.js';
+import { pickDownloadable } from '../messenger/media.js';
 import { createVkApi, type VkApi } from './client.js';
 import { type VkAccount, vkConfigSchema } from './config.js';
 import { parseVkUpdate, vkSenderOf } from './intake.js';
@@ -79,6 +80,8 @@ export const vkChannel = defineChannel({
       name: 'vk',
       normalize: normalizeVk,
       webhooks: [vkCallbackRoute({ accounts, handle })],
+      // A VK video is a page on vk.com, not a file.
+      ...kit.media({ pick: (a) => (a.kind === 'video' ? undefined : pickDownloadable(a)) }),
       replier: { channel: 'vk', send: createVkReplier(kit, ctx.clock).send },
       ...kit.transport({
         start: () => {

@@ -31,7 +31,14 @@ export async function contactDetails(sql: Sql, id: string) {
           (r) => r[0] ?? null,
         )
       : Promise.resolve(null),
-    sql`SELECT kind, value, verified, source, created_at FROM identities WHERE contact_id = ${id} ORDER BY created_at, kind, value`,
+    // A Viber user who unsubscribed, a Telegram client who blocked the bot: the chat's state (messenger_chats,
+    // keyed like the identity `<account>:<user id>`; a private chat's id is the user's) for the contact card.
+    sql`SELECT i.kind, i.value, i.verified, i.source, i.created_at, mc.blocked_at AS chat_blocked_at,
+               mc.blocked_reason AS chat_blocked_reason
+        FROM identities i
+        LEFT JOIN messenger_chats mc ON i.kind IN ('viber', 'telegram') AND mc.channel = i.kind
+          AND mc.account = split_part(i.value, ':', 1) AND mc.chat_id = substr(i.value, strpos(i.value, ':') + 1)
+        WHERE i.contact_id = ${id} ORDER BY i.created_at, i.kind, i.value`,
     sql`SELECT id, kind, status, channel, team, responsible, first_contact_at, created_at FROM leads
         WHERE contact_id = ${id} ORDER BY created_at DESC LIMIT 100`,
     sql`SELECT id, external_id, title, stage, status, responsible, updated_at FROM deals

@@ -74,6 +74,11 @@ export const ru = {
     noMessages: 'Сообщений пока нет.',
     card: 'Клиент',
     identities: 'Контакты',
+    /** Next to a messenger identity whose chat refuses our messages (the client unsubscribed / blocked the bot). */
+    chatBlocked: {
+      viber: 'отписался от Viber',
+      telegram: 'заблокировал бота в Telegram',
+    } as Record<string, string>,
     region: 'Регион',
     clientType: 'Тип клиента',
     company: 'Компания',
@@ -210,6 +215,11 @@ export const ru = {
       unprocessable: 'Действие отклонено: проверьте введённые данные (например, номер сделки в CRM).',
       upstream_failed:
         'Канал не принял сообщение: почтовый сервер или мессенджер не ответил. Ответ не отправлен — попробуйте позже или свяжитесь с клиентом по телефону.',
+    } as Record<string, string>,
+    /** A refusal's `details.reason`, when it says more than its code (the messengers' replies). */
+    byReason: {
+      viber_unsubscribed:
+        'Клиент отписался от Viber-бота: Viber не доставит ответ, пока клиент снова не напишет боту. Ответ не отправлен — свяжитесь с клиентом по другому каналу.',
     } as Record<string, string>,
   },
   /** The lead's audit trail: every action and reason the pipeline and people write (src/web/trace-ru.ts). */

@@ -64,7 +64,11 @@ export function webErrorHandler(assetVersion: string, log: Logger) {
     } else if (err instanceof SwitchboardError && STATUS[err.code]) {
       status = STATUS[err.code]!;
       // The service's own words are English and technical (an SMTP error, a field name): the log keeps them.
-      message = ru.errors.byCode[err.code] ?? ru.errors.generic;
+      const reason = (err.details as { reason?: unknown } | undefined)?.reason;
+      message =
+        (typeof reason === 'string' ? ru.errors.byReason[reason] : undefined) ??
+        ru.errors.byCode[err.code] ??
+        ru.errors.generic;
       log.warn({ err: err.message, code: err.code, path: c.req.path }, 'web action refused');
     } else log.error({ err: err.message, path: c.req.path }, 'web page failed');
     return errorPage(c, assetVersion, status, message);

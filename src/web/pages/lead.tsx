@@ -209,6 +209,15 @@ function Card(props: {
                   `${ru.channel[String(i.kind)] ?? String(i.kind)}: ${String(i.value)}`
                 )}
                 {i.verified ? null : <span class="muted"> (не подтверждён)</span>}
+                {i.chatBlockedAt ? (
+                  <span class="muted">
+                    {' — '}
+                    {ru.lead.chatBlocked[String(i.kind)] ?? ru.lead.chatBlocked.telegram}{' '}
+                    <time datetime={(i.chatBlockedAt as Date).toISOString()}>
+                      {formatWhen(i.chatBlockedAt as Date, props.tz, props.now)}
+                    </time>
+                  </span>
+                ) : null}
               </li>
             ))}
           </ul>
