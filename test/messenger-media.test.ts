@@ -174,6 +174,15 @@ describe.each(backends())('messenger attachments copied into the database on %s'
       `attachment; filename*=UTF-8''${encodeURIComponent('размеры.pdf')}`,
     );
     expect(Buffer.from(await pdf.arrayBuffer())).toEqual(PDF);
+    // The thread shows our copies, not the provider's links (which expire).
+    const [msg] = await ctx.db.sql<
+      { leadId: string }[]
+    >`SELECT lead_id FROM messages WHERE id = ${messageId}`;
+    const html = await (await petrova(`/leads/${msg!.leadId}`)).text();
+    expect(html).toContain(`<img src="${list[0]!.href}"`);
+    expect(html).toContain(`href="${list[1]!.href}"`);
+    expect(html).toContain(`src="${list[2]!.href}"`);
+    expect(html).not.toContain(`${cdn.url}${prefix}/photo.jpg`);
     expect((await (await signIn('ivanov'))(list[0]!.href!)).status).toBe(403);
     expect((await (await signIn('admin'))(list[2]!.href!)).status).toBe(200);
     expect((await ctx.app.request(list[0]!.href!)).status).toBe(303);
@@ -238,6 +247,11 @@ describe.each(backends())('messenger attachments copied into the database on %s'
     ]);
     const [later] = await rows(ids[3]!);
     expect(later!.lastError).toBe('HTTP 503');
+    // The lead page says the expired picture is gone instead of showing a broken image.
+    const [gone] = await ctx.db.sql<{ leadId: string }[]>`SELECT lead_id FROM messages WHERE id = ${ids[0]!}`;
+    const page = await (await (await signIn('admin'))(`/leads/${gone!.leadId}`)).text();
+    expect(page).toContain('ссылка устарела');
+    expect(page).not.toContain(`${cdn.url}${prefix}/gone.jpg`);
     expect((await rows(ids[0]!))[0]!.lastError).toContain('no longer has the file');
 
     // Not due again before its backoff; expired and too-large files are never asked for again.

@@ -320,7 +320,8 @@ describe.runIf(backends().includes('postgres'))('the lead thread in Chromium', (
     expect(text).toContain('Фото');
     expect(text).toContain('Документ: прайс.xlsx');
     expect(text).toContain('Голосовое сообщение');
-    expect(text).toContain('хранится у мессенджера');
+    // Telegram's file ids are queued for our copy (the media worker is not running here): no image yet.
+    expect(text).toContain('загружается');
     expect(await tgThread.locator('img, audio').count()).toBe(0);
   });
 

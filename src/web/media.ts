@@ -24,6 +24,10 @@ export interface MediaItem {
   durationSeconds?: number;
   /** A provider's http(s) link to the content (VK, Viber, Avito, MAX photos and voice). */
   url?: string;
+  /** Our stored copy of a messenger attachment (`/media/{id}`): preferred to the provider's link. */
+  href?: string;
+  /** Why our copy is not there (yet): pending, expired, too_large, failed. */
+  copyStatus?: string;
   /** The index to ask the app for (`/leads/{lead}/messages/{id}/files/{index}`): content the app can serve. */
   file?: number;
   contentType?: string;
@@ -134,10 +138,22 @@ function messengerItems(channel: string, meta: Rec): MediaItem[] {
   });
 }
 
-/** The media of one stored message, for the thread. */
-export function mediaOf(channel: string, meta: Record<string, unknown> | null): MediaItem[] {
+/**
+ * The media of one stored message, for the thread. `copies` are our copies of a messenger message's
+ * attachments (message_media, by the attachment's position): a stored copy is served by the app instead of
+ * the provider's link, which expires.
+ */
+export function mediaOf(
+  channel: string,
+  meta: Record<string, unknown> | null,
+  copies: readonly { position: number; status: string; href: string | null }[] = [],
+): MediaItem[] {
   if (!meta) return [];
   if (channel === 'email') return emailItems(meta);
   if (channel === 'whatsapp') return whatsappItems(meta);
-  return messengerItems(channel, meta);
+  return messengerItems(channel, meta).map((item, i) => {
+    const copy = copies.find((c) => c.position === i);
+    if (!copy) return item;
+    return copy.href ? { ...item, href: copy.href } : { ...item, copyStatus: copy.status };
+  });
 }

@@ -147,6 +147,13 @@ export const ru = {
     call: 'Звонок',
     other: 'Вложение',
     atProvider: 'хранится у мессенджера, в приложении не открывается',
+    /** Our copy of a messenger attachment (message_media.status), when it is not (yet) stored. */
+    copy: {
+      pending: 'загружается',
+      expired: 'ссылка устарела, файл у мессенджера больше не доступен',
+      too_large: 'файл больше лимита, откройте его у мессенджера',
+      failed: 'не удалось загрузить',
+    } as Record<string, string>,
   },
   /** Why the reply box is not offered on a conversation (src/channels/reply/readiness.ts). */
   replyBlocked: {

@@ -53,6 +53,17 @@ export function errorPage(
   );
 }
 
+/** A service's refusal in Russian: its `details.reason` when it says more than its code, else the code's. */
+export function refusalText(err: SwitchboardError, fallback?: string): string {
+  const reason = (err.details as { reason?: unknown } | undefined)?.reason;
+  return (
+    (typeof reason === 'string' ? ru.errors.byReason[reason] : undefined) ??
+    fallback ??
+    ru.errors.byCode[err.code] ??
+    ru.errors.generic
+  );
+}
+
 /** Errors of page routes become a Russian page with the reason; the API keeps its JSON errors. */
 export function webErrorHandler(assetVersion: string, log: Logger) {
   return (err: Error, c: Context<WebEnv>) => {
@@ -64,11 +75,7 @@ export function webErrorHandler(assetVersion: string, log: Logger) {
     } else if (err instanceof SwitchboardError && STATUS[err.code]) {
       status = STATUS[err.code]!;
       // The service's own words are English and technical (an SMTP error, a field name): the log keeps them.
-      const reason = (err.details as { reason?: unknown } | undefined)?.reason;
-      message =
-        (typeof reason === 'string' ? ru.errors.byReason[reason] : undefined) ??
-        ru.errors.byCode[err.code] ??
-        ru.errors.generic;
+      message = refusalText(err);
       log.warn({ err: err.message, code: err.code, path: c.req.path }, 'web action refused');
     } else log.error({ err: err.message, path: c.req.path }, 'web page failed');
     return errorPage(c, assetVersion, status, message);

@@ -9,7 +9,7 @@ import type { WebContext, WebDeps, WebEnv } from '../context.js';
 import { type JunkReason, ru } from '../i18n/ru.js';
 import { contactHasPhone, isContactConversation, leadFor } from '../services/lead-view.js';
 import { colleagues } from '../services/users.js';
-import { HttpPageError } from './errors.js';
+import { HttpPageError, refusalText } from './errors.js';
 import { renderLeadPage } from './lead.js';
 
 /** Refusals of a reply that keep the draft on the page, with the status the page answers. */
@@ -106,10 +106,7 @@ export function registerLeadActions(web: Hono<WebEnv>, deps: WebDeps): void {
           conversationId,
           text,
           ...(subject ? { subject } : {}),
-          error:
-            err.code === 'unprocessable'
-              ? ru.lead.replyRefused
-              : (ru.errors.byCode[err.code] ?? ru.errors.generic),
+          error: refusalText(err, err.code === 'unprocessable' ? ru.lead.replyRefused : undefined),
         },
       });
     }

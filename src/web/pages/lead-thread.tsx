@@ -14,7 +14,14 @@ function sizeText(bytes: number | undefined): string {
 function Media(props: { item: MediaItem; base: string }) {
   const { item } = props;
   const label = ru.media[item.kind];
-  const src = item.file !== undefined ? `${props.base}/files/${item.file}` : item.url;
+  // A provider link whose file is gone is not offered: it would only show a broken image.
+  const src =
+    item.href ??
+    (item.file !== undefined
+      ? `${props.base}/files/${item.file}`
+      : item.copyStatus === 'expired'
+        ? undefined
+        : item.url);
   const caption = (
     <span class="media-caption">
       {label}
@@ -23,12 +30,16 @@ function Media(props: { item: MediaItem; base: string }) {
       {item.durationSeconds !== undefined ? (
         <span class="muted"> · {formatDuration(item.durationSeconds)}</span>
       ) : null}
+      {item.copyStatus && ru.media.copy[item.copyStatus] ? (
+        <span class="muted copy-status"> · {ru.media.copy[item.copyStatus]}</span>
+      ) : null}
     </span>
   );
   if (!src)
     return (
       <li class={`media media-${item.kind} unavailable`}>
-        {caption} <span class="muted">({ru.media.atProvider})</span>
+        {caption}
+        {item.copyStatus ? null : <span class="muted"> ({ru.media.atProvider})</span>}
       </li>
     );
   if (item.kind === 'photo' || item.kind === 'sticker')
@@ -151,9 +162,9 @@ export function Thread(props: {
               <div class="bubble">
                 {e.subject ? <p class="subject">{e.subject}</p> : null}
                 {hasHtml(e) ? <EmailFrame base={base(e)} /> : e.body ? <p class="text">{e.body}</p> : null}
-                {mediaOf(e.channel, e.meta).length > 0 ? (
+                {mediaOf(e.channel, e.meta, e.copies).length > 0 ? (
                   <ul class="attachments" aria-label={ru.lead.attachments}>
-                    {mediaOf(e.channel, e.meta).map((item) => (
+                    {mediaOf(e.channel, e.meta, e.copies).map((item) => (
                       <Media item={item} base={base(e)} />
                     ))}
                   </ul>

@@ -1,6 +1,7 @@
 import type { Queryable as Sql } from '../../db/queryable.js';
 import { type AuditRow, auditTrail } from '../../db/repos/audit.js';
 import { getLead, type LeadRow } from '../../db/repos/leads.js';
+import { type MessageMedia, messageMedia } from '../../db/repos/message-media.js';
 import { contactDetails } from '../../db/repos/read-models.js';
 import { canSeeLead, type WebUser } from './users.js';
 
@@ -21,6 +22,8 @@ export interface ThreadEntry {
   waitSeconds: number | null;
   agent: string | null;
   recordingStatus: string | null;
+  /** Our copies of a messenger message's attachments, by position (src/channels/messenger/media). */
+  copies?: MessageMedia[];
 }
 
 export type ContactView = NonNullable<Awaited<ReturnType<typeof contactDetails>>>;
@@ -64,6 +67,14 @@ export async function leadView(sql: Sql, lead: LeadRow): Promise<LeadView> {
     auditTrail(sql, 'lead', lead.id),
   ]);
   if (!contact) throw new Error(`lead ${lead.id} has no contact`);
+  const copies = await messageMedia(
+    sql,
+    thread.filter((e) => e.kind === 'message' && e.channel !== 'email').map((e) => e.id),
+  );
+  for (const e of thread) {
+    const list = copies.get(e.id);
+    if (list) e.copies = list;
+  }
   return { lead, contact, thread, trail };
 }
 
