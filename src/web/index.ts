@@ -4,6 +4,7 @@ import { type Context, Hono } from 'hono';
 import type { App, AppDeps } from '../http/app-types.js';
 import type { WebDeps, WebEnv } from './context.js';
 import { ru } from './i18n/ru.js';
+import { ADMIN_PATHS, registerAdminPages } from './pages/admin/index.js';
 import { errorPage, webErrorHandler } from './pages/errors.js';
 import { registerInbox } from './pages/inbox.js';
 import { registerLead } from './pages/lead.js';
@@ -38,6 +39,7 @@ const PAGE_PATHS = [
   '/merges/*',
   '/events',
   '/calls/*',
+  ...ADMIN_PATHS,
 ];
 
 /** Read once at start: the files sit next to this module (the build copies them, see docs/web.md). */
@@ -100,6 +102,7 @@ export function registerWeb(
   registerMerges(web, webDeps);
   registerRecording(web, webDeps);
   registerLive(web, webDeps);
+  registerAdminPages(web, webDeps);
 
   app.route('/', open);
   app.route('/', web);
