@@ -10,12 +10,13 @@ import { createNumberingPlanService, type NumberingPlanService } from '../src/ge
 import { silentLogger } from '../src/observability/logger.js';
 import { createTestContext, inboundBody, type TestContext } from './support/context.js';
 import { freshPhone } from './support/ids.js';
-import { type FakeViber, startFakeViber } from './support/messenger-fakes.js';
+import { startFakeViber } from './support/messenger-fakes.js';
 import { backends } from './support/pg.js';
 import { cookieJar, PASSWORD, webConfig } from './support/web.js';
 
 const DEF = `\ufeff${NUMBERING_PLAN_HEADER}\n900;3200000;3299999;100000;ООО "Т2 МОБАЙЛ";-;Республика Татарстан;7743895280`;
 const VIBER_TOKEN = 'viber-admin-token-0123456789';
+type FakeViber = Awaited<ReturnType<typeof startFakeViber>>;
 
 /**
  * A channel whose normalizer refuses payloads until the test "deploys the fix": an event stored while it is
