@@ -164,13 +164,15 @@ export async function listChannelAccounts(deps: {
       const failure = lastFailure.get(key(module.name, account));
       const transportError = s.lastError ? maskSecrets(s.lastError) : null;
       const pairing = s.state === 'pairing';
+      const lastEventAt = newest(s.lastEventAt, lastStored.get(key(module.name, account)));
       out.push({
         channel: module.name,
         account,
         transport: s.transport,
-        state: s.state,
+        // A webhook-only account that has received events works, as far as anyone can tell from here.
+        state: s.state === 'waiting' && lastEventAt ? 'ok' : s.state,
         transportState: s.transportState,
-        lastEventAt: newest(s.lastEventAt, lastStored.get(key(module.name, account))),
+        lastEventAt,
         lastError: transportError ?? (failure?.lastError ? maskSecrets(failure.lastError) : null),
         lastErrorAt: transportError ? s.lastErrorAt : (failure?.at.toISOString() ?? null),
         webhookUrl:

@@ -71,7 +71,13 @@ function AccountRow(props: {
         {a.webhookUrl ? (
           <label class="webhook">
             <span class="small muted">{t.webhook}</span>
-            <input type="text" readonly value={a.webhookUrl} aria-label={`${t.webhook}: ${a.account}`} />
+            <input
+              type="text"
+              readonly
+              value={a.webhookUrl}
+              title={t.webhookHint}
+              aria-label={`${t.webhook}: ${a.account}`}
+            />
             {secret ? <span class="small muted">{t.secretHint(secret)}</span> : null}
           </label>
         ) : null}

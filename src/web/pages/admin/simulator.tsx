@@ -105,30 +105,42 @@ export function registerAdminSimulator(web: Hono<WebEnv>, deps: WebDeps): void {
           <p class="muted">{t.intro}</p>
           <form method="post" action="/admin/simulator" class="sim-form">
             <input type="hidden" name="_csrf" value={c.get('csrf')} />
-            <label>
-              {t.phone}
-              <input type="tel" name="phone" value={form.phone} placeholder="+7 912 345-67-89" />
-            </label>
-            <label>
-              {t.email}
-              <input type="email" name="email" value={form.email} placeholder="client@example.ru" />
-            </label>
-            <label>
-              {t.channel}
-              <select name="channel">
+            <div class="field">
+              <label for="sim-phone">{t.phone}</label>
+              <input
+                id="sim-phone"
+                type="tel"
+                name="phone"
+                value={form.phone}
+                placeholder="+7 912 345-67-89"
+              />
+            </div>
+            <div class="field">
+              <label for="sim-email">{t.email}</label>
+              <input
+                id="sim-email"
+                type="email"
+                name="email"
+                value={form.email}
+                placeholder="client@example.ru"
+              />
+            </div>
+            <div class="field">
+              <label for="sim-channel">{t.channel}</label>
+              <select id="sim-channel" name="channel">
                 {CHANNEL_KINDS.map((k) => (
                   <option value={k} selected={k === form.channel}>
                     {ru.channelFilter[k] ?? ru.channel[k] ?? k}
                   </option>
                 ))}
               </select>
-            </label>
-            <label class="wide">
-              {t.text}
-              <textarea name="text" rows={3}>
+            </div>
+            <div class="field wide">
+              <label for="sim-text">{t.text}</label>
+              <textarea id="sim-text" name="text" rows={3}>
                 {form.text}
               </textarea>
-            </label>
+            </div>
             <div>
               <button type="submit" class="primary">
                 {t.submit}
