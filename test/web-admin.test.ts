@@ -140,7 +140,9 @@ describe.runIf(backends().includes('postgres'))('the admin pages in Chromium', (
 
     await row('whatsapp', 'sales').getByRole('link', { name: 'Показать QR-код' }).click();
     const qr = page.getByRole('img', { name: /QR-код WhatsApp/ });
-    await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(100);
+    await expect
+      .poll(() => qr.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
+      .toBeGreaterThan(100);
     await page.screenshot({ path: `${REVIEW}admin-pairing.png` });
     // Scanned: the page (reloading itself every 5 s) says so.
     world.current().emit('authenticated');
