@@ -241,6 +241,11 @@ describe.each(backends())('admin pages and API (%s)', (backend) => {
     const statuses = await ctx.db.sql<{ status: string }[]>`
       SELECT status FROM inbound_events WHERE id IN (${a}, ${b})`;
     expect(statuses.map((r) => r.status)).toEqual(['processed', 'processed']);
+    // Without a body: failed and dead ones (none left); a status that cannot be retried is a 400.
+    expect((await ctx.request('POST', '/api/v1/inbound-events/retry')).body).toMatchObject({ retried: 0 });
+    expect(
+      (await ctx.request('POST', '/api/v1/inbound-events/retry', { statuses: ['processed'] })).status,
+    ).toBe(400);
     const one = await ctx.request('GET', `/api/v1/inbound-events/${a}`);
     expect(one.body).toMatchObject({ status: 'processed', source: 'flaky' });
   });

@@ -70,7 +70,7 @@ export function maskSecrets(text: string): string {
   return text
     .replace(/\bbot(\d+):[\w-]+/g, 'bot$1:…')
     .replace(/((?:token|key|secret|password|salt)=)[^&\s"']+/gi, '$1…')
-    .replace(/\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])([\w-]{4})[\w-]{20,}/g, '$1…');
+    .replace(/\b(?=\w*\d)(?=\w*[A-Za-z])(\w{4})\w{20,}/g, '$1…');
 }
 
 type Status = Record<string, unknown>;

@@ -119,6 +119,11 @@ const eventRoute = createRoute({
   responses: { 200: ok('The event'), ...errors },
 });
 
+const retryAllBody = z.object({
+  statuses: z.array(z.enum(RETRYABLE_STATUSES)).min(1).default(['failed', 'dead']),
+  limit: z.number().int().min(1).max(5000).default(500),
+});
+
 const retryAllRoute = createRoute({
   method: 'post',
   path: '/api/v1/inbound-events/retry',
@@ -130,10 +135,7 @@ const retryAllRoute = createRoute({
       required: false,
       content: {
         'application/json': {
-          schema: z.object({
-            statuses: z.array(z.enum(RETRYABLE_STATUSES)).min(1).default(['failed', 'dead']),
-            limit: z.number().int().min(1).max(5000).default(500),
-          }),
+          schema: retryAllBody,
         },
       },
     },
@@ -230,7 +232,8 @@ export function registerAdmin(
   });
 
   app.openapi(retryAllRoute, async (c) => {
-    const body = c.req.valid('json') ?? { statuses: ['failed', 'dead'] as const, limit: 500 };
+    // The body is optional: without one (no content type) the validator hands over {}, so defaults apply here.
+    const body = retryAllBody.parse(c.req.valid('json') ?? {});
     return c.json(
       await retryInboundEvents(
         { sql: deps.sql, processor: deps.processor },
