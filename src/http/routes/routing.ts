@@ -3,8 +3,7 @@ import { toCommunication } from '../../channels/api/normalize.js';
 import { inboundApiSchema } from '../../channels/api/schema.js';
 import { clientTypesObject, routingRulesSchema } from '../../config/routing.js';
 import { strictObject } from '../../core/unknown-fields.js';
-import { createPhoneRegionResolver } from '../../geo/index.js';
-import { simulateCommunication, simulateRecentLeads } from '../../routing/simulate.js';
+import { simulateCommunication, simulateRecentLeads, simulatorDeps } from '../../routing/simulate.js';
 import { createTeamOverview } from '../../routing/team-overview.js';
 import type { App, AppDeps } from '../app-types.js';
 import { anyObject, errors, ok, security } from './schemas.js';
@@ -57,7 +56,7 @@ const simulateRoute = createRoute({
 /** Teams, managers and the routing simulator. */
 export function registerRouting(app: App, deps: AppDeps): void {
   const overview = createTeamOverview(deps.config);
-  const phoneRegions = deps.phoneRegions ?? (() => createPhoneRegionResolver());
+  const sim = simulatorDeps(deps);
 
   app.openapi(teamsRoute, async (c) => c.json({ teams: await overview.teams(deps.sql, deps.clock()) }, 200));
 
@@ -84,14 +83,6 @@ export function registerRouting(app: App, deps: AppDeps): void {
       ...(body.rules ? { rules: body.rules } : {}),
       ...(body.clientTypes ? { clientTypes: body.clientTypes } : {}),
       ...(body.fallbackTeam ? { fallbackTeam: body.fallbackTeam } : {}),
-    };
-    const sim = {
-      sql: deps.sql,
-      config: deps.config,
-      policy: deps.policy,
-      clock: deps.clock,
-      phoneRegions,
-      sources: (name: string) => deps.channels.find((ch) => ch.name === name),
     };
     const result = body.communication
       ? await simulateCommunication(sim, toCommunication(body.communication), proposal)

@@ -3,8 +3,7 @@ import { toCommunication } from '../../../channels/api/normalize.js';
 import { inboundApiSchema } from '../../../channels/api/schema.js';
 import { CHANNEL_KINDS } from '../../../core/communication.js';
 import type { RoutingTrace } from '../../../core/routing-trace.js';
-import { createPhoneRegionResolver } from '../../../geo/index.js';
-import { simulateCommunication } from '../../../routing/simulate.js';
+import { simulateCommunication, simulatorDeps } from '../../../routing/simulate.js';
 import type { WebContext, WebDeps, WebEnv } from '../../context.js';
 import { ru } from '../../i18n/ru.js';
 import { strategyLabel, traceFacts, translateWhy } from '../../trace-ru.js';
@@ -81,15 +80,7 @@ function Result(props: { r: Outcome; deps: WebDeps }) {
 
 /** «Симулятор маршрутизации»: a phone, an email, a channel and a text → team, manager and why (writes nothing). */
 export function registerAdminSimulator(web: Hono<WebEnv>, deps: WebDeps): void {
-  const phoneRegions = deps.phoneRegions ?? (() => createPhoneRegionResolver());
-  const sim = {
-    sql: deps.sql,
-    config: deps.config,
-    policy: deps.policy,
-    clock: deps.clock,
-    phoneRegions,
-    sources: (name: string) => deps.channels.find((ch) => ch.name === name),
-  };
+  const sim = simulatorDeps(deps);
 
   const render = (
     c: WebContext,
