@@ -12,10 +12,12 @@ import { createTestContext, inboundBody, type TestContext } from './support/cont
 import { freshPhone } from './support/ids.js';
 import { startFakeViber } from './support/messenger-fakes.js';
 import { backends } from './support/pg.js';
+import { startTelegramFake } from './support/telegram-fake.js';
 import { cookieJar, PASSWORD, webConfig } from './support/web.js';
 
 const DEF = `\ufeff${NUMBERING_PLAN_HEADER}\n900;3200000;3299999;100000;ООО "Т2 МОБАЙЛ";-;Республика Татарстан;7743895280`;
 const VIBER_TOKEN = 'viber-admin-token-0123456789';
+const TELEGRAM_TOKEN = '7000000009:AAE-admin-page-bot-token';
 type FakeViber = Awaited<ReturnType<typeof startFakeViber>>;
 
 /**
@@ -50,11 +52,13 @@ const flakyChannel = defineChannel({
 describe.each(backends())('admin pages and API (%s)', (backend) => {
   let ctx: TestContext;
   let viber: FakeViber;
+  let telegram: Awaited<ReturnType<typeof startTelegramFake>>;
   let planDir: string;
   let plan: NumberingPlanService;
 
   beforeAll(async () => {
     viber = await startFakeViber(VIBER_TOKEN);
+    telegram = await startTelegramFake([TELEGRAM_TOKEN]);
     planDir = await mkdtemp(path.join(tmpdir(), 'sb-admin-plan-'));
     plan = createNumberingPlanService({
       dir: planDir,
@@ -68,6 +72,15 @@ describe.each(backends())('admin pages and API (%s)', (backend) => {
       await webConfig({
         channels: {
           viber: [{ account: 'shop', token: VIBER_TOKEN, senderName: 'Мебель-Фабрика', apiRoot: viber.url }],
+          telegram: [
+            {
+              account: 'shop_bot',
+              token: TELEGRAM_TOKEN,
+              secret: 'admin-page-secret-1',
+              transport: 'webhook',
+              apiRoot: telegram.url,
+            },
+          ],
         },
         telephony: { megafon: [{ account: 'main', crmToken: 'megafon-crm-token-1' }] },
       }),
@@ -77,6 +90,7 @@ describe.each(backends())('admin pages and API (%s)', (backend) => {
   afterAll(async () => {
     await ctx?.close();
     await viber?.close();
+    await telegram?.close();
     if (planDir) await rm(planDir, { recursive: true, force: true });
   });
 
@@ -201,6 +215,17 @@ describe.each(backends())('admin pages and API (%s)', (backend) => {
     expect(api.status).toBe(200);
     expect(api.body.ok).toBe(true);
     expect(viber.http.requests.filter((r) => r.path === '/pa/set_webhook')).toHaveLength(before + 2);
+    // Telegram registers through its channel definition (setWebhook with the secret); the page shows the answer.
+    const tg = await s.post('/admin/channels/telegram/shop_bot/connect');
+    expect(tg.status).toBe(200);
+    const tgPage = await tg.text();
+    expect(tgPage).toContain('Провайдер принял регистрацию');
+    expect(tgPage).not.toMatch(/admin-page-secret-1|AAE-admin-page-bot-token/);
+    const [set] = telegram.callsOf('setWebhook');
+    expect(set).toMatchObject({
+      token: TELEGRAM_TOKEN,
+      body: { url: 'http://127.0.0.1:8080/webhooks/telegram/shop_bot', secret_token: 'admin-page-secret-1' },
+    });
     // Nothing to register for a PBX; an unknown channel is a 404.
     expect((await s.post('/admin/channels/megafon/main/connect')).status).toBe(404);
     expect((await ctx.request('POST', '/api/v1/channels/fax/main/connect')).status).toBe(404);

@@ -35,7 +35,7 @@ export function registerAdminNumbering(web: Hono<WebEnv>, deps: WebDeps): void {
                 {t.states[s.state]}
               </span>
             </dd>
-            {s.reason ? (
+            {s.state === 'rejected' && s.reason ? (
               <>
                 <dt>{t.reason}</dt>
                 <dd class="err-text">{s.reason}</dd>
