@@ -79,14 +79,12 @@ const newest = (...values: (string | null | undefined)[]) =>
   values.filter((v): v is string => !!v).sort((a, b) => Date.parse(b) - Date.parse(a))[0] ?? null;
 
 /** Reads one account's status object; a mailbox reports one object per folder, read as parts. */
-function readStatus(status: Status): {
-  transport: string | null;
-  state: AccountState;
-  transportState: string | null;
-  lastEventAt: string | null;
-  lastError: string | null;
-  lastErrorAt: string | null;
-} {
+function readStatus(
+  status: Status,
+): Pick<
+  ChannelAccountView,
+  'transport' | 'state' | 'transportState' | 'lastEventAt' | 'lastError' | 'lastErrorAt'
+> {
   const parts = Object.values(status).filter(
     (v): v is Status => typeof v === 'object' && v !== null && 'state' in v,
   );
