@@ -121,6 +121,7 @@ export async function startDaemon(
     clock,
     tokens,
     phoneRegions,
+    numberingPlan,
     isAccepting: () => accepting,
     degraded: (): Record<string, string> => {
       const plan = numberingPlan.status();

@@ -61,6 +61,12 @@ export interface ChannelModule {
   readonly webhooks?: readonly WebhookRoute[];
   /** Sends a manager's reply on a conversation of `replier.channel`. Absent: replies are refused (422). */
   readonly replier?: ConversationReplier & { readonly channel: ChannelKind };
+  /**
+   * The accounts configured for this channel, for a channel without a transport to report them (a PBX's
+   * webhook accounts): the admin page lists them before their first event. Accounts a transport reports, or
+   * that events were stored for, are listed anyway.
+   */
+  readonly accounts?: readonly string[];
   /** A long-running part (IMAP watchers, a messenger client, a poller). Started once intake is open. */
   readonly transport?: ChannelTransport;
   /** Work done in the decision's transaction for each non-duplicate communication of this channel. */

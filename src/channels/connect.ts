@@ -1,12 +1,13 @@
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import { loadSettings } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { systemClock } from '../core/clock.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createPipeline } from '../pipeline.js';
-import type { ChannelModule, ConnectReport } from './channel.js';
+import type { ChannelDefinition, ChannelModule, ConnectReport } from './channel.js';
 import { CHANNELS } from './index.js';
 
 /**
@@ -45,6 +46,30 @@ export async function connectChannel(
   } catch (err) {
     return { ok: false, lines: [`${channel}: ${errorMessage(err)}`] };
   }
+}
+
+/**
+ * Registers one account with its provider, as the command does: the definition's `connect` (its answer as
+ * JSON lines) first, else the module's `connect()`. Never throws: a refusal is `ok: false` with the reason.
+ * Used by the command, `POST /api/v1/channels/{channel}/{account}/connect` and the admin page's «Подключить».
+ */
+export async function connectAccount(input: {
+  definitions: readonly ChannelDefinition[];
+  modules: readonly ChannelModule[];
+  config: Config;
+  channel: string;
+  account: string;
+}): Promise<ConnectReport> {
+  const definition = input.definitions.find((d) => d.name === input.channel);
+  if (definition?.connect) {
+    try {
+      const answer = await definition.connect({ config: input.config, account: input.account });
+      return { ok: true, lines: JSON.stringify(answer, null, 2).split('\n') };
+    } catch (err) {
+      return { ok: false, lines: [`${input.channel}: ${errorMessage(err)}`] };
+    }
+  }
+  return connectChannel(input.modules, input.channel, input.account, input.config.server.publicUrl);
 }
 
 const USAGE_EXIT = 64;

@@ -66,7 +66,15 @@ describe('numbering plan service (daemon start)', () => {
     expect(await s.checkForChanges()).toBe(false);
     await writeFile(path.join(dir, 'DEF-9xx.csv'), DEF);
     expect(await s.checkForChanges()).toBe(true);
-    expect(s.status()).toEqual({ state: 'loaded', files: ['DEF-9xx.csv'], ranges: 1 });
+    expect(s.status()).toEqual({
+      state: 'loaded',
+      files: ['DEF-9xx.csv'],
+      ranges: 1,
+      rows: 1,
+      loadedAt: expect.any(String),
+      filesDate: expect.any(String),
+    });
+    expect(Date.parse(s.status().filesDate!)).toBeLessThanOrEqual(Date.parse(s.status().loadedAt!));
     expect(s.resolver().resolve('+79003212345')?.region).toBe('RU-TA');
     expect(await s.checkForChanges()).toBe(false);
   });

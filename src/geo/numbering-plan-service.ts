@@ -1,11 +1,16 @@
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../observability/logger.js';
 import { loadNumberingPlan } from './load-numbering-plan.js';
 import { NUMBERING_PLAN_FILES } from './numbering-plan.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from './phone-region.js';
-import { type DownloadOptions, downloadNumberingPlan } from './update.js';
+import {
+  type DownloadOptions,
+  downloadNumberingPlan,
+  type InstalledFile,
+  installNumberingPlanFile,
+} from './update.js';
 
 export interface NumberingPlanServiceOptions {
   dir: string;
@@ -26,6 +31,20 @@ export interface NumberingPlanStatus {
   reason?: string;
   files: string[];
   ranges: number;
+  /** Rows read from the files (loaded only). */
+  rows?: number;
+  /** When the index in use was built (ISO). */
+  loadedAt?: string;
+  /** The newest modification time of the loaded files (ISO): the registry's date as installed here. */
+  filesDate?: string;
+}
+
+/** Where the plan comes from, for the admin page: the directory read and the download source, if any. */
+export interface NumberingPlanSource {
+  dir: string;
+  /** Downloaded and reloaded every N hours from `baseUrl` (0: only by hand, `geo:download` / `geo:import`). */
+  refreshHours: number;
+  baseUrl: string;
 }
 
 /**
@@ -57,6 +76,19 @@ export function createNumberingPlanService(opts: NumberingPlanServiceOptions) {
     current = next;
     loaded?.set(next.state === 'loaded' ? 1 : 0);
     ranges?.set(next.ranges);
+  }
+
+  async function newestFileDate(files: readonly string[]): Promise<string | undefined> {
+    const times = await Promise.all(
+      files.map((f) =>
+        stat(path.join(opts.dir, f)).then(
+          (st) => st.mtimeMs,
+          () => 0,
+        ),
+      ),
+    );
+    const newest = Math.max(0, ...times);
+    return newest > 0 ? new Date(newest).toISOString() : undefined;
   }
 
   /** Names, sizes and modification times of the files: changes when `geo:import` installs new ones. */
@@ -92,7 +124,15 @@ export function createNumberingPlanService(opts: NumberingPlanServiceOptions) {
       }
       resolver = createPhoneRegionResolver({ index: plan.index });
       const { files, rows, geographicRows, unresolvedRows, unknownSpellings } = plan.stats;
-      setStatus({ state: 'loaded', files, ranges: plan.index.stats.inputRanges });
+      const filesDate = await newestFileDate(files);
+      setStatus({
+        state: 'loaded',
+        files,
+        ranges: plan.index.stats.inputRanges,
+        rows,
+        loadedAt: new Date().toISOString(),
+        ...(filesDate ? { filesDate } : {}),
+      });
       opts.log.info({ files, rows, geographicRows, unresolvedRows }, 'numbering plan loaded');
       if (unknownSpellings.length > 0)
         opts.log.warn(
@@ -133,6 +173,21 @@ export function createNumberingPlanService(opts: NumberingPlanServiceOptions) {
     /** The current resolver (replaced atomically on reload). */
     resolver: (): PhoneRegionResolver => resolver,
     status: (): NumberingPlanStatus => current,
+    source: (): NumberingPlanSource => ({
+      dir: opts.dir,
+      refreshHours: opts.refreshHours,
+      baseUrl: opts.download.baseUrl,
+    }),
+    /**
+     * Validates one registry file (name and every row) and installs it atomically, then reloads the index: the
+     * admin page's upload. A bad file throws (GeoDataError, or an Error for a wrong name) and changes nothing.
+     */
+    async install(file: string, bytes: Uint8Array): Promise<InstalledFile> {
+      await mkdir(opts.dir, { recursive: true });
+      const installed = await installNumberingPlanFile(file, bytes, opts.dir);
+      await load();
+      return installed;
+    },
     load,
     refresh,
     checkForChanges,

@@ -66,8 +66,7 @@ export async function importNumberingPlan(paths: readonly string[], dir: string)
   for (const p of paths) {
     const name = path.basename(p);
     try {
-      if (!(NUMBERING_PLAN_FILES as readonly string[]).includes(name))
-        throw new Error(`not a registry file name (expected one of ${NUMBERING_PLAN_FILES.join(', ')})`);
+      if (!(NUMBERING_PLAN_FILES as readonly string[]).includes(name)) throw new NotARegistryFileError(name);
       if (path.resolve(p) === path.resolve(dir, name)) {
         outcome.installed.push(describe(name as NumberingPlanFile, await readFile(p)));
         continue;
@@ -78,6 +77,26 @@ export async function importNumberingPlan(paths: readonly string[], dir: string)
     }
   }
   return outcome;
+}
+
+/**
+ * Validates one registry file given as bytes (its name must be one of the four) and installs it atomically in
+ * `dir`. Throws on a wrong name or a file that does not parse; the installed copy is then untouched.
+ */
+export async function installNumberingPlanFile(
+  name: string,
+  bytes: Uint8Array,
+  dir: string,
+): Promise<InstalledFile> {
+  if (!(NUMBERING_PLAN_FILES as readonly string[]).includes(name)) throw new NotARegistryFileError(name);
+  return install(name as NumberingPlanFile, bytes, dir);
+}
+
+/** A file whose name is not one of the registry's four. */
+export class NotARegistryFileError extends Error {
+  constructor(readonly file: string) {
+    super(`not a registry file name (expected one of ${NUMBERING_PLAN_FILES.join(', ')})`);
+  }
 }
 
 function describe(file: NumberingPlanFile, bytes: Uint8Array): InstalledFile {

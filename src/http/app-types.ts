@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Outbox } from '../crm/outbox/index.js';
 import type { PhoneRegionResolver } from '../geo/index.js';
+import type { NumberingPlanService } from '../geo/numbering-plan-service.js';
 import type { IdentityPolicy } from '../identity/identity.js';
 import type { Processor } from '../ingest/processor.js';
 import type { Logger } from '../observability/logger.js';
@@ -46,6 +47,8 @@ export interface AppDeps {
   crmWebhooks?: readonly { name: string; webhooks?: readonly WebhookRoute[] }[];
   /** The daemon's data directory: the web app serves stored attachments and media from it. */
   dataDir?: string;
+  /** The numbering plan the daemon loaded (its state and import on the admin page). Absent: not shown. */
+  numberingPlan?: NumberingPlanService;
   /** Web app tuning (tests): how often live streams poll, how many wrong passwords before a pause. */
   web?: { livePollMs?: number; maxLoginFailures?: number };
 }

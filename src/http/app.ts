@@ -7,6 +7,7 @@ import { bearerAuth } from './auth.js';
 import { createErrorHandler, errorBody, validationResponse } from './errors.js';
 import { storableJsonBody } from './json-body.js';
 import { documentOperationsAndWebhooks } from './openapi-docs.js';
+import { registerAdmin } from './routes/admin.js';
 import { registerContacts } from './routes/contacts.js';
 import { registerConversations } from './routes/conversations.js';
 import { registerCrm } from './routes/crm.js';
@@ -21,6 +22,10 @@ import { registerSla } from './routes/sla.js';
 import { registerTelephony } from './routes/telephony.js';
 import { registerWebhooks } from './routes/webhooks.js';
 
+/** Paths that take a file upload (the numbering plan), and their body limit. */
+const UPLOAD_PATHS = /^\/(api\/v1\/numbering-plan\/files\/|admin\/numbering\/upload$)/;
+const UPLOAD_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /** Builds the HTTP application. No I/O happens here; tests drive it through app.request(). */
 export function createApp(deps: AppDeps): App {
   const app: App = new OpenAPIHono<AppEnv>({
@@ -29,13 +34,15 @@ export function createApp(deps: AppDeps): App {
   app.onError(createErrorHandler(deps.log));
 
   app.use('*', accessLog(deps.log));
-  app.use(
-    '*',
+  const limit = (maxSize: number) =>
     bodyLimit({
-      maxSize: deps.config.server.bodyLimitBytes,
-      onError: (c) =>
-        c.json(errorBody('payload_too_large', `body over ${deps.config.server.bodyLimitBytes} bytes`), 413),
-    }),
+      maxSize,
+      onError: (c) => c.json(errorBody('payload_too_large', `body over ${maxSize} bytes`), 413),
+    });
+  const bodyLimits = { default: limit(deps.config.server.bodyLimitBytes), upload: limit(UPLOAD_LIMIT_BYTES) };
+  // Numbering plan files (ABC-3xx.csv is ~14 MB) are uploaded by administrators: a limit of their own.
+  app.use('*', (c, next) =>
+    (UPLOAD_PATHS.test(c.req.path) ? bodyLimits.upload : bodyLimits.default)(c, next),
   );
   app.use('/api/v1/*', bearerAuth(deps.tokens));
   app.use('/api/v1/*', storableJsonBody(['/api/v1/inbound']));
@@ -52,6 +59,7 @@ export function createApp(deps: AppDeps): App {
   registerConversations(app, deps);
   registerMedia(app, deps);
   if (deps.outbox) registerOutbox(app, { ...deps, outbox: deps.outbox });
+  registerAdmin(app, deps);
   registerWebhooks(app, deps);
   // The web app (sign-in, inbox, lead pages): src/web, on the same services as the API.
   const web = registerWeb(app, deps);

@@ -6,7 +6,7 @@ import type { InboundCommunication } from '../core/communication.js';
 import { ValidationError } from '../core/errors.js';
 import type { InboundSource } from '../core/normalize.js';
 import { getLead } from '../db/repos/leads.js';
-import type { PhoneRegionResolver } from '../geo/index.js';
+import { createPhoneRegionResolver, type PhoneRegionResolver } from '../geo/index.js';
 import type { IdentityPolicy } from '../identity/identity.js';
 import { applyLeadRules } from './lead-rules.js';
 import { normalizeParty } from './resolve-contact.js';
@@ -28,6 +28,30 @@ export interface SimulatorDeps {
   /** The channel owning a stored event's source: re-normalizes the lead's first message. */
   sources: (name: string) => InboundSource | undefined;
 }
+
+/**
+ * The simulator's dependencies from the app's: the resolver in use (area codes only without one) and the
+ * channel list as event sources. `POST /api/v1/routing/simulate` and the admin page build it the same way.
+ */
+export function simulatorDeps(deps: {
+  sql: Sql;
+  config: Config;
+  policy: IdentityPolicy;
+  clock: Clock;
+  phoneRegions?: (() => PhoneRegionResolver) | undefined;
+  channels: readonly (InboundSource & { name: string })[];
+}): SimulatorDeps {
+  const resolver = deps.phoneRegions ?? (() => areaCodesOnly);
+  return {
+    sql: deps.sql,
+    config: deps.config,
+    policy: deps.policy,
+    clock: deps.clock,
+    phoneRegions: resolver,
+    sources: (name) => deps.channels.find((ch) => ch.name === name),
+  };
+}
+const areaCodesOnly = createPhoneRegionResolver();
 
 class Rollback<T> extends Error {
   constructor(readonly value: T) {

@@ -4,6 +4,7 @@ import { type Context, Hono } from 'hono';
 import type { App, AppDeps } from '../http/app-types.js';
 import type { WebDeps, WebEnv } from './context.js';
 import { ru } from './i18n/ru.js';
+import { ADMIN_PATHS, registerAdminPages } from './pages/admin/index.js';
 import { errorPage, webErrorHandler } from './pages/errors.js';
 import { registerInbox } from './pages/inbox.js';
 import { registerLead } from './pages/lead.js';
@@ -41,6 +42,7 @@ const PAGE_PATHS = [
   '/events',
   '/calls/*',
   '/media/*',
+  ...ADMIN_PATHS,
 ];
 
 /** Read once at start: the files sit next to this module (the build copies them, see docs/web.md). */
@@ -106,6 +108,7 @@ export function registerWeb(
   registerMessageFiles(web, webDeps);
   registerMedia(web, webDeps);
   registerLive(web, webDeps);
+  registerAdminPages(web, webDeps);
 
   app.route('/', open);
   app.route('/', web);

@@ -7,7 +7,9 @@ export interface PageChrome {
   user?: WebUser;
   csrf?: string;
   /** Which nav item is current. */
-  section?: 'inbox' | 'merges' | 'notifications';
+  section?: 'inbox' | 'merges' | 'notifications' | 'admin';
+  /** Reload the page every N seconds (the WhatsApp pairing page while it waits for a scan). */
+  refreshSeconds?: number;
   unreadNotifications?: number;
   /** Data the client script reads (live updates: which lead the page shows). */
   live?: { lead?: string; inbox?: boolean };
@@ -26,6 +28,7 @@ export function Layout(props: PageChrome & { children?: Child }) {
         <title>{`${props.title} · ${ru.app}`}</title>
         <link rel="stylesheet" href={`/assets/app.css?v=${props.assetVersion}`} />
         {props.csrf ? <meta name="csrf-token" content={props.csrf} /> : null}
+        {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
         <script src={`/assets/app.js?v=${props.assetVersion}`} defer />
       </head>
       <body
@@ -60,6 +63,11 @@ export function Layout(props: PageChrome & { children?: Child }) {
                   {props.unreadNotifications ? String(props.unreadNotifications) : ''}
                 </span>
               </a>
+              {user.role === 'admin' ? (
+                <a href="/admin" aria-current={props.section === 'admin' ? 'page' : undefined}>
+                  {ru.nav.admin}
+                </a>
+              ) : null}
             </nav>
             <div class="me">
               <span class="me-name">{user.name}</span>

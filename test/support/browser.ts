@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Page } from 'playwright-core';
+import type { ChannelDefinition } from '../../src/channels/channel.js';
 import { storeFetchedMessage } from '../../src/channels/email/store.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import { createPhoneRegionResolver } from '../../src/geo/index.js';
+import type { NumberingPlanService } from '../../src/geo/numbering-plan-service.js';
 import { createApp } from '../../src/http/app.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -23,7 +25,15 @@ import { composeMail } from './email.js';
  * The whole app on a loopback port, composed like the daemon (pipeline, email replies over SMTP, the web app
  * with a fast live poll) but with a settable clock, so an SLA scan can be run at a chosen moment.
  */
-export async function startWebServer(input: ConfigInput) {
+export async function startWebServer(
+  input: ConfigInput,
+  opts: {
+    /** The channel list (default: every channel): a test may plug in a channel with a fake client. */
+    channels?: readonly ChannelDefinition[];
+    /** The numbering plan the admin pages show (default: none). */
+    numberingPlan?: NumberingPlanService;
+  } = {},
+) {
   const db: TestDatabase = await openTestDatabase('postgres');
   const config: Config = configSchema.parse(input);
   const clock = manualClock(new Date('2026-11-30T07:00:00Z'));
@@ -39,6 +49,7 @@ export async function startWebServer(input: ConfigInput) {
     phoneRegions: () => phoneRegions,
     dataDir,
     ...(db.url ? { databaseUrl: db.url } : {}),
+    ...(opts.channels ? { channels: opts.channels } : {}),
   });
   const { processor, telephony } = pipeline;
   let accepting = true;
@@ -53,6 +64,7 @@ export async function startWebServer(input: ConfigInput) {
     tokens: config.api.tokens,
     phoneRegions: () => phoneRegions,
     isAccepting: () => accepting,
+    ...(opts.numberingPlan ? { numberingPlan: opts.numberingPlan } : {}),
     web: { livePollMs: 150 },
   });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
@@ -65,6 +77,8 @@ export async function startWebServer(input: ConfigInput) {
     db,
     config,
     clock,
+    /** The channel modules (a test starts a transport it needs). */
+    channels: pipeline.channels,
     /** Calls the API with the test token. */
     // biome-ignore lint/suspicious/noExplicitAny: tests assert on the JSON field by field
     async api(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {

@@ -9,6 +9,7 @@ import type { Clock } from '../../src/core/clock.js';
 import type { Bitrix24Connector } from '../../src/crm/bitrix24/index.js';
 import type { Outbox } from '../../src/crm/outbox/index.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
+import type { NumberingPlanService } from '../../src/geo/numbering-plan-service.js';
 import { createApp } from '../../src/http/app.js';
 import type { createProcessor } from '../../src/ingest/processor.js';
 import { type Logger, silentLogger } from '../../src/observability/logger.js';
@@ -97,6 +98,8 @@ export async function createTestContext(
     fetch?: typeof fetch;
     /** Where the app and the pipeline log (default: nowhere). */
     log?: Logger;
+    /** The numbering plan service the admin API and pages show (default: none). */
+    numberingPlan?: NumberingPlanService;
   } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(backend, {
@@ -136,6 +139,7 @@ export async function createTestContext(
     clock: clock.clock,
     tokens: config.api.tokens,
     phoneRegions,
+    ...(opts.numberingPlan ? { numberingPlan: opts.numberingPlan } : {}),
     isAccepting: () => true,
   });
   return {

@@ -43,3 +43,45 @@ export async function auditTrail(sql: Sql, entityType: EntityType, entityId: str
     SELECT at, actor, action, entity_type, entity_id, reason, data, inbound_event_id FROM audit_log
     WHERE entity_type = ${entityType} AND entity_id = ${entityId} ORDER BY id`;
 }
+
+/** Filters of the audit trail browser; every one is optional. */
+export interface AuditSearch {
+  from?: Date;
+  to?: Date;
+  /** A lead, contact or any entity id: its own rows, and for a contact the rows of its leads. */
+  entityId?: string;
+  /** Exact actor (`web:petrova`, `api:crm`, `pipeline`). */
+  actor?: string;
+  /** An action (`lead.updated`) or a prefix ending in `.` (`decision.`). */
+  action?: string;
+  /** Keyset cursor: rows with a smaller id (older); the id is a bigint, kept as its decimal text. */
+  beforeId?: string;
+  limit: number;
+}
+
+export interface AuditSearchRow extends AuditRow {
+  id: string;
+}
+
+/** The audit trail, newest first, a page at a time. */
+export async function searchAudit(sql: Sql, f: AuditSearch): Promise<AuditSearchRow[]> {
+  const action = f.action
+    ? f.action.endsWith('.')
+      ? sql`AND action LIKE ${`${f.action.replace(/[\\%_]/g, '\\$&')}%`}`
+      : sql`AND action = ${f.action}`
+    : sql``;
+  const entity = f.entityId
+    ? sql`AND (entity_id = ${f.entityId}
+          OR (entity_type = 'lead' AND entity_id IN (SELECT id FROM leads WHERE contact_id = ${f.entityId})))`
+    : sql``;
+  return sql<AuditSearchRow[]>`
+    SELECT id::text AS id, at, actor, action, entity_type, entity_id, reason, data, inbound_event_id FROM audit_log
+    WHERE true
+      ${f.from ? sql`AND at >= ${f.from}` : sql``}
+      ${f.to ? sql`AND at < ${f.to}` : sql``}
+      ${f.actor ? sql`AND actor = ${f.actor}` : sql``}
+      ${action}
+      ${entity}
+      ${f.beforeId !== undefined ? sql`AND id < ${f.beforeId}::bigint` : sql``}
+    ORDER BY id DESC LIMIT ${f.limit}`;
+}

@@ -85,3 +85,57 @@ export async function inboundEvents(sql: Sql, status: string | undefined, limit:
     FROM inbound_events ${status ? sql`WHERE status = ${status}` : sql``}
     ORDER BY received_at DESC LIMIT ${limit}`;
 }
+
+/** An event that needs a person: failed (retried later), dead (given up) or rejected (unreadable). */
+export interface ProblemEventRow {
+  id: string;
+  source: string;
+  account: string | null;
+  status: 'failed' | 'dead' | 'rejected';
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: Date | null;
+  receivedAt: Date;
+}
+
+/**
+ * Failed/dead/rejected events, newest first, a page at a time (keyset on received_at, id): metadata and the
+ * reason only, never the payload (it can hold a client's message).
+ */
+export async function problemEvents(
+  sql: Sql,
+  f: { statuses: readonly string[]; before?: { receivedAt: Date; id: string }; limit: number },
+): Promise<ProblemEventRow[]> {
+  return sql<ProblemEventRow[]>`
+    SELECT id, source, account, status, attempts, last_error, next_attempt_at, received_at
+    FROM inbound_events WHERE status IN ${sql(f.statuses)}
+      ${f.before ? sql`AND (received_at, id) < (${f.before.receivedAt}, ${f.before.id})` : sql``}
+    ORDER BY received_at DESC, id DESC LIMIT ${f.limit}`;
+}
+
+/** Counts of the events that need a person, by status. */
+export async function problemEventCounts(sql: Sql): Promise<Record<'failed' | 'dead' | 'rejected', number>> {
+  const rows = await sql<{ status: 'failed' | 'dead' | 'rejected'; n: number }[]>`
+    SELECT status, count(*)::int AS n FROM inbound_events
+    WHERE status IN ('failed', 'dead', 'rejected') GROUP BY status`;
+  const out = { failed: 0, dead: 0, rejected: 0 };
+  for (const r of rows) out[r.status] = r.n;
+  return out;
+}
+
+/** One stored event with its payload (the decoded JSON) and the raw bytes' size: for administrators. */
+export async function inboundEventDetail(sql: Sql, id: string) {
+  const [row] = await sql<
+    (ProblemEventRow & {
+      externalId: string | null;
+      contentType: string;
+      payload: unknown;
+      rawBytes: number | null;
+      processedAt: Date | null;
+    })[]
+  >`
+    SELECT id, source, account, external_id, status, attempts, last_error, next_attempt_at, received_at,
+           processed_at, content_type, payload, octet_length(raw) AS raw_bytes
+    FROM inbound_events WHERE id = ${id}`;
+  return row;
+}

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { errorMessage, NotFoundError } from '../../core/errors.js';
 import { outboxCounts } from '../../crm/outbox/store.js';
 import { inboundEvents } from '../../db/repos/read-models.js';
+import { retryInboundEvent } from '../../ingest/retry.js';
 import type { App, AppDeps } from '../app-types.js';
 import { tokenNames } from '../auth.js';
 import { anyObject, errors, ok, security, uuidParam } from './schemas.js';
@@ -103,13 +104,6 @@ export function registerOps(app: App, deps: AppDeps): void {
 
   app.openapi(retryRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const rows = await deps.sql`
-      UPDATE inbound_events SET status = 'failed', next_attempt_at = now()
-      WHERE id = ${id} AND status IN ('failed', 'dead', 'rejected') RETURNING id`;
-    if (rows.length === 0) {
-      const exists = await deps.sql`SELECT 1 FROM inbound_events WHERE id = ${id}`;
-      if (exists.length === 0) throw new NotFoundError('inbound event');
-    }
-    return c.json(await deps.processor.process(id), 200);
+    return c.json(await retryInboundEvent(deps, id, c.get('actor')), 200);
   });
 }

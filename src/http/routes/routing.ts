@@ -3,10 +3,8 @@ import { toCommunication } from '../../channels/api/normalize.js';
 import { inboundApiSchema } from '../../channels/api/schema.js';
 import { clientTypesObject, routingRulesSchema } from '../../config/routing.js';
 import { strictObject } from '../../core/unknown-fields.js';
-import { isOnShift, nextShiftStart } from '../../core/working-hours.js';
-import { createPhoneRegionResolver } from '../../geo/index.js';
-import { simulateCommunication, simulateRecentLeads } from '../../routing/simulate.js';
-import { buildTeamDirectory } from '../../routing/teams.js';
+import { simulateCommunication, simulateRecentLeads, simulatorDeps } from '../../routing/simulate.js';
+import { createTeamOverview } from '../../routing/team-overview.js';
 import type { App, AppDeps } from '../app-types.js';
 import { anyObject, errors, ok, security } from './schemas.js';
 
@@ -57,54 +55,13 @@ const simulateRoute = createRoute({
 
 /** Teams, managers and the routing simulator. */
 export function registerRouting(app: App, deps: AppDeps): void {
-  const directory = buildTeamDirectory(deps.config);
-  const phoneRegions = deps.phoneRegions ?? (() => createPhoneRegionResolver());
+  const overview = createTeamOverview(deps.config);
+  const sim = simulatorDeps(deps);
 
-  const openLeads = async () => {
-    const rows = await deps.sql<{ responsible: string; n: number }[]>`
-      SELECT responsible, count(*)::int AS n FROM leads
-      WHERE status IN ('new', 'in_progress') AND responsible IS NOT NULL GROUP BY responsible`;
-    return new Map(rows.map((r) => [r.responsible, r.n]));
-  };
-
-  app.openapi(teamsRoute, async (c) => {
-    const now = deps.clock();
-    const [load, queues] = await Promise.all([
-      openLeads(),
-      deps.sql<{ team: string; n: number }[]>`
-        SELECT team, count(*)::int AS n FROM leads WHERE queued_at IS NOT NULL GROUP BY team`,
-    ]);
-    const queued = new Map(queues.map((q) => [q.team, q.n]));
-    const teams = deps.config.teams.map((t) => {
-      const rt = directory.teams.get(t.id)!;
-      return {
-        id: t.id,
-        name: t.name,
-        supervisor: t.supervisor ?? null,
-        timeZone: t.timeZone,
-        hours: t.hours ?? null,
-        holidays: [...deps.config.routing.holidays, ...t.holidays],
-        specialDays: t.specialDays,
-        assignment: t.assignment,
-        sticky: t.sticky,
-        onCall: t.onCall ?? null,
-        onShiftNow: isOnShift(rt.hours, now),
-        nextShiftStart: nextShiftStart(rt.hours, now)?.toISOString() ?? null,
-        queuedLeads: queued.get(t.id) ?? 0,
-        members: t.members.map((login) => ({
-          login,
-          name: directory.managers.get(login)?.name ?? login,
-          active: directory.managers.get(login)?.active ?? false,
-          capacity: rt.capacityOf(login) ?? null,
-          openLeads: load.get(login) ?? 0,
-        })),
-      };
-    });
-    return c.json({ teams }, 200);
-  });
+  app.openapi(teamsRoute, async (c) => c.json({ teams: await overview.teams(deps.sql, deps.clock()) }, 200));
 
   app.openapi(managersRoute, async (c) => {
-    const load = await openLeads();
+    const load = await overview.openLeads(deps.sql);
     const managers = deps.config.managers.map((m) => ({
       login: m.login,
       name: m.name,
@@ -126,14 +83,6 @@ export function registerRouting(app: App, deps: AppDeps): void {
       ...(body.rules ? { rules: body.rules } : {}),
       ...(body.clientTypes ? { clientTypes: body.clientTypes } : {}),
       ...(body.fallbackTeam ? { fallbackTeam: body.fallbackTeam } : {}),
-    };
-    const sim = {
-      sql: deps.sql,
-      config: deps.config,
-      policy: deps.policy,
-      clock: deps.clock,
-      phoneRegions,
-      sources: (name: string) => deps.channels.find((ch) => ch.name === name),
     };
     const result = body.communication
       ? await simulateCommunication(sim, toCommunication(body.communication), proposal)

@@ -13,6 +13,7 @@ export const mangoChannel = defineChannel({
   config: telephonyConfigSection,
   create: (ctx: ChannelContext): ChannelModule => ({
     name: 'mango',
+    accounts: ctx.config.telephony.mango.map((a) => a.account),
     normalize: createMangoSource(ctx.telephony.hiddenNumbers).normalize,
     webhooks: mangoWebhooks(ctx),
     afterDecision: ctx.telephony.afterDecision,

@@ -13,6 +13,7 @@ export const megafonChannel = defineChannel({
   config: telephonyConfigSection,
   create: (ctx: ChannelContext): ChannelModule => ({
     name: 'megafon',
+    accounts: ctx.config.telephony.megafon.map((a) => a.account),
     normalize: createMegafonSource(ctx.telephony.hiddenNumbers).normalize,
     webhooks: [megafonWebhook(ctx)],
     afterDecision: ctx.telephony.afterDecision,
