@@ -8,7 +8,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { applyLeadRules, type LeadRulesDeps } from '../routing/lead-rules.js';
-import { claimEvent, markFailed, markProcessed, recordSkipped } from './inbound-store.js';
+import { claimEvents, markFailed, markProcessed, recordSkipped } from './inbound-store.js';
 
 export type ProcessOutcome =
   | { status: 'processed'; decisions: Decision[]; skipped?: SkippedCommunication[] }
@@ -82,7 +82,7 @@ export function createProcessor(deps: ProcessorDeps) {
 
   async function attempt(eventId: string): Promise<ProcessOutcome & { source?: string }> {
     return deps.sql.begin(async (tx) => {
-      const event = await claimEvent(tx, eventId);
+      const event = (await claimEvents(tx, [eventId])).get(eventId);
       if (!event) return { status: 'busy' as const };
       if (event.status === 'processed')
         return { status: 'processed' as const, decisions: event.decision ?? [] };
@@ -113,7 +113,7 @@ export function createProcessor(deps: ProcessorDeps) {
       const decisions = decided.map((d) => d.decision);
       const skipped = normalized.skipped ?? [];
       if (skipped.length > 0) await recordSkipped(tx, event.id, skipped);
-      await markProcessed(tx, event.id, decisions, deps.clock());
+      await markProcessed(tx, [{ id: event.id, decisions }], deps.clock());
       return {
         status: 'processed' as const,
         decisions,
