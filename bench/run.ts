@@ -12,6 +12,7 @@ import { runGeoBench } from './geo.js';
 import { type Client, closedLoop, createClient, openLoop, type StepResult } from './load.js';
 import { lookupBench, lookupProbe } from './lookup.js';
 import { type BenchOptions, parseOptions } from './options.js';
+import { PGBENCH_DEFAULTS, runPgbench } from './pgbench.js';
 import {
   type CoreBenchResult,
   coreMarkdown,
@@ -147,6 +148,10 @@ async function main(): Promise<void> {
       }
     }
 
+    // After the pipeline's steps, so that the two never compete for the cores.
+    const pgbench = opts.pgbench ? await runPgbench(PGBENCH_DEFAULTS, log) : undefined;
+    if (pgbench) log(`pgbench: ${pgbench.tps} tps`);
+
     const cpus = os.cpus();
     const result: CoreBenchResult = {
       bench: 'core',
@@ -168,6 +173,7 @@ async function main(): Promise<void> {
       lookup: lookup!,
       runs,
       targets: judge(lookup!, runs),
+      ...(pgbench ? { pgbench } : {}),
     };
     console.log(coreMarkdown(result));
     const geo = opts.geo ? await runGeoBench() : undefined;
