@@ -13,6 +13,8 @@ export interface BenchOptions {
   pools: number[];
   /** Where the daemon runs: in a child process (default) or in the load generator's process. */
   servers: ('child' | 'inproc')[];
+  /** Daemon children on the one database, the load spread over them in turn (child servers only). */
+  instances: number;
   stepSeconds: number;
   warmupSeconds: number;
   lookups: number;
@@ -76,6 +78,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     concurrency: [1, 4, 8, 16, 32, 64],
     pools: [10],
     servers: ['child'],
+    instances: 1,
     stepSeconds: 20,
     warmupSeconds: 3,
     lookups: 20_000,
@@ -99,6 +102,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     concurrency: list('concurrency', defaults.concurrency),
     pools: list('pools', defaults.pools),
     servers: servers as BenchOptions['servers'],
+    instances: Math.max(1, Math.floor(num('instances', defaults.instances))),
     stepSeconds: num('step-seconds', defaults.stepSeconds),
     warmupSeconds: num('warmup-seconds', defaults.warmupSeconds),
     lookups: num('lookups', defaults.lookups),

@@ -8,6 +8,8 @@ import type { LatencySummary } from './stats.js';
 
 export interface RunResult {
   server: 'child' | 'inproc';
+  /** Daemon processes sharing the database and the load (--instances). */
+  instances?: number;
   pool: number;
   open: StepResult[];
   closed: StepResult[];
@@ -98,7 +100,7 @@ const STEP_HEADER =
 /** Markdown tables of one run (also readable as plain text on a terminal). */
 export function runTables(run: RunResult): string {
   const lines = [
-    `daemon: ${run.server === 'child' ? 'child process' : 'same process as the load generator'}, pool ${run.pool}`,
+    `daemon: ${run.server === 'child' ? `child process${(run.instances ?? 1) > 1 ? ` × ${run.instances} on one database` : ''}` : 'same process as the load generator'}, pool ${run.pool}`,
   ];
   for (const [title, steps] of [
     ['open loop (fixed rate; latency from the due time)', run.open],
