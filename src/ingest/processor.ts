@@ -2,12 +2,14 @@ import type { Sql } from 'postgres';
 import type { Clock } from '../core/clock.js';
 import type { Decision, InboundCommunication } from '../core/communication.js';
 import { errorMessage, SwitchboardError } from '../core/errors.js';
-import type { Normalize, SkippedCommunication } from '../core/normalize.js';
+import type { Normalize, NormalizeResult, SkippedCommunication } from '../core/normalize.js';
+import { lockNames } from '../db/locks.js';
 import type { Queryable } from '../db/queryable.js';
+import { findIdentities } from '../db/repos/identities.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { applyLeadRules, type LeadRulesDeps } from '../routing/lead-rules.js';
+import { applyLeadRules, type LeadRulesDeps, leadRuleLocks } from '../routing/lead-rules.js';
 import { createBatcher } from './batcher.js';
 import { claimEvents, markFailed, markProcessed, recordSkipped, type StoredEvent } from './inbound-store.js';
 
@@ -80,7 +82,19 @@ function clampToReceived(comm: InboundCommunication, receivedAt: Date): InboundC
  */
 const DECISION_BATCH = 50;
 
+/**
+ * Decision batches in flight at once, each in its own transaction on its own connection: while one waits for
+ * PostgreSQL, the next one's JavaScript runs. A batch admits the next only once it holds its people's locks.
+ */
+const DECISION_LANES = 4;
+
 type Attempt = ProcessOutcome & { source?: string };
+
+interface Prepared {
+  event: StoredEvent;
+  source: EventSource;
+  normalized: Extract<NormalizeResult, { ok: true }>;
+}
 
 /**
  * Decides stored inbound events in batches: the events submitted while the previous batch was being decided
@@ -90,15 +104,15 @@ type Attempt = ProcessOutcome & { source?: string };
  * back to its savepoint and is recorded as failed, its neighbours commit. All of them are marked processed by
  * one set-based statement, and the batch commits once. A crash anywhere leaves every event of the batch
  * pending and none of its effects. Re-processing an event that already committed returns its stored
- * decision; a message seen before is a `duplicate`. One batch is in flight per processor, so one daemon
- * decides the events of a person in the order they arrived; across daemons the lead rules' advisory locks
- * serialize the same person.
+ * decision; a message seen before is a `duplicate`. Up to DECISION_LANES batches are in flight; each takes
+ * the locks of all its people up front (lockBatch) before the next may start, so the events of one person
+ * are decided in the order they arrived; across daemons the same advisory locks serialize the same person.
  */
 export function createProcessor(deps: ProcessorDeps) {
   const inFlight = new Set<Promise<unknown>>();
 
-  /** One claimed event, inside its savepoint: throws when it cannot be decided. */
-  async function decide(tx: Queryable, event: StoredEvent): Promise<Attempt> {
+  /** What a claimed event needs before its lead rules: its channel and its communications. */
+  async function prepare(event: StoredEvent): Promise<Prepared> {
     if (event.status === 'dead' || event.status === 'rejected')
       throw new PermanentEventError(`event is ${event.status}`);
     const source = deps.sources(event.source);
@@ -108,6 +122,38 @@ export function createProcessor(deps: ProcessorDeps) {
       throw new PermanentEventError(
         `cannot normalize: ${normalized.field ? `${normalized.field}: ` : ''}${normalized.error}`,
       );
+    return { event, source, normalized };
+  }
+
+  /**
+   * Takes, up front and for the whole batch, the locks its lead rules will take event by event: the advisory
+   * locks on every message key and identity (one statement, in key order) and the rows of the contacts those
+   * identities belong to (in id order). Only then may the next batch start (`admitNext`): any of its events
+   * that concerns a person of this batch waits for this batch's commit, so the events of one person are
+   * decided in the order they arrived even with several batches in flight.
+   */
+  async function lockBatch(tx: Queryable, prepared: readonly Prepared[]): Promise<void> {
+    const locks = prepared.flatMap((p) =>
+      p.normalized.communications.map((c) => leadRuleLocks(c, deps.policy)),
+    );
+    if (locks.length === 0) return;
+    const [, known] = await Promise.all([
+      lockNames(
+        tx,
+        locks.flatMap((l) => l.names),
+      ),
+      findIdentities(
+        tx,
+        locks.flatMap((l) => [...l.party.own, ...l.party.hints]),
+      ),
+    ]);
+    const contacts = [...new Set(known.map((r) => r.contactId))];
+    if (contacts.length > 0)
+      await tx`SELECT id FROM contacts WHERE id = ANY(${contacts}::uuid[]) ORDER BY id FOR NO KEY UPDATE`;
+  }
+
+  /** One prepared event, inside its savepoint: throws when it cannot be decided. */
+  async function decide(tx: Queryable, { event, source, normalized }: Prepared): Promise<Attempt> {
     const decided: { comm: InboundCommunication; decision: Decision }[] = [];
     for (const sent of normalized.communications) {
       const comm = clampToReceived(sent, event.receivedAt);
@@ -134,33 +180,46 @@ export function createProcessor(deps: ProcessorDeps) {
   }
 
   /** One transaction for the batch; throws only when the transaction itself fails. */
-  async function decideBatch(ids: readonly string[]): Promise<Map<string, Attempt>> {
+  async function decideBatch(ids: readonly string[], admitNext: () => void): Promise<Map<string, Attempt>> {
     return deps.sql.begin(async (tx) => {
       const claimed = await claimEvents(tx, ids);
       const outcomes = new Map<string, Attempt>();
       const processed: { id: string; decisions: Decision[] }[] = [];
       const failed: { id: string; error: string; permanent: boolean }[] = [];
+      const fail = (id: string, err: unknown) =>
+        failed.push({ id, error: errorMessage(err), permanent: err instanceof PermanentEventError });
+      const ready: Prepared[] = [];
       for (const id of ids) {
         const event = claimed.get(id);
         if (!event) outcomes.set(id, { status: 'busy' });
         else if (event.status === 'processed')
           outcomes.set(id, { status: 'processed', decisions: event.decision ?? [] });
         else
-          for (let i = 1; ; i++) {
-            try {
-              const outcome = await tx.savepoint((sp) => decide(sp, event));
-              if (outcome.status === 'processed') processed.push({ id, decisions: outcome.decisions });
-              outcomes.set(id, outcome);
-              break;
-            } catch (err) {
-              const code = (err as { code?: string }).code;
-              if (code && TRANSIENT_PG_CODES.has(code) && i < INLINE_RETRIES) continue;
-              // Not the event's fault: the whole batch stays pending (see settle).
-              if (isDatabaseUnavailable(err)) throw err;
-              failed.push({ id, error: errorMessage(err), permanent: err instanceof PermanentEventError });
-              break;
-            }
+          try {
+            ready.push(await prepare(event));
+          } catch (err) {
+            fail(id, err);
           }
+      }
+      await lockBatch(tx, ready);
+      admitNext();
+      for (const p of ready) {
+        const id = p.event.id;
+        for (let i = 1; ; i++) {
+          try {
+            const outcome = await tx.savepoint((sp) => decide(sp, p));
+            if (outcome.status === 'processed') processed.push({ id, decisions: outcome.decisions });
+            outcomes.set(id, outcome);
+            break;
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            if (code && TRANSIENT_PG_CODES.has(code) && i < INLINE_RETRIES) continue;
+            // Not the event's fault: the whole batch stays pending (see settle).
+            if (isDatabaseUnavailable(err)) throw err;
+            fail(id, err);
+            break;
+          }
+        }
       }
       await markProcessed(tx, processed, deps.clock());
       for (const f of failed) {
@@ -178,9 +237,9 @@ export function createProcessor(deps: ProcessorDeps) {
   }
 
   /** Decides a batch; when its transaction fails outside every savepoint, each event goes again alone. */
-  async function settle(ids: readonly string[]): Promise<Map<string, Attempt>> {
+  async function settle(ids: readonly string[], admitNext: () => void): Promise<Map<string, Attempt>> {
     try {
-      return await decideBatch(ids);
+      return await decideBatch(ids, admitNext);
     } catch (err) {
       if (isDatabaseUnavailable(err)) {
         // Not the events' fault and not an attempt: they stay pending and the replay worker takes them again.
@@ -192,7 +251,7 @@ export function createProcessor(deps: ProcessorDeps) {
       }
       if (ids.length > 1) {
         const outcomes = new Map<string, Attempt>();
-        for (const id of ids) for (const [k, v] of await settle([id])) outcomes.set(k, v);
+        for (const id of ids) for (const [k, v] of await settle([id], admitNext)) outcomes.set(k, v);
         return outcomes;
       }
       const id = ids[0]!;
@@ -209,15 +268,16 @@ export function createProcessor(deps: ProcessorDeps) {
         deps.log.error({ eventId: id, err: errorMessage(markErr) }, 'cannot record failed attempt');
       }
       // Another worker committed the event meanwhile: answer with its stored decision.
-      if (status === 'processed') return decideBatch([id]);
+      if (status === 'processed') return decideBatch([id], admitNext);
       return new Map([[id, { status: status === 'dead' ? 'dead' : 'failed', error: message }]]);
     }
   }
 
   const batcher = createBatcher<string, Attempt>({
     maxBatch: DECISION_BATCH,
-    async run(ids) {
-      const outcomes = await settle([...new Set(ids)]);
+    lanes: DECISION_LANES,
+    async run(ids, admitNext) {
+      const outcomes = await settle([...new Set(ids)], admitNext);
       return ids.map((id) => ({ ok: true as const, value: outcomes.get(id)! }));
     },
   });
