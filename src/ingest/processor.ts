@@ -201,8 +201,12 @@ export function createProcessor(deps: ProcessorDeps) {
             fail(id, err);
           }
       }
-      await lockBatch(tx, ready);
-      admitNext();
+      // A batch of one needs no locks up front: the next batch is admitted once its event is decided, and
+      // so holds its locks (at low load that saves the up-front round trips).
+      if (ready.length > 1) {
+        await lockBatch(tx, ready);
+        admitNext();
+      }
       for (const p of ready) {
         const id = p.event.id;
         for (let i = 1; ; i++) {
@@ -221,6 +225,7 @@ export function createProcessor(deps: ProcessorDeps) {
           }
         }
       }
+      admitNext();
       await markProcessed(tx, processed, deps.clock());
       for (const f of failed) {
         // The event is locked by this transaction: nobody else can have processed it meanwhile.
