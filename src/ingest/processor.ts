@@ -85,8 +85,11 @@ const DECISION_BATCH = 50;
 /**
  * Decision batches in flight at once, each in its own transaction on its own connection: while one waits for
  * PostgreSQL, the next one's JavaScript runs. A batch admits the next only once it holds its people's locks.
+ * One: with four, the bench measured no gain on this machine (more CPU per event), batches of one daemon could
+ * deadlock on a team's routing row and a shared manager, and a batch failing at commit after admitting the
+ * next could let a later event of a person be decided first. With one lane none of that can happen.
  */
-const DECISION_LANES = 4;
+const DECISION_LANES = 1;
 
 type Attempt = ProcessOutcome & { source?: string };
 
@@ -201,9 +204,9 @@ export function createProcessor(deps: ProcessorDeps) {
             fail(id, err);
           }
       }
-      // A batch of one needs no locks up front: the next batch is admitted once its event is decided, and
-      // so holds its locks (at low load that saves the up-front round trips).
-      if (ready.length > 1) {
+      // With one lane the next batch starts after this one commits; with several, a batch of one admits the
+      // next once its event is decided (its locks held). Either way no locks are needed up front.
+      if (ready.length > 1 && DECISION_LANES > 1) {
         await lockBatch(tx, ready);
         admitNext();
       }
