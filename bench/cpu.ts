@@ -20,11 +20,11 @@ export interface CpuSnapshot {
 }
 
 /**
- * Where the CPU goes: this process (the load generator), the daemon child, and the PostgreSQL processes
+ * Where the CPU goes: this process (the load generator), the daemon children, and the PostgreSQL processes
  * working for the bench database (its backends, the WAL writer, the checkpointer, the background writer).
  * Read from /proc, so it needs the server on this machine; elsewhere the postgres share stays empty.
  */
-export async function cpuSnapshot(sql: Sql, daemonPid: number | undefined): Promise<CpuSnapshot> {
+export async function cpuSnapshot(sql: Sql, daemonPids: readonly number[]): Promise<CpuSnapshot> {
   const rows = await sql<{ pid: number }[]>`
     SELECT pid FROM pg_stat_activity
     WHERE datname = current_database() OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`;
@@ -34,7 +34,9 @@ export async function cpuSnapshot(sql: Sql, daemonPid: number | undefined): Prom
     if (ms !== undefined) postgres.set(pid, ms);
   }
   const usage = process.cpuUsage();
-  const daemon = daemonPid === undefined ? undefined : processCpuMs(daemonPid);
+  // Every daemon child together (--instances): their CPU per event is the daemons' share.
+  const daemon =
+    daemonPids.length === 0 ? undefined : daemonPids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
   return {
     client: (usage.user + usage.system) / 1000,
     ...(daemon !== undefined ? { daemon } : {}),

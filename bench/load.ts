@@ -4,7 +4,9 @@ import { type LatencySummary, round, Samples } from './stats.js';
 import type { BenchEvent, EventKind } from './workload.js';
 
 /** A keep-alive HTTP client for the benchmark daemon; it reads only the status and the decision kind. */
-export function createClient(opts: { port: number; token: string; maxSockets: number }) {
+/** A keep-alive client; with several ports (several daemons) requests go to them in turn. */
+export function createClient(opts: { ports: readonly number[]; token: string; maxSockets: number }) {
+  let turn = 0;
   // Idle sockets are dropped before the server's 5 s keep-alive timeout would close them under a request.
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets, timeout: 4_000 });
   const auth = `Bearer ${opts.token}`;
@@ -17,7 +19,7 @@ export function createClient(opts: { port: number; token: string; maxSockets: nu
         headers['content-length'] = Buffer.byteLength(body);
       }
       const req = http.request(
-        { host: '127.0.0.1', port: opts.port, method, path, agent, headers },
+        { host: '127.0.0.1', port: opts.ports[turn++ % opts.ports.length], method, path, agent, headers },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

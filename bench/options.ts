@@ -13,6 +13,8 @@ export interface BenchOptions {
   pools: number[];
   /** Where the daemon runs: in a child process (default) or in the load generator's process. */
   servers: ('child' | 'inproc')[];
+  /** Daemon children on the one database, the load spread over them in turn (child servers only). */
+  instances: number;
   stepSeconds: number;
   warmupSeconds: number;
   lookups: number;
@@ -23,6 +25,8 @@ export interface BenchOptions {
   geo: boolean;
   /** The web app pages at 10,000 leads (bench/web.ts). */
   web: boolean;
+  /** pgbench TPC-B-like on a scratch database of the same server, for the decisions/s ÷ tps ratio. */
+  pgbench: boolean;
   /** node --cpu-prof for the daemon child process; profiles land in this directory (`--cpu-prof` alone: a temp dir). */
   cpuProfDir?: string;
   seed: number;
@@ -37,6 +41,7 @@ const SMOKE: Partial<BenchOptions> = {
   lookups: 2_000,
   geo: false,
   web: false,
+  pgbench: false,
 };
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
@@ -73,6 +78,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     concurrency: [1, 4, 8, 16, 32, 64],
     pools: [10],
     servers: ['child'],
+    instances: 1,
     stepSeconds: 20,
     warmupSeconds: 3,
     lookups: 20_000,
@@ -80,6 +86,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     writeDocs: false,
     geo: true,
     web: true,
+    pgbench: true,
     seed: 7,
     ...(smoke ? SMOKE : {}),
   };
@@ -95,6 +102,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     concurrency: list('concurrency', defaults.concurrency),
     pools: list('pools', defaults.pools),
     servers: servers as BenchOptions['servers'],
+    instances: Math.max(1, Math.floor(num('instances', defaults.instances))),
     stepSeconds: num('step-seconds', defaults.stepSeconds),
     warmupSeconds: num('warmup-seconds', defaults.warmupSeconds),
     lookups: num('lookups', defaults.lookups),
@@ -102,6 +110,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     writeDocs,
     geo: get('geo') === undefined ? defaults.geo : get('geo') !== 'false' && get('geo') !== '0',
     web: get('web') === undefined ? defaults.web : get('web') !== 'false' && get('web') !== '0',
+    pgbench:
+      get('pgbench') === undefined ? defaults.pgbench : get('pgbench') !== 'false' && get('pgbench') !== '0',
     ...(cpuProfDir
       ? {
           cpuProfDir:

@@ -2,11 +2,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { GeoBenchResult } from './geo.js';
 import type { StepResult } from './load.js';
 import type { LookupResult } from './lookup.js';
+import type { PgbenchResult } from './pgbench.js';
 import type { SeedResult } from './seed.js';
 import type { LatencySummary } from './stats.js';
 
 export interface RunResult {
   server: 'child' | 'inproc';
+  /** Daemon processes sharing the database and the load (--instances). */
+  instances?: number;
   pool: number;
   open: StepResult[];
   closed: StepResult[];
@@ -23,17 +26,24 @@ export interface CoreBenchResult {
   lookup: LookupResult;
   runs: RunResult[];
   targets: { name: string; target: string; measured: string; pass: boolean }[];
+  /** pgbench (TPC-B-like) on the same server in the same run: the yardstick of issue 18. */
+  pgbench?: PgbenchResult;
 }
 
 export const TARGETS = { eventsPerSecond: 1_500, p99AtRate: { rate: 1_000, ms: 25 }, lookupP99Ms: 5 };
 
-/** The issue's three targets, judged on the first run (the default daemon setup). */
-export function judge(lookup: LookupResult, runs: RunResult[]): CoreBenchResult['targets'] {
-  const main = runs[0];
-  const best = Math.max(
+/** The best closed-loop step without errors, over every run. */
+export function bestDecisionsPerSecond(runs: RunResult[]): number {
+  return Math.max(
     0,
     ...runs.flatMap((r) => r.closed.filter((s) => s.errors === 0)).map((s) => s.eventsPerSecond),
   );
+}
+
+/** The issue's three targets, judged on the first run (the default daemon setup). */
+export function judge(lookup: LookupResult, runs: RunResult[]): CoreBenchResult['targets'] {
+  const main = runs[0];
+  const best = bestDecisionsPerSecond(runs);
   const at = main?.open.find((s) => s.load === TARGETS.p99AtRate.rate);
   const lookupP99 = lookup.findIdentities.p99;
   return [
@@ -90,7 +100,7 @@ const STEP_HEADER =
 /** Markdown tables of one run (also readable as plain text on a terminal). */
 export function runTables(run: RunResult): string {
   const lines = [
-    `daemon: ${run.server === 'child' ? 'child process' : 'same process as the load generator'}, pool ${run.pool}`,
+    `daemon: ${run.server === 'child' ? `child process${(run.instances ?? 1) > 1 ? ` × ${run.instances} on one database` : ''}` : 'same process as the load generator'}, pool ${run.pool}`,
   ];
   for (const [title, steps] of [
     ['open loop (fixed rate; latency from the due time)', run.open],
@@ -149,6 +159,12 @@ export function coreMarkdown(r: CoreBenchResult): string {
       : `Dataset: ${ds.contacts.toLocaleString('en')} contacts, ${ds.identities.toLocaleString('en')} identities, ${ds.deals.toLocaleString('en')} deals, ${ds.leads.toLocaleString('en')} open leads, loaded by COPY in ${(ds.loadMs / 1000).toFixed(1)} s (VACUUM ANALYZE ${(ds.analyzeMs / 1000).toFixed(1)} s).`,
     '',
     ...cpuCeiling(r),
+    ...(r.pgbench
+      ? [
+          `pgbench on the same server in this run (TPC-B-like, scale ${r.pgbench.scale}, ${r.pgbench.clients} clients, ${r.pgbench.threads} threads, ${r.pgbench.seconds} s): ${r.pgbench.tps} tps (mean latency ${r.pgbench.latencyMs} ms). Decisions/s ÷ pgbench tps = ${bestDecisionsPerSecond(r.runs)} / ${r.pgbench.tps} = **${(bestDecisionsPerSecond(r.runs) / r.pgbench.tps).toFixed(3)}** (issue 18 asks for >= 1.0).`,
+          '',
+        ]
+      : []),
     '| target | required | measured | |',
     '|---|---|---|---|',
     ...r.targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.pass ? 'met' : '**missed**'} |`),

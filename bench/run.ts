@@ -12,6 +12,7 @@ import { runGeoBench } from './geo.js';
 import { type Client, closedLoop, createClient, openLoop, type StepResult } from './load.js';
 import { lookupBench, lookupProbe } from './lookup.js';
 import { type BenchOptions, parseOptions } from './options.js';
+import { PGBENCH_DEFAULTS, runPgbench } from './pgbench.js';
 import {
   type CoreBenchResult,
   coreMarkdown,
@@ -95,11 +96,26 @@ async function main(): Promise<void> {
     const runs: RunResult[] = [];
     let lookup: CoreBenchResult['lookup'] | undefined;
 
+    if (opts.instances > 1 && opts.servers.includes('inproc'))
+      throw new Error('--instances runs daemon child processes: use it with --server=child');
     for (const mode of opts.servers) {
       for (const pool of opts.pools) {
-        const server = await launch(mode, target.url, pool, opts);
-        const client: Client = createClient({ port: server.port, token: BENCH_TOKEN, maxSockets: 1024 });
-        const run: RunResult = { server: mode, pool, open: [], closed: [] };
+        const servers = await Promise.all(
+          Array.from({ length: opts.instances }, () => launch(mode, target.url, pool, opts)),
+        );
+        const pids = servers.flatMap((s) => (s.pid === undefined ? [] : [s.pid]));
+        const client: Client = createClient({
+          ports: servers.map((s) => s.port),
+          token: BENCH_TOKEN,
+          maxSockets: 1024,
+        });
+        const run: RunResult = {
+          server: mode,
+          pool,
+          ...(opts.instances > 1 ? { instances: opts.instances } : {}),
+          open: [],
+          closed: [],
+        };
         try {
           if (!lookup) {
             log(`lookups: ${opts.lookups} by findIdentities, ${opts.lookups} by GET /api/v1/contacts`);
@@ -127,25 +143,29 @@ async function main(): Promise<void> {
                 rate === probeAt
                   ? lookupProbe(db.sql, { contacts: opts.contacts, intervalMs: 5, seed: rate })
                   : undefined;
-              const before = await cpuSnapshot(db.sql, server.pid);
+              const before = await cpuSnapshot(db.sql, pids);
               const s = await openLoop(client, next, { rate, warmupMs: 0, durationMs, maxInFlight: 2_000 });
-              run.open.push(step(withCpu(s, before, await cpuSnapshot(db.sql, server.pid))));
+              run.open.push(step(withCpu(s, before, await cpuSnapshot(db.sql, pids))));
               if (probe) run.lookupUnderLoad = { rate, latency: await probe.stop() };
             }
           }
           for (const concurrency of opts.concurrency) {
             await closedLoop(client, next, { concurrency, warmupMs: 0, durationMs: warmupMs });
-            const before = await cpuSnapshot(db.sql, server.pid);
+            const before = await cpuSnapshot(db.sql, pids);
             const s = await closedLoop(client, next, { concurrency, warmupMs: 0, durationMs });
-            run.closed.push(step(withCpu(s, before, await cpuSnapshot(db.sql, server.pid))));
+            run.closed.push(step(withCpu(s, before, await cpuSnapshot(db.sql, pids))));
           }
         } finally {
           client.close();
-          await server.close();
+          await Promise.all(servers.map((s) => s.close()));
         }
         runs.push(run);
       }
     }
+
+    // After the pipeline's steps, so that the two never compete for the cores.
+    const pgbench = opts.pgbench ? await runPgbench(PGBENCH_DEFAULTS, log) : undefined;
+    if (pgbench) log(`pgbench: ${pgbench.tps} tps`);
 
     const cpus = os.cpus();
     const result: CoreBenchResult = {
@@ -168,6 +188,7 @@ async function main(): Promise<void> {
       lookup: lookup!,
       runs,
       targets: judge(lookup!, runs),
+      ...(pgbench ? { pgbench } : {}),
     };
     console.log(coreMarkdown(result));
     const geo = opts.geo ? await runGeoBench() : undefined;

@@ -161,4 +161,61 @@ describe.each(backends())('durability on %s', (backend) => {
     const [event] = await ctx.db.sql`SELECT status, last_error FROM inbound_events WHERE id = ${id}`;
     expect(event).toMatchObject({ status: 'processed', lastError: null });
   });
+
+  it('events submitted together are decided in one transaction, in order; a failing one rolls back alone', async () => {
+    const healthy = createPipeline({
+      sql: ctx.db.sql,
+      config: ctx.config,
+      clock: ctx.clock.clock,
+      log: silentLogger,
+      metrics: createMetrics(),
+    }).router;
+    const [first, second, broken, other] = [freshPhone(), freshPhone(), freshPhone(), freshPhone()];
+    // Routing fails for one sender only, after its contact and identities were written in the transaction.
+    const processor = processorWith({
+      route: async (tx, input) => {
+        if (input.identities?.some((i) => i.value === `+7${broken}`)) throw new Error('routing failed');
+        return healthy.route(tx, input);
+      },
+    });
+    const store = (phone: string, payload: Record<string, unknown> = {}) =>
+      storeInboundEvent(ctx.db.sql, {
+        source: 'api',
+        payload: inboundBody({ from: { phones: [phone] }, ...payload }),
+      });
+    const ids = [
+      await store(first),
+      await store(broken),
+      // The same person twice: the second is decided after the first, so it joins the first one's lead.
+      await store(second),
+      await store(second, { text: 'и ещё вопрос' }),
+      await store(other),
+      await ctx.db.sql<{ id: string }[]>`
+        INSERT INTO inbound_events (source, payload) VALUES ('api', ${ctx.db.sql.json({ channel: 'fax' })})
+        RETURNING id`.then((r) => r[0]!.id),
+    ];
+    const outcomes = await Promise.all(ids.map((id) => processor.process(id)));
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'processed',
+      'failed',
+      'processed',
+      'processed',
+      'processed',
+      'dead',
+    ]);
+    const kinds = outcomes.map((o) => (o.status === 'processed' ? o.decisions[0]!.kind : o.status));
+    expect(kinds).toEqual(['new_lead', 'failed', 'new_lead', 'attached_to_lead', 'new_lead', 'dead']);
+    // One commit for the batch: every event's row carries the same transaction id.
+    const [commits] = await ctx.db.sql<{ n: number }[]>`
+      SELECT count(DISTINCT xmin::text)::int AS n FROM inbound_events WHERE id = ANY(${ids}::uuid[])`;
+    expect(commits!.n).toBe(1);
+    // The failed event left nothing behind; its neighbours are whole.
+    expect(await counts(broken)).toEqual({ contacts: 0, leads: 0, messages: 0 });
+    expect(await counts(first)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+    expect(await counts(second)).toEqual({ contacts: 1, leads: 1, messages: 2 });
+    expect(await counts(other)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+    const [failed] = await ctx.db
+      .sql`SELECT status, attempts, last_error FROM inbound_events WHERE id = ${ids[1]!}`;
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, lastError: 'routing failed' });
+  });
 });
