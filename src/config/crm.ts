@@ -59,6 +59,14 @@ export const bitrix24Schema = z.object({
   /** Bitrix24 user ID -> manager login; users not listed are matched by email (user.get). */
   users: z.record(b24Id, z.string()).default({}),
   timeoutMs: z.number().int().positive().default(60_000),
+  /**
+   * Which of our channel accounts a Bitrix24 contact's IM ids belong to (Telegram and VK user ids are the
+   * same on every bot/community): each becomes an identity on each account listed. Default: every
+   * configured account of that channel.
+   */
+  imAccounts: z
+    .object({ telegram: z.array(z.string()).optional(), vk: z.array(z.string()).optional() })
+    .prefault({}),
 });
 
 export const crmSchema = z.object({ bitrix24: bitrix24Schema.optional() }).prefault({});

@@ -8,8 +8,10 @@ import type { AddressInfo } from 'node:net';
  * 404 ERROR_METHOD_NOT_FOUND, 50-row pages with numbers as strings (`total`/`next`, none with `start=-1`),
  * prefix filters with datetimes compared as instants and unknown keys ignored, `batch` with `$result`
  * references, `[]` for empty maps and ERROR_BATCH_LENGTH_EXCEEDED, multi-field updates, a leaky bucket
- * (drain 2/s, capacity 50) answering 503 QUERY_LIMIT_EXCEEDED, an injectable 429 OPERATION_TIME_LIMIT, and
- * form-encoded events with auth[application_token].
+ * (drain 2/s, capacity 50) answering 503 QUERY_LIMIT_EXCEEDED, an injectable 429 OPERATION_TIME_LIMIT,
+ * form-encoded events with auth[application_token], and the telephony log (externalcall register/finish with
+ * CALL_ID reuse when EXTERNAL_CALL_ID is absent, "Call is not found" for a finished call, attachRecord, and
+ * WRONG_AUTH_TYPE when telephony is app-only).
  */
 type Row = Record<string, unknown> & { ID: string };
 type Entity = 'contact' | 'company' | 'deal' | 'lead';
@@ -63,6 +65,16 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
   const users: Row[] = [];
   const comments: { ENTITY_ID: number; ENTITY_TYPE: string; COMMENT: string }[] = [];
   const calls: { method: string; params: Record<string, unknown> }[] = [];
+  /** The telephony log: externally registered calls by CALL_ID (reference §5 "Calls"). */
+  const externalCalls = new Map<
+    string,
+    {
+      register: Record<string, unknown>;
+      at: number;
+      finish?: Record<string, unknown>;
+      record?: Record<string, unknown>;
+    }
+  >();
   let nextId = 1000;
   let bucket = 0;
   let drainedAt = opts.clock().getTime();
@@ -71,6 +83,8 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
     drainPerSecond: 2,
     operationLimit: false,
     dropNextAnswerOf: undefined as string | undefined,
+    /** Telephony methods in app context only (the documented default, §5 "Auth"): a webhook gets WRONG_AUTH_TYPE. */
+    telephonyAppOnly: false,
     limited: 0,
   };
   const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, '+00:00');
@@ -228,9 +242,75 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
       }
       case 'batch':
         return { result: batch(p) };
+      case 'telephony.externalcall.register':
+        return { result: registerCall(p) };
+      case 'telephony.externalcall.finish': {
+        const call = externalCalls.get(String(p.CALL_ID));
+        // A finished (or unknown) CALL_ID: "Call is not found" (§8).
+        if (!call || call.finish) throw new Fail(400, '', 'Call is not found');
+        call.finish = p;
+        const entity = call.register.CRM_ENTITY_TYPE;
+        return {
+          result: {
+            CALL_ID: p.CALL_ID,
+            EXTERNAL_CALL_ID: call.register.EXTERNAL_CALL_ID ?? null,
+            PORTAL_USER_ID: Number(p.USER_ID ?? call.register.USER_ID),
+            CALL_DURATION: Number(p.DURATION ?? 0),
+            CALL_STATUS: String(p.STATUS_CODE ?? '200') === '200' ? 1 : 0,
+            CALL_FAILED_CODE: String(p.STATUS_CODE ?? '200'),
+            CRM_ACTIVITY_ID: nextId++,
+            CRM_ENTITY_TYPE: entity ?? null,
+            CRM_ENTITY_ID: entity ? Number(call.register.CRM_ENTITY_ID) : null,
+            ID: externalCalls.size,
+          },
+        };
+      }
+      case 'telephony.externalcall.attachrecord': {
+        if (state.telephonyAppOnly)
+          throw new Fail(401, 'WRONG_AUTH_TYPE', 'Current authorization type is denied for this method');
+        const call = externalCalls.get(String(p.CALL_ID));
+        if (!call) throw new Fail(400, '', 'Call is not found');
+        if (!/\.(mp3|wav)$/i.test(String(p.FILENAME ?? '')))
+          throw new Fail(400, 'ERROR_ARGUMENT', 'FILENAME must end with mp3 or wav');
+        // Attached once; a second call replaces it (dev.1c-bitrix.ru telephony.externalCall.attachRecord).
+        call.record = p;
+        return { result: { FILE_ID: nextId++ } };
+      }
       default:
         throw new Fail(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
     }
+  }
+
+  function registerCall(p: Record<string, unknown>) {
+    if (state.telephonyAppOnly)
+      throw new Fail(401, 'WRONG_AUTH_TYPE', 'Current authorization type is denied for this method');
+    if ((!p.USER_ID && !p.USER_PHONE_INNER) || !p.PHONE_NUMBER || !p.TYPE)
+      throw new Fail(400, 'ERROR_ARGUMENT', 'USER_ID, PHONE_NUMBER and TYPE are required');
+    const now = opts.clock().getTime();
+    // Without EXTERNAL_CALL_ID a repeat within 30 min (same phone, type, user, line) returns the same CALL_ID.
+    let id: string | undefined;
+    if (!p.EXTERNAL_CALL_ID)
+      for (const [k, c] of externalCalls)
+        if (
+          !c.register.EXTERNAL_CALL_ID &&
+          now - c.at < 30 * 60_000 &&
+          ['PHONE_NUMBER', 'TYPE', 'USER_ID', 'LINE_NUMBER'].every(
+            (f) => String(c.register[f]) === String(p[f]),
+          )
+        )
+          id = k;
+    if (!id) {
+      id = `externalCall.${(nextId++).toString(16).padStart(32, '0')}.${Math.floor(now / 1000)}`;
+      externalCalls.set(id, { register: p, at: now });
+    }
+    const type = p.CRM_ENTITY_TYPE ? String(p.CRM_ENTITY_TYPE) : null;
+    return {
+      CALL_ID: id,
+      CRM_CREATED_LEAD: null,
+      CRM_CREATED_ENTITIES: [],
+      CRM_ENTITY_TYPE: type,
+      CRM_ENTITY_ID: type ? Number(p.CRM_ENTITY_ID) : null,
+    };
   }
 
   function batch(p: Record<string, unknown>) {
@@ -354,6 +434,7 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
     users,
     comments,
     calls,
+    externalCalls,
     state,
     put,
     /** Fills the bucket: the next `n` requests past capacity get QUERY_LIMIT_EXCEEDED until it drains. */
