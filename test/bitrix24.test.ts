@@ -354,9 +354,9 @@ describe.each(backends())('Bitrix24 connector on %s', (backend) => {
     );
     expect(contactBatches).toHaveLength(1);
     expect((lists[0]!.params.filter as Record<string, unknown>)['>ID']).toBe(0);
-    const after = (n: number) => Number((lists[n]!.params.filter as Record<string, unknown>)['>ID']);
-    expect(after(1)).toBeGreaterThanOrEqual(2048);
-    expect(after(2)).toBe(after(1) + 50);
+    const afterId = (n: number) => Number((lists[n]!.params.filter as Record<string, unknown>)['>ID']);
+    expect(afterId(1)).toBeGreaterThanOrEqual(2048);
+    expect(afterId(2)).toBe(afterId(1) + 50);
     const [n] = await ctx.db.sql<
       { n: number }[]
     >`SELECT count(*)::int AS n FROM contacts WHERE external_id LIKE 'bitrix24:2%'`;
