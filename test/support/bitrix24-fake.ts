@@ -86,6 +86,8 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
     /** Telephony methods in app context only (the documented default, §5 "Auth"): a webhook gets WRONG_AUTH_TYPE. */
     telephonyAppOnly: false,
     limited: 0,
+    /** HTTP requests answered (a batch is one, whatever it holds). */
+    requests: 0,
   };
   const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, '+00:00');
   const stringify = (r: Record<string, unknown>): Row =>
@@ -101,6 +103,7 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
           stringify({ ID: String(Number(ID) * 100 + mid++), TYPE_ID: m, ...v }),
         );
     tables[entity].set(ID, row);
+    version++;
     return row;
   }
 
@@ -134,6 +137,17 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
     }
   }
 
+  const sortedCache = new Map<Entity, { size: number; version: number; rows: Row[] }>();
+  let version = 0;
+  /** The table in ID order, cached until a row is added or removed. */
+  function byId(entity: Entity): Row[] {
+    const cached = sortedCache.get(entity);
+    if (cached && cached.size === tables[entity].size && cached.version === version) return cached.rows;
+    const rows = [...tables[entity].values()].sort((x, y) => Number(x.ID) - Number(y.ID));
+    sortedCache.set(entity, { size: tables[entity].size, version, rows });
+    return rows;
+  }
+
   function list(entity: Entity, p: Record<string, unknown>) {
     const known = new Set([
       'ID',
@@ -147,11 +161,31 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
       'CATEGORY_ID',
     ]);
     const filter = (p.filter ?? p.FILTER ?? {}) as Record<string, unknown>;
-    let rows = [...tables[entity].values()].sort((x, y) => Number(x.ID) - Number(y.ID));
+    const tests: ((r: Row) => boolean)[] = [];
+    let afterId = -Infinity;
     for (const [k, v] of Object.entries(filter)) {
       const [, op = '', field = ''] = /^(>=|<=|!=|>|<|=|!)?(.*)$/.exec(k) ?? [];
       if (!known.has(field)) continue; // unknown filter keys are silently dropped (reference §3)
-      rows = rows.filter((r) => compare(r[field], op, v));
+      if (field === 'ID' && op === '>' && v !== '' && !Number.isNaN(Number(v)))
+        afterId = Math.max(afterId, Number(v));
+      else tests.push((r) => compare(r[field], op, v));
+    }
+    const sorted = byId(entity);
+    // Rows come in ID order (the only order the connector asks for); `>ID` starts past the key.
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (Number(sorted[mid]!.ID) <= afterId) lo = mid + 1;
+      else hi = mid;
+    }
+    const start = Number(p.start ?? 0);
+    const rows: Row[] = [];
+    for (let i = lo; i < sorted.length; i++) {
+      const r = sorted[i]!;
+      if (!tests.every((t) => t(r))) continue;
+      rows.push(r);
+      if (start === -1 && rows.length === 50) break; // no COUNT: nothing past the page is read
     }
     const select = (p.select ?? ['*']) as string[];
     const pick = (r: Row) =>
@@ -160,7 +194,6 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
           MULTI.includes(k) ? select.includes(k) : select.includes('*') || select.includes(k),
         ),
       );
-    const start = Number(p.start ?? 0);
     if (start === -1) return { result: rows.slice(0, 50).map(pick) };
     const from = Math.floor(Math.max(0, start) / 50) * 50;
     const page = rows.slice(from, from + 50).map(pick);
@@ -368,6 +401,7 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
+      state.requests++;
       const match = /^\/rest\/(\d+)\/([^/]+)\/([\w.]+?)(?:\.json)?(?:\?.*)?$/.exec(req.url ?? '');
       if (!match)
         return send(404, { error: 'ERROR_METHOD_NOT_FOUND', error_description: 'Method not found!' });

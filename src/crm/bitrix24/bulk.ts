@@ -132,8 +132,11 @@ export async function upsertContactsBulk(
       identity: s.identity,
       reason: `CRM contact ${s.externalId} lists a ${s.identity.kind} of another contact`,
     });
-  await tx`
-    DELETE FROM identities i WHERE i.contact_id = ANY(${ids}::uuid[]) AND i.source = 'crm'
+  // Only contacts that existed before can have CRM identities that are no longer listed.
+  const known = ids.filter((_, n) => outcome.get(contacts[n]!.externalId) !== 'created');
+  if (known.length > 0)
+    await tx`
+    DELETE FROM identities i WHERE i.contact_id = ANY(${known}::uuid[]) AND i.source = 'crm'
       AND NOT EXISTS (
         SELECT 1 FROM unnest(${listed.map((l) => l.contact)}::uuid[], ${listed.map((l) => l.identity.kind)}::text[],
                              ${listed.map((l) => l.identity.value)}::text[]) AS t(contact_id, kind, value)

@@ -150,13 +150,15 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions) {
    * §2 "Bulk pulls"). The pages after the first come 50 to a `batch` (one request, §2): page k's
    * `>ID` is `$result[p(k-1)][49][ID]`, the last ID of the page before it. The first page goes alone, so an
    * incremental pull that finds a few rows costs one plain call. Pages after the first short one are
-   * ignored (their reference did not resolve). `onPage` gets each page and its last ID, in order.
+   * ignored (their reference did not resolve). `onPage` gets the rows of `pagesPerCall` consecutive pages of
+   * one batch (default 1) and their last ID, in order.
    */
   async function listAll(
     method: string,
-    params: { filter?: Record<string, unknown>; select: string[]; afterId?: number },
+    params: { filter?: Record<string, unknown>; select: string[]; afterId?: number; pagesPerCall?: number },
     onPage: (rows: unknown[], lastId: number) => Promise<void>,
   ): Promise<void> {
+    const group = params.pagesPerCall ?? 1;
     const page = (after: number | string) => ({
       filter: { ...params.filter, '>ID': after },
       order: { ID: 'ASC' },
@@ -177,6 +179,14 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions) {
       for (let k = 0; k < 50; k++)
         cmd[`p${k}`] = [method, page(k === 0 ? lastId : `$result[p${k - 1}][49][ID]`)];
       const { result: pages, errors } = await batch(cmd);
+      let held: unknown[] = [];
+      const flush = async () => {
+        if (held.length === 0) return;
+        lastId = lastOf(held);
+        const rows = held;
+        held = [];
+        await onPage(rows, lastId);
+      };
       for (let k = 0; k < 50; k++) {
         const error = errors[`p${k}`];
         if (error)
@@ -190,12 +200,11 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions) {
           );
         const rows = pages[`p${k}`];
         const list = Array.isArray(rows) ? rows : [];
-        if (list.length > 0) {
-          lastId = lastOf(list);
-          await onPage(list, lastId);
-        }
-        if (list.length < 50) return;
+        held.push(...list);
+        if (list.length < 50) return flush();
+        if ((k + 1) % group === 0) await flush();
       }
+      await flush();
     }
   }
 

@@ -29,6 +29,11 @@ import {
 } from './schema.js';
 
 const ACTOR = 'bitrix24';
+/**
+ * Pages (of 50) written per transaction: 10 pages make one multi-row upsert of 500 contacts, which halves the
+ * time per contact against one transaction per page (docs/benchmarks.md) and keeps a transaction short.
+ */
+const WRITE_PAGES = 10;
 const PULLED = ['company', 'contact', 'deal'] as const;
 type Pulled = (typeof PULLED)[number];
 const SELECT: Record<Pulled, string[]> = {
@@ -298,7 +303,12 @@ export function createBitrix24Sync(deps: Bitrix24SyncDeps) {
         date_modify = greatest(bitrix24_cursors.date_modify, excluded.date_modify), updated_at = excluded.updated_at`;
     await client.listAll(
       `crm.${entity}.list`,
-      { filter, select: SELECT[entity], afterId: full ? Number(cursor?.lastId ?? 0) : 0 },
+      {
+        filter,
+        select: SELECT[entity],
+        afterId: full ? Number(cursor?.lastId ?? 0) : 0,
+        pagesPerCall: WRITE_PAGES,
+      },
       async (rows, lastId) => {
         const n = await applyPage(
           entity,
