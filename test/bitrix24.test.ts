@@ -543,3 +543,78 @@ describe.each(backends())('Bitrix24 connector on %s', (backend) => {
     expect(fake.tables.lead.get(b24Lead.ID)!.STATUS_ID).toBe('JUNK');
   });
 });
+
+describe.each(backends())('Bitrix24 full load of 10,000 contacts on %s', (backend) => {
+  let ctx: TestContext;
+  let fake: Bitrix24Fake;
+  const N = 10_000;
+
+  beforeAll(async () => {
+    fake = await startBitrix24Fake({ clock: () => ctx?.clock.clock() ?? new Date('2026-11-20T09:00:00Z') });
+    ctx = await createTestContext(backend, {
+      crm: {
+        bitrix24: { webhookUrl: fake.webhookUrl, applicationToken: TOKEN, imAccounts: { telegram: ['bot'] } },
+      },
+    });
+    for (let i = 0; i < N; i++)
+      fake.put(
+        'contact',
+        {
+          NAME: `Клиент ${i}`,
+          DATE_MODIFY: '2026-11-19T10:00:00+03:00',
+          PHONE: [{ VALUE: `+7917${String(1_000_000 + i)}`, VALUE_TYPE: 'MOBILE' }],
+          EMAIL: [{ VALUE: `c${i}@example.ru`, VALUE_TYPE: 'WORK' }],
+          IM: [{ VALUE: String(700_000_000 + i), VALUE_TYPE: 'TELEGRAM' }],
+        },
+        String(10_000 + i),
+      );
+  }, 60_000);
+  afterAll(async () => {
+    await ctx?.close();
+    await fake?.close();
+  });
+
+  it('a handful of requests (batches of 50 pages); a load cut short resumes at its last committed page', async () => {
+    // The portal stops answering after the first contact batch: 2,550 contacts are committed, with their position.
+    const before = fake.state.requests;
+    fake.state.operationLimitAfter = before + 4; // user.get, companies, the first contact page, one batch
+    await expect(ctx.bitrix24!.sync.runOnce()).rejects.toThrow(/OPERATION_TIME_LIMIT/);
+    const [cut] = await ctx.db.sql<{ lastId: string; fullLoadDone: boolean }[]>`
+      SELECT last_id::text AS last_id, full_load_done FROM bitrix24_cursors WHERE entity = 'contact'`;
+    expect(cut).toEqual({ lastId: String(10_000 + 2_549), fullLoadDone: false });
+    const [partial] = await ctx.db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM contacts WHERE external_id LIKE 'bitrix24:%'`;
+    expect(partial!.n).toBe(2_550);
+
+    fake.state.operationLimitAfter = undefined;
+    fake.calls.length = 0;
+    const resumedAt = fake.state.requests;
+    await ctx.bitrix24!.sync.runOnce();
+    const contactRequests = fake.calls.filter(
+      (c) =>
+        c.method === 'crm.contact.list' ||
+        (c.method === 'batch' &&
+          Object.values(c.params.cmd as Record<string, string>).some((q) =>
+            q.startsWith('crm.contact.list'),
+          )),
+    );
+    // The rest (7,450 contacts, 149 pages) is one plain page and 3 batches, starting past the committed page.
+    expect(contactRequests.filter((c) => c.method === 'batch')).toHaveLength(3);
+    const firstList = fake.calls.find((c) => c.method === 'crm.contact.list')!;
+    expect((firstList.params.filter as Record<string, unknown>)['>ID']).toBe(10_000 + 2_549);
+    expect(fake.state.requests - resumedAt).toBeLessThan(12);
+    expect(fake.state.limited).toBe(0);
+    const [n] = await ctx.db.sql<{ contacts: number; identities: number; audit: number }[]>`
+      SELECT (SELECT count(*)::int FROM contacts WHERE external_id LIKE 'bitrix24:%') AS contacts,
+             (SELECT count(*)::int FROM identities WHERE source = 'crm') AS identities,
+             (SELECT count(*)::int FROM audit_log WHERE action = 'contact.created') AS audit`;
+    expect(n).toEqual({ contacts: N, identities: 3 * N, audit: N });
+    const [last] = await ctx.db.sql`
+      SELECT c.name, array_agg(i.kind || ' ' || i.value ORDER BY i.kind) AS ids
+      FROM contacts c JOIN identities i ON i.contact_id = c.id WHERE c.external_id = 'bitrix24:19999' GROUP BY c.name`;
+    expect(last).toEqual({
+      name: 'Клиент 9999',
+      ids: ['email c9999@example.ru', 'phone +79171009999', 'telegram bot:700009999'],
+    });
+  }, 180_000);
+});

@@ -88,6 +88,8 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
     limited: 0,
     /** HTTP requests answered (a batch is one, whatever it holds). */
     requests: 0,
+    /** Past this many requests every call gets 429 OPERATION_TIME_LIMIT (a load cut short). */
+    operationLimitAfter: undefined as number | undefined,
   };
   const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, '+00:00');
   const stringify = (r: Record<string, unknown>): Row =>
@@ -418,7 +420,7 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
       }
       bucket += 1;
       const method = rawMethod!.toLowerCase();
-      if (state.operationLimit)
+      if (state.operationLimit || (state.operationLimitAfter ?? Infinity) < state.requests)
         return send(429, {
           error: 'OPERATION_TIME_LIMIT',
           error_description: 'Method is blocked due to operation time limit.',
