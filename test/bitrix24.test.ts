@@ -141,7 +141,7 @@ describe.each(backends())('Bitrix24 connector on %s', (backend) => {
         bitrix24: {
           webhookUrl: fake.webhookUrl,
           applicationToken: TOKEN,
-          leadSources: { webform: 'WEB', email: 'EMAIL' },
+          leadSources: { webform: 'WEB', email: 'EMAIL', telephony: 'CALL' },
           users: { '7': 'petrova' },
           imAccounts: { telegram: ['bot'], vk: ['club'] },
         },
@@ -295,6 +295,18 @@ describe.each(backends())('Bitrix24 connector on %s', (backend) => {
       FROM outbox o JOIN bitrix24_calls b ON b.call_id::text = o.payload->'data'->>'callId'
       WHERE o.subscriber = 'bitrix24' AND o.type = 'call.ended' AND b.call_id = ${row!.id}`;
     expect(delivered).toEqual({ status: 'delivered', mode: 'telephony', finished: true, record: true });
+  });
+
+  it('a call from a new number: a CALL lead in Bitrix24, and the call registered on that lead', async () => {
+    const r = await call('pbx-c-3', { from: { phones: ['+7 916 555-00-11'] } });
+    expect(r.body.decision).toMatchObject({ kind: 'new_lead' });
+    await ctx.outbox.worker.runOnce();
+    const lead = [...fake.tables.lead.values()].find((l) => l.ORIGIN_ID === r.body.decision.leadId)!;
+    expect(lead).toMatchObject({ SOURCE_ID: 'CALL' });
+    const [row] = await ctx.db.sql<{ id: string }[]>`SELECT id FROM calls WHERE call_key = 'pbx-c-3'`;
+    const logged = [...fake.externalCalls.values()].find((c) => c.register.EXTERNAL_CALL_ID === row!.id);
+    expect(logged?.register).toMatchObject({ CRM_ENTITY_TYPE: 'LEAD', CRM_ENTITY_ID: Number(lead.ID) });
+    expect(logged?.finish).toMatchObject({ STATUS_CODE: '200' });
   });
 
   it('a portal that keeps telephony to apps: the call becomes a timeline comment on the deal', async () => {

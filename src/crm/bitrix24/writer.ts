@@ -81,7 +81,11 @@ export function bitrix24Deliver(deps: {
         TITLE: `${data.kind === 'repeat' ? 'Повторный лид' : 'Лид'}: ${contact?.name ?? phones[0]?.VALUE ?? emails[0]?.VALUE ?? channel}`,
         ...(contact?.name ? { NAME: contact.name } : {}),
         STATUS_ID: 'NEW',
-        SOURCE_ID: deps.b24.leadSources[channel] ?? deps.b24.defaultSource,
+        // Calls arrive on channel `phone`; the documented key for them is `telephony`.
+        SOURCE_ID:
+          deps.b24.leadSources[channel] ??
+          (channel === 'phone' ? deps.b24.leadSources.telephony : undefined) ??
+          deps.b24.defaultSource,
         SOURCE_DESCRIPTION: `${channel}/${String(data.account)}`,
         ...(responsible ? { ASSIGNED_BY_ID: Number(responsible) } : {}),
         ...(message?.text ? { COMMENTS: message.text.slice(0, 5000) } : {}),
