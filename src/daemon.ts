@@ -130,6 +130,7 @@ export async function startDaemon(
       databaseKind: db.kind,
       numberingPlan: numberingPlan.status(),
       ...(pipeline.bitrix24 ? { bitrix24: pipeline.bitrix24.sync.status() } : {}),
+      ...(pipeline.amocrm ? { amocrm: pipeline.amocrm.status() } : {}),
     }),
   });
 
@@ -164,6 +165,7 @@ export async function startDaemon(
   sla?.start();
   pipeline.outbox.worker.start();
   pipeline.bitrix24?.sync.start();
+  pipeline.amocrm?.start();
   // Channel transports (IMAP watchers, messenger clients) start once intake is open; each reports its own
   // failures in /readyz and retries, so one broken account never stops the daemon.
   for (const t of transports)
@@ -191,6 +193,7 @@ export async function startDaemon(
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await sla?.stop();
         await pipeline.bitrix24?.sync.stop();
+        await pipeline.amocrm?.stop();
         await pipeline.outbox.worker.stop();
         await processor.drain();
         await telephony.stop();

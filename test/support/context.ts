@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import type { ChannelDefinition, ChannelModule } from '../../src/channels/channel.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
+import type { AmocrmConnector } from '../../src/crm/amocrm/index.js';
 import type { Bitrix24Connector } from '../../src/crm/bitrix24/index.js';
 import type { Outbox } from '../../src/crm/outbox/index.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
@@ -65,6 +66,7 @@ export interface TestContext {
   /** The outbox (its worker is not started: tests call `outbox.worker.runOnce()`). */
   outbox: Outbox;
   bitrix24?: Bitrix24Connector;
+  amocrm?: AmocrmConnector;
   /** The channel owning an event's source, as the processor finds it. */
   source: (name: string) => ChannelModule | undefined;
   /** A temporary data directory (recordings), removed on close. */
@@ -145,6 +147,7 @@ export async function createTestContext(
     telephony,
     outbox: pipeline.outbox,
     ...(pipeline.bitrix24 ? { bitrix24: pipeline.bitrix24 } : {}),
+    ...(pipeline.amocrm ? { amocrm: pipeline.amocrm } : {}),
     source: pipeline.source,
     dataDir,
     async request(method, path, body, opts = {}) {
@@ -163,6 +166,7 @@ export async function createTestContext(
     },
     async close() {
       await pipeline.bitrix24?.sync.stop();
+      await pipeline.amocrm?.stop();
       await pipeline.outbox.worker.stop();
       await telephony.stop();
       await processor.drain();

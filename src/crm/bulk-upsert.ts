@@ -1,8 +1,8 @@
-import { lockNames } from '../../db/locks.js';
-import type { Queryable } from '../../db/queryable.js';
-import { findIdentities } from '../../db/repos/identities.js';
-import { suggestMerge } from '../../db/repos/merge-suggestions.js';
-import { type Identity, identityKey } from '../../identity/identity.js';
+import { lockNames } from '../db/locks.js';
+import type { Queryable } from '../db/queryable.js';
+import { findIdentities } from '../db/repos/identities.js';
+import { suggestMerge } from '../db/repos/merge-suggestions.js';
+import { type Identity, identityKey } from '../identity/identity.js';
 
 /** One Bitrix24 contact, mapped and normalized, ready for the set-based upsert. */
 export interface BulkContact {

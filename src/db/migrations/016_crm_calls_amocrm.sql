@@ -15,3 +15,11 @@ CREATE TABLE bitrix24_calls (
 -- resumes there. Messenger ids of a Bitrix24 contact that are not our identities (IM of other kinds, a
 -- Telegram @username) are kept here, not thrown away.
 ALTER TABLE bitrix24_records ADD COLUMN im jsonb;
+
+-- amoCRM: the incoming (unsorted) lead made for each Switchboard lead, by its uid.
+CREATE TABLE amocrm_leads (
+  lead_id uuid PRIMARY KEY REFERENCES leads (id) ON DELETE CASCADE,
+  unsorted_uid text NOT NULL,
+  amo_lead_id bigint,
+  created_at timestamptz NOT NULL
+);
