@@ -10,7 +10,7 @@ describe.each(backends())('amoCRM connector on %s', (backend) => {
   let fake: AmocrmFake;
 
   beforeAll(async () => {
-    fake = await startAmocrmFake({ token: TOKEN });
+    fake = await startAmocrmFake({ token: TOKEN, clock: () => ctx?.clock.clock() ?? new Date() });
     ctx = await createTestContext(backend, {
       crm: { amocrm: { baseUrl: fake.baseUrl, token: TOKEN, pipelineId: 123 } },
     });
@@ -28,15 +28,24 @@ describe.each(backends())('amoCRM connector on %s', (backend) => {
       fake.contacts.push({
         id: 1000 + i,
         name: `Контакт ${i}`,
+        updated_at: 1_763_600_000,
         custom_fields_values: [{ field_code: 'PHONE', values: [{ value: `+7916710${String(1000 + i)}` }] }],
       });
     fake.leads.push(
-      { id: 9001, name: 'Витрины', status_id: 55, pipeline_id: 123, contacts: [{ id: 701, is_main: true }] },
+      {
+        id: 9001,
+        name: 'Витрины',
+        status_id: 55,
+        pipeline_id: 123,
+        updated_at: 1_763_600_000,
+        contacts: [{ id: 701, is_main: true }],
+      },
       {
         id: 9002,
         name: 'Старая сделка',
         status_id: 142,
         pipeline_id: 123,
+        updated_at: 1_763_600_000,
         contacts: [{ id: 1000, is_main: true }],
       },
     );
@@ -66,6 +75,18 @@ describe.each(backends())('amoCRM connector on %s', (backend) => {
       inboundBody({ channel: 'email', account: 'sales', from: { emails: ['olga@example.ru'] } }),
     );
     expect(r.body.decision).toMatchObject({ kind: 'attached_to_deal' });
+    // The next pass re-reads everything but writes only what changed (updated_at).
+    const audits = async () =>
+      (await ctx.db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_log WHERE actor = 'amocrm'`)[0]!
+        .n;
+    const before = await audits();
+    await ctx.amocrm!.runOnce();
+    expect(await audits()).toBe(before);
+    Object.assign(fake.contacts[0]!, { name: 'Ольга Петрова', updated_at: 1_763_700_000 });
+    await ctx.amocrm!.runOnce();
+    expect(await audits()).toBe(before + 1);
+    const [olga] = await ctx.db.sql`SELECT name FROM contacts WHERE external_id = 'amocrm:701'`;
+    expect(olga).toEqual({ name: 'Ольга Петрова' });
   });
 
   it('a new lead becomes one incoming lead (unsorted/forms) with the contact, source_uid = our lead id', async () => {

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
  * validation-errors without `source_name`/`source_uid`, a duplicate refused), and more than 7 requests in a
  * second answered 429.
  */
-export async function startAmocrmFake(opts: { token: string }) {
+export async function startAmocrmFake(opts: { token: string; clock?: () => Date }) {
   const contacts: Record<string, unknown>[] = [];
   const leads: Record<string, unknown>[] = [];
   const unsorted: { uid: string; request: Record<string, unknown>; leadId: number }[] = [];
@@ -37,7 +37,7 @@ export async function startAmocrmFake(opts: { token: string }) {
           'application/problem+json',
         );
       if (req.headers.authorization !== `Bearer ${opts.token}`) return problem(401, 'Unauthorized');
-      const now = Date.now();
+      const now = (opts.clock ?? (() => new Date()))().getTime();
       while (recent.length > 0 && now - recent[0]! > 1000) recent.shift();
       recent.push(now);
       if (recent.length > 7) return problem(429, 'Too Many Requests');

@@ -71,13 +71,31 @@ export function createAmocrm(deps: {
       return r.success ? [r.data as T] : [];
     });
 
+  /**
+   * `updated_at` of the version applied per record, so a full re-read only writes what changed (and does not
+   * add an audit row per contact every pass). In memory: after a restart the first pass writes everything once.
+   */
+  const applied = new Map<string, number | undefined>();
+  const changed = (key: string, updatedAt: number | undefined) =>
+    updatedAt === undefined || applied.get(key) !== updatedAt;
+
   async function runOnce() {
     await client.list('/api/v4/contacts', 'contacts', async (items) => {
-      const contacts = parse(amoContactSchema, items).map((c) => contactOf(c as AmoContact, deps.policy));
-      await sql.begin((tx) => upsertContactsBulk(tx, contacts, ACTOR));
+      const fresh = (parse(amoContactSchema, items) as AmoContact[]).filter((c) =>
+        changed(`contact:${c.id}`, c.updated_at),
+      );
+      await sql.begin((tx) =>
+        upsertContactsBulk(
+          tx,
+          fresh.map((c) => contactOf(c, deps.policy)),
+          ACTOR,
+        ),
+      );
+      for (const c of fresh) applied.set(`contact:${c.id}`, c.updated_at);
     });
     await client.list('/api/v4/leads?with=contacts', 'leads', async (items) => {
       for (const l of parse(amoLeadSchema, items) as ReturnType<typeof amoLeadSchema.parse>[]) {
+        if (!changed(`lead:${l.id}`, l.updated_at)) continue;
         const contacts = l._embedded?.contacts ?? [];
         const main = contacts.find((c) => c.is_main) ?? contacts[0];
         if (!main) continue;
@@ -92,6 +110,7 @@ export function createAmocrm(deps: {
           },
           ACTOR,
         );
+        applied.set(`lead:${l.id}`, l.updated_at);
       }
     });
   }
