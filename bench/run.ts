@@ -216,4 +216,7 @@ async function main(): Promise<void> {
 
 // `npm run bench -- memory`: memory and start time of the daemon process (bench/memory.ts).
 if (process.argv[2] === 'memory') await (await import('./memory.js')).runMemoryBench(process.argv.slice(3));
+// `npm run bench -- bitrix24 [contacts]`: a Bitrix24 full load from the loopback fake (bench/bitrix24-load.ts).
+else if (process.argv[2] === 'bitrix24')
+  await (await import('./bitrix24-load.js')).main(process.argv.slice(3));
 else await main();

@@ -131,6 +131,7 @@ export async function startDaemon(
       databaseKind: db.kind,
       numberingPlan: numberingPlan.status(),
       ...(pipeline.bitrix24 ? { bitrix24: pipeline.bitrix24.sync.status() } : {}),
+      ...(pipeline.amocrm ? { amocrm: pipeline.amocrm.status() } : {}),
     }),
   });
 
@@ -166,6 +167,7 @@ export async function startDaemon(
   pipeline.outbox.worker.start();
   pipeline.bitrix24?.sync.start();
   pipeline.media.start();
+  pipeline.amocrm?.start();
   // Channel transports (IMAP watchers, messenger clients) start once intake is open; each reports its own
   // failures in /readyz and retries, so one broken account never stops the daemon.
   for (const t of transports)
@@ -193,6 +195,7 @@ export async function startDaemon(
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await sla?.stop();
         await pipeline.bitrix24?.sync.stop();
+        await pipeline.amocrm?.stop();
         await pipeline.outbox.worker.stop();
         await pipeline.media.stop();
         await processor.drain();

@@ -7,6 +7,7 @@ import { createReplyLedger, type ReplyLedger } from './channels/reply/ledger.js'
 import { createIntake, type Intake } from './channels/webhook/intake.js';
 import type { Config } from './config/schema.js';
 import type { Clock } from './core/clock.js';
+import { type AmocrmConnector, createAmocrm } from './crm/amocrm/index.js';
 import { type Bitrix24Connector, createBitrix24 } from './crm/bitrix24/index.js';
 import { createOutbox, type Outbox, webhookSubscribers } from './crm/outbox/index.js';
 import type { OutboxWriter } from './crm/outbox/store.js';
@@ -36,6 +37,8 @@ export interface Pipeline {
   outbox: Outbox;
   /** The Bitrix24 connector when `crm.bitrix24` is configured: its sync worker, its event webhook. */
   bitrix24?: Bitrix24Connector;
+  /** The amoCRM connector when `crm.amocrm` is configured: its pull worker and its outbox subscriber. */
+  amocrm?: AmocrmConnector;
   /** Webhooks of CRM connectors, mounted like channels' (`/webhooks/<name>/:account`). */
   crmWebhooks: Bitrix24Connector['webhooks'][];
   /** Copies messenger attachments into `message_media` (the channels that declare `media`). */
@@ -112,6 +115,15 @@ export function createPipeline(deps: {
         ...(sleep ? { sleep } : {}),
       })
     : undefined;
+  const amocrm = config.crm.amocrm
+    ? createAmocrm({
+        ...rest,
+        amo: config.crm.amocrm,
+        policy,
+        ...(fetch ? { fetch } : {}),
+        ...(sleep ? { sleep } : {}),
+      })
+    : undefined;
   outbox = createOutbox({
     ...rest,
     config,
@@ -119,6 +131,7 @@ export function createPipeline(deps: {
     subscribers: [
       ...webhookSubscribers(config, deps.clock, fetch),
       ...(bitrix24 ? [bitrix24.subscriber] : []),
+      ...(amocrm ? [amocrm.subscriber] : []),
     ],
     onOutcome: (subscriber, outcome) => deps.metrics.outbox.inc({ subscriber, outcome }),
   });
@@ -169,6 +182,7 @@ export function createPipeline(deps: {
     replies,
     outbox,
     ...(bitrix24 ? { bitrix24 } : {}),
+    ...(amocrm ? { amocrm } : {}),
     crmWebhooks: bitrix24 ? [bitrix24.webhooks] : [],
     // The web app serves stored attachments and media from here.
     ...(dataDir ? { dataDir } : {}),

@@ -31,6 +31,10 @@ describe('Bitrix24 fixtures parse with the connector schemas', () => {
       'crm.lead.add.request.json',
       'error.QUERY_LIMIT_EXCEEDED.json',
       'event.ONCRMDEALUPDATE.form',
+      'telephony.externalcall.finish.json',
+      'telephony.externalcall.finish.request.json',
+      'telephony.externalcall.register.json',
+      'telephony.externalcall.register.request.json',
       'user.get.json',
     ]);
   });
@@ -51,6 +55,13 @@ describe('Bitrix24 fixtures parse with the connector schemas', () => {
     expect(envelopeSchema.parse(json('error.QUERY_LIMIT_EXCEEDED.json'))).toMatchObject({
       error: 'QUERY_LIMIT_EXCEEDED',
     });
+    expect(envelopeSchema.parse(json('telephony.externalcall.register.json'))).toMatchObject({
+      result: { CALL_ID: expect.stringMatching(/^externalCall\./) },
+    });
+    expect(envelopeSchema.parse(json('telephony.externalcall.finish.json'))).toMatchObject({
+      result: { CALL_FAILED_CODE: '200' },
+    });
+    // The *.request.json files are what the call writer must send: checked against its real requests below.
     const form = Object.fromEntries(new URLSearchParams(fixture('event.ONCRMDEALUPDATE.form')));
     expect(b24EventSchema.parse(form)).toMatchObject({
       event: 'ONCRMDEALUPDATE',
@@ -130,8 +141,9 @@ describe.each(backends())('Bitrix24 connector on %s', (backend) => {
         bitrix24: {
           webhookUrl: fake.webhookUrl,
           applicationToken: TOKEN,
-          leadSources: { webform: 'WEB', email: 'EMAIL' },
+          leadSources: { webform: 'WEB', email: 'EMAIL', telephony: 'CALL' },
           users: { '7': 'petrova' },
+          imAccounts: { telegram: ['bot'], vk: ['club'] },
         },
       },
       outbox: { retryBaseMs: 1000 },
@@ -205,6 +217,116 @@ describe.each(backends())('Bitrix24 connector on %s', (backend) => {
     expect(fake.comments.at(-1)).toMatchObject({ ENTITY_TYPE: 'deal', ENTITY_ID: 410 });
   });
 
+  const call = (externalId: string, over: Record<string, unknown> = {}) =>
+    ctx.request(
+      'POST',
+      '/api/v1/inbound',
+      inboundBody({
+        channel: 'phone',
+        account: 'office',
+        externalId,
+        subject: undefined,
+        text: undefined,
+        from: { phones: ['+7 916 123-45-67'] },
+        call: {
+          state: 'answered',
+          dialled: '8 (495) 123-45-67',
+          waitSeconds: 4,
+          talkSeconds: 95,
+          recordingUrl: 'https://pbx.example/rec/c-1.mp3',
+        },
+        ...over,
+      }),
+    );
+  const sameShape = (sent: Record<string, unknown>, documented: Record<string, unknown>, extra: string[]) => {
+    for (const [key, value] of Object.entries(sent)) {
+      if (extra.includes(key)) continue;
+      expect(documented, key).toHaveProperty(key);
+      expect(typeof value, key).toBe(typeof documented[key]);
+    }
+  };
+
+  it('a call on the deal goes to the telephony log once, bound to the deal, even when finish loses its answer', async () => {
+    const r = await call('pbx-c-1');
+    expect(r.body.decision).toMatchObject({ kind: 'attached_to_deal' });
+    const [row] = await ctx.db.sql<{ id: string }[]>`SELECT id FROM calls WHERE call_key = 'pbx-c-1'`;
+    const comments = fake.comments.length;
+    fake.state.dropNextAnswerOf = 'telephony.externalcall.finish';
+    await ctx.outbox.worker.runOnce();
+    const pending = await ctx.db.sql<{ status: string; attempts: number }[]>`
+      SELECT status, attempts FROM outbox WHERE subscriber = 'bitrix24' AND type = 'call.ended'
+        AND payload->'data'->>'callId' = ${row!.id}`;
+    expect(pending).toEqual([{ status: 'pending', attempts: 1 }]);
+    ctx.clock.advance(1_000);
+    await ctx.outbox.worker.runOnce();
+
+    const registered = [...fake.externalCalls.values()].filter(
+      (c) => c.register.EXTERNAL_CALL_ID === row!.id,
+    );
+    expect(registered).toHaveLength(1);
+    expect(fake.calls.filter((c) => c.method === 'telephony.externalcall.register')).toHaveLength(1);
+    const logged = registered[0]!;
+    expect(logged.register).toMatchObject({
+      USER_ID: 1,
+      PHONE_NUMBER: '+79161234567',
+      TYPE: 2,
+      CRM_CREATE: 0,
+      CRM_ENTITY_TYPE: 'DEAL',
+      CRM_ENTITY_ID: 410,
+      LINE_NUMBER: '+74951234567',
+      EXTERNAL_CALL_ID: row!.id,
+    });
+    expect(new Date(String(logged.register.CALL_START_DATE)).toString()).not.toBe('Invalid Date');
+    expect(logged.finish).toMatchObject({ DURATION: 95, STATUS_CODE: '200' });
+    expect(logged.record).toMatchObject({
+      RECORD_URL: 'https://pbx.example/rec/c-1.mp3',
+      FILENAME: `${row!.id}.mp3`,
+    });
+    // The requests have the reference's field names and JSON types (fixtures/bitrix24/telephony.*.request.json).
+    sameShape(logged.register, json('telephony.externalcall.register.request.json'), [
+      'CRM_ENTITY_TYPE',
+      'CRM_ENTITY_ID',
+    ]);
+    sameShape(logged.finish!, json('telephony.externalcall.finish.request.json'), []);
+    // The call is in the telephony log, not a second time as a comment.
+    expect(fake.comments.length).toBe(comments);
+    const [delivered] = await ctx.db.sql`
+      SELECT o.status, b.mode, b.finished_at IS NOT NULL AS finished, b.record_attached_at IS NOT NULL AS record
+      FROM outbox o JOIN bitrix24_calls b ON b.call_id::text = o.payload->'data'->>'callId'
+      WHERE o.subscriber = 'bitrix24' AND o.type = 'call.ended' AND b.call_id = ${row!.id}`;
+    expect(delivered).toEqual({ status: 'delivered', mode: 'telephony', finished: true, record: true });
+  });
+
+  it('a call from a new number: a CALL lead in Bitrix24, and the call registered on that lead', async () => {
+    const r = await call('pbx-c-3', { from: { phones: ['+7 916 555-00-11'] } });
+    expect(r.body.decision).toMatchObject({ kind: 'new_lead' });
+    await ctx.outbox.worker.runOnce();
+    const lead = [...fake.tables.lead.values()].find((l) => l.ORIGIN_ID === r.body.decision.leadId)!;
+    expect(lead).toMatchObject({ SOURCE_ID: 'CALL' });
+    const [row] = await ctx.db.sql<{ id: string }[]>`SELECT id FROM calls WHERE call_key = 'pbx-c-3'`;
+    const logged = [...fake.externalCalls.values()].find((c) => c.register.EXTERNAL_CALL_ID === row!.id);
+    expect(logged?.register).toMatchObject({ CRM_ENTITY_TYPE: 'LEAD', CRM_ENTITY_ID: Number(lead.ID) });
+    expect(logged?.finish).toMatchObject({ STATUS_CODE: '200' });
+  });
+
+  it('a portal that keeps telephony to apps: the call becomes a timeline comment on the deal', async () => {
+    fake.state.telephonyAppOnly = true;
+    try {
+      await call('pbx-c-2', { call: { state: 'missed', waitSeconds: 20 } });
+      await ctx.outbox.worker.runOnce();
+      expect(fake.comments.at(-1)).toMatchObject({
+        ENTITY_TYPE: 'deal',
+        ENTITY_ID: 410,
+        COMMENT: 'Пропущенный входящий звонок +79161234567',
+      });
+      const [b] = await ctx.db.sql`
+        SELECT b.mode FROM bitrix24_calls b JOIN calls c ON c.id = b.call_id WHERE c.call_key = 'pbx-c-2'`;
+      expect(b).toEqual({ mode: 'comment' });
+    } finally {
+      fake.state.telephonyAppOnly = false;
+    }
+  });
+
   it('incremental pull: only modified records, from the cursor minus 120 s', async () => {
     ctx.clock.advance(60_000);
     fake.tables.deal.get('410')!.STAGE_SEMANTIC_ID = 'S';
@@ -234,11 +356,80 @@ describe.each(backends())('Bitrix24 connector on %s', (backend) => {
       );
     fake.calls.length = 0;
     await b24().sync.runOnce();
-    expect(fake.calls.filter((c) => c.method === 'crm.contact.list')).toHaveLength(3);
+    // One plain page, then the rest 50 pages to a batch, each `>ID` the last ID of the page before it; the
+    // pages after the first short one are not read.
+    const lists = fake.calls.filter((c) => c.method === 'crm.contact.list');
+    const contactBatches = fake.calls.filter(
+      (c) =>
+        c.method === 'batch' &&
+        Object.values(c.params.cmd as Record<string, string>).some((q) => q.startsWith('crm.contact.list')),
+    );
+    expect(contactBatches).toHaveLength(1);
+    expect((lists[0]!.params.filter as Record<string, unknown>)['>ID']).toBe(0);
+    const afterId = (n: number) => Number((lists[n]!.params.filter as Record<string, unknown>)['>ID']);
+    expect(afterId(1)).toBeGreaterThanOrEqual(2048);
+    expect(afterId(2)).toBe(afterId(1) + 50);
     const [n] = await ctx.db.sql<
       { n: number }[]
     >`SELECT count(*)::int AS n FROM contacts WHERE external_id LIKE 'bitrix24:2%'`;
     expect(n!.n).toBe(120);
+  });
+
+  it('IM multi-fields: Telegram and VK ids and a WhatsApp number become identities; the rest is kept', async () => {
+    fake.put(
+      'contact',
+      {
+        NAME: 'Олег',
+        DATE_MODIFY: '2026-11-20T12:30:00+03:00',
+        IM: [
+          { VALUE: '123456789', VALUE_TYPE: 'TELEGRAM' },
+          { VALUE: '@oleg_tg', VALUE_TYPE: 'TELEGRAM' },
+          { VALUE: 'https://vk.com/id777', VALUE_TYPE: 'VK' },
+          { VALUE: '+7 916 222-33-44', VALUE_TYPE: 'WHATSAPP' },
+          { VALUE: 'oleg.skype', VALUE_TYPE: 'SKYPE' },
+        ],
+      },
+      '3000',
+    );
+    fake.put(
+      'deal',
+      { TITLE: 'Витрины', STAGE_ID: 'NEW', STAGE_SEMANTIC_ID: 'P', DATE_MODIFY: '2026-11-20T12:30:00+03:00' },
+      '420',
+    );
+    fake.dealContacts.set('420', [{ CONTACT_ID: 3000, IS_PRIMARY: 'Y' }]);
+    await b24().sync.runOnce();
+    const [contact] = await ctx.db.sql<
+      { id: string }[]
+    >`SELECT id FROM contacts WHERE external_id = 'bitrix24:3000'`;
+    const ids = await ctx.db.sql<{ kind: string; value: string }[]>`
+      SELECT kind, value FROM identities WHERE contact_id = ${contact!.id} ORDER BY kind, value`;
+    expect(ids).toEqual([
+      { kind: 'phone', value: '+79162223344' },
+      { kind: 'telegram', value: 'bot:123456789' },
+      { kind: 'vk', value: 'club:777' },
+    ]);
+    const [kept] = await ctx.db.sql<{ im: { VALUE: string }[] }[]>`
+      SELECT im FROM bitrix24_records WHERE entity = 'contact' AND b24_id = 3000`;
+    expect(kept!.im.map((i) => i.VALUE)).toEqual(['@oleg_tg', 'oleg.skype']);
+    // The next Telegram message from that id attaches to the contact's deal.
+    const r = await ctx.request(
+      'POST',
+      '/api/v1/inbound',
+      inboundBody({ channel: 'telegram', account: 'bot', from: { userId: '123456789' } }),
+    );
+    expect(r.body.decision).toMatchObject({ kind: 'attached_to_deal' });
+  });
+
+  it('a lead from VK carries the VK id as IM in crm.lead.add', async () => {
+    const r = await ctx.request(
+      'POST',
+      '/api/v1/inbound',
+      inboundBody({ channel: 'vk', account: 'club', from: { name: 'Вера', userId: '888' } }),
+    );
+    expect(r.body.decision).toMatchObject({ kind: 'new_lead' });
+    await ctx.outbox.worker.runOnce();
+    const lead = [...fake.tables.lead.values()].find((l) => l.ORIGIN_ID === r.body.decision.leadId);
+    expect(lead?.IM).toEqual([expect.objectContaining({ VALUE: '888', VALUE_TYPE: 'VK' })]);
   });
 
   it('events: a forged token or an unknown account is refused and stores nothing', async () => {
@@ -363,4 +554,79 @@ describe.each(backends())('Bitrix24 connector on %s', (backend) => {
     await ctx.outbox.worker.runOnce();
     expect(fake.tables.lead.get(b24Lead.ID)!.STATUS_ID).toBe('JUNK');
   });
+});
+
+describe.each(backends())('Bitrix24 full load of 10,000 contacts on %s', (backend) => {
+  let ctx: TestContext;
+  let fake: Bitrix24Fake;
+  const N = 10_000;
+
+  beforeAll(async () => {
+    fake = await startBitrix24Fake({ clock: () => ctx?.clock.clock() ?? new Date('2026-11-20T09:00:00Z') });
+    ctx = await createTestContext(backend, {
+      crm: {
+        bitrix24: { webhookUrl: fake.webhookUrl, applicationToken: TOKEN, imAccounts: { telegram: ['bot'] } },
+      },
+    });
+    for (let i = 0; i < N; i++)
+      fake.put(
+        'contact',
+        {
+          NAME: `Клиент ${i}`,
+          DATE_MODIFY: '2026-11-19T10:00:00+03:00',
+          PHONE: [{ VALUE: `+7917${String(1_000_000 + i)}`, VALUE_TYPE: 'MOBILE' }],
+          EMAIL: [{ VALUE: `c${i}@example.ru`, VALUE_TYPE: 'WORK' }],
+          IM: [{ VALUE: String(700_000_000 + i), VALUE_TYPE: 'TELEGRAM' }],
+        },
+        String(10_000 + i),
+      );
+  }, 60_000);
+  afterAll(async () => {
+    await ctx?.close();
+    await fake?.close();
+  });
+
+  it('a handful of requests (batches of 50 pages); a load cut short resumes at its last committed page', async () => {
+    // The portal stops answering after the first contact batch: 2,550 contacts are committed, with their position.
+    const before = fake.state.requests;
+    fake.state.operationLimitAfter = before + 4; // user.get, companies, the first contact page, one batch
+    await expect(ctx.bitrix24!.sync.runOnce()).rejects.toThrow(/OPERATION_TIME_LIMIT/);
+    const [cut] = await ctx.db.sql<{ lastId: string; fullLoadDone: boolean }[]>`
+      SELECT last_id::text AS last_id, full_load_done FROM bitrix24_cursors WHERE entity = 'contact'`;
+    expect(cut).toEqual({ lastId: String(10_000 + 2_549), fullLoadDone: false });
+    const [partial] = await ctx.db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM contacts WHERE external_id LIKE 'bitrix24:%'`;
+    expect(partial!.n).toBe(2_550);
+
+    fake.state.operationLimitAfter = undefined;
+    fake.calls.length = 0;
+    const resumedAt = fake.state.requests;
+    await ctx.bitrix24!.sync.runOnce();
+    const contactRequests = fake.calls.filter(
+      (c) =>
+        c.method === 'crm.contact.list' ||
+        (c.method === 'batch' &&
+          Object.values(c.params.cmd as Record<string, string>).some((q) =>
+            q.startsWith('crm.contact.list'),
+          )),
+    );
+    // The rest (7,450 contacts, 149 pages) is one plain page and 3 batches, starting past the committed page.
+    expect(contactRequests.filter((c) => c.method === 'batch')).toHaveLength(3);
+    const firstList = fake.calls.find((c) => c.method === 'crm.contact.list')!;
+    expect((firstList.params.filter as Record<string, unknown>)['>ID']).toBe(10_000 + 2_549);
+    expect(fake.state.requests - resumedAt).toBeLessThan(12);
+    expect(fake.state.limited).toBe(0);
+    const [n] = await ctx.db.sql<{ contacts: number; identities: number; audit: number }[]>`
+      SELECT (SELECT count(*)::int FROM contacts WHERE external_id LIKE 'bitrix24:%') AS contacts,
+             (SELECT count(*)::int FROM identities WHERE source = 'crm') AS identities,
+             (SELECT count(*)::int FROM audit_log WHERE action = 'contact.created') AS audit`;
+    expect(n).toEqual({ contacts: N, identities: 3 * N, audit: N });
+    const [last] = await ctx.db.sql`
+      SELECT c.name, array_agg(i.kind || ' ' || i.value ORDER BY i.kind) AS ids
+      FROM contacts c JOIN identities i ON i.contact_id = c.id WHERE c.external_id = 'bitrix24:19999' GROUP BY c.name`;
+    expect(last).toEqual({
+      name: 'Клиент 9999',
+      ids: ['email c9999@example.ru', 'phone +79171009999', 'telegram bot:700009999'],
+    });
+  }, 180_000);
 });

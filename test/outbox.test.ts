@@ -37,7 +37,7 @@ describe.each(backends())('outbox: signed webhooks on %s', (backend) => {
           name: 'crm',
           url: `${receiver.url}/hook`,
           secret: SECRET,
-          events: ['lead.created', 'lead.updated', 'message.created'],
+          events: ['lead.created', 'lead.updated', 'message.created', 'call.ended'],
         },
       ],
       outbox: { retryBaseMs: 1000, maxAttempts: 3, leaseMs: 60_000 },
@@ -157,6 +157,34 @@ describe.each(backends())('outbox: signed webhooks on %s', (backend) => {
     expect(sent).toHaveLength(2);
     expect(new Set(sent.map((r) => r.headers[IDEMPOTENCY_HEADER])).size).toBe(1);
     expect(typesFor(d.leadId)).toEqual(['lead.created', 'message.created']);
+  });
+
+  it('a PBX call is call.ended after its message.created, with the calls row and its lead', async () => {
+    const d = await send({
+      channel: 'phone',
+      account: 'office',
+      subject: undefined,
+      text: undefined,
+      from: { phones: ['+7 912 000-00-07'] },
+      call: { state: 'missed', dialled: '8 (495) 123-45-67', waitSeconds: 12 },
+    });
+    await ctx.outbox.worker.runOnce();
+    expect(typesFor(d.leadId)).toEqual(['lead.created', 'message.created', 'call.ended']);
+    const ended = [...accepted.values()]
+      .map((r) => JSON.parse(r.body))
+      .find((e) => e.type === 'call.ended' && e.data.leadId === d.leadId);
+    const [call] = await ctx.db.sql<{ id: string }[]>`SELECT id FROM calls WHERE message_id = ${d.messageId}`;
+    expect(ended.data).toMatchObject({
+      callId: call!.id,
+      provider: 'api',
+      direction: 'in',
+      state: 'missed',
+      clientPhone: '+79120000007',
+      dialled: '+74951234567',
+      waitSeconds: 12,
+      messageId: d.messageId,
+    });
+    expect(Number.isNaN(Date.parse(ended.data.startedAt))).toBe(false);
   });
 
   it('a status change is lead.updated', async () => {

@@ -59,9 +59,37 @@ export const bitrix24Schema = z.object({
   /** Bitrix24 user ID -> manager login; users not listed are matched by email (user.get). */
   users: z.record(b24Id, z.string()).default({}),
   timeoutMs: z.number().int().positive().default(60_000),
+  /**
+   * Which of our channel accounts a Bitrix24 contact's IM ids belong to (Telegram and VK user ids are the
+   * same on every bot/community): each becomes an identity on each account listed. Default: every
+   * configured account of that channel.
+   */
+  imAccounts: z
+    .object({ telegram: z.array(z.string()).optional(), vk: z.array(z.string()).optional() })
+    .prefault({}),
 });
 
-export const crmSchema = z.object({ bitrix24: bitrix24Schema.optional() }).prefault({});
+/** A minimal amoCRM (Kommo) connector (src/crm/amocrm): contacts and leads read, new leads written as incoming. */
+export const amocrmSchema = z.object({
+  /** https://<subdomain>.amocrm.ru (Kommo: <subdomain>.kommo.com) */
+  baseUrl: z.url().transform((u) => u.replace(/\/+$/, '')),
+  /** A long-lived token of a private integration (admin rights, no refresh). Secret. */
+  token: z.string().min(16),
+  /** Full re-read period of contacts and leads (amoCRM's updated_at filter is marked alpha). */
+  pullIntervalMs: z.number().int().positive().default(300_000),
+  /** amoCRM allows 7 requests/s; stay under it. */
+  requestsPerSecond: z.number().positive().max(7).default(5),
+  /** The pipeline new leads go to as incoming (неразобранное); absent: the main pipeline. */
+  pipelineId: z.number().int().positive().optional(),
+  /** `source_name` of the incoming leads Switchboard creates. */
+  sourceName: z.string().min(1).default('Switchboard'),
+  timeoutMs: z.number().int().positive().default(30_000),
+});
+
+export const crmSchema = z
+  .object({ bitrix24: bitrix24Schema.optional(), amocrm: amocrmSchema.optional() })
+  .prefault({});
 
 export type Bitrix24Config = z.infer<typeof bitrix24Schema>;
+export type AmocrmConfig = z.infer<typeof amocrmSchema>;
 export type WebhooksConfig = z.infer<typeof webhooksSchema>;

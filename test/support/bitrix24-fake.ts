@@ -8,8 +8,10 @@ import type { AddressInfo } from 'node:net';
  * 404 ERROR_METHOD_NOT_FOUND, 50-row pages with numbers as strings (`total`/`next`, none with `start=-1`),
  * prefix filters with datetimes compared as instants and unknown keys ignored, `batch` with `$result`
  * references, `[]` for empty maps and ERROR_BATCH_LENGTH_EXCEEDED, multi-field updates, a leaky bucket
- * (drain 2/s, capacity 50) answering 503 QUERY_LIMIT_EXCEEDED, an injectable 429 OPERATION_TIME_LIMIT, and
- * form-encoded events with auth[application_token].
+ * (drain 2/s, capacity 50) answering 503 QUERY_LIMIT_EXCEEDED, an injectable 429 OPERATION_TIME_LIMIT,
+ * form-encoded events with auth[application_token], and the telephony log (externalcall register/finish with
+ * CALL_ID reuse when EXTERNAL_CALL_ID is absent, "Call is not found" for a finished call, attachRecord, and
+ * WRONG_AUTH_TYPE when telephony is app-only).
  */
 type Row = Record<string, unknown> & { ID: string };
 type Entity = 'contact' | 'company' | 'deal' | 'lead';
@@ -63,6 +65,16 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
   const users: Row[] = [];
   const comments: { ENTITY_ID: number; ENTITY_TYPE: string; COMMENT: string }[] = [];
   const calls: { method: string; params: Record<string, unknown> }[] = [];
+  /** The telephony log: externally registered calls by CALL_ID (reference §5 "Calls"). */
+  const externalCalls = new Map<
+    string,
+    {
+      register: Record<string, unknown>;
+      at: number;
+      finish?: Record<string, unknown>;
+      record?: Record<string, unknown>;
+    }
+  >();
   let nextId = 1000;
   let bucket = 0;
   let drainedAt = opts.clock().getTime();
@@ -71,7 +83,13 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
     drainPerSecond: 2,
     operationLimit: false,
     dropNextAnswerOf: undefined as string | undefined,
+    /** Telephony methods in app context only (the documented default, §5 "Auth"): a webhook gets WRONG_AUTH_TYPE. */
+    telephonyAppOnly: false,
     limited: 0,
+    /** HTTP requests answered (a batch is one, whatever it holds). */
+    requests: 0,
+    /** Past this many requests every call gets 429 OPERATION_TIME_LIMIT (a load cut short). */
+    operationLimitAfter: undefined as number | undefined,
   };
   const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, '+00:00');
   const stringify = (r: Record<string, unknown>): Row =>
@@ -87,6 +105,7 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
           stringify({ ID: String(Number(ID) * 100 + mid++), TYPE_ID: m, ...v }),
         );
     tables[entity].set(ID, row);
+    version++;
     return row;
   }
 
@@ -120,6 +139,17 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
     }
   }
 
+  const sortedCache = new Map<Entity, { size: number; version: number; rows: Row[] }>();
+  let version = 0;
+  /** The table in ID order, cached until a row is added or removed. */
+  function byId(entity: Entity): Row[] {
+    const cached = sortedCache.get(entity);
+    if (cached && cached.size === tables[entity].size && cached.version === version) return cached.rows;
+    const rows = [...tables[entity].values()].sort((x, y) => Number(x.ID) - Number(y.ID));
+    sortedCache.set(entity, { size: tables[entity].size, version, rows });
+    return rows;
+  }
+
   function list(entity: Entity, p: Record<string, unknown>) {
     const known = new Set([
       'ID',
@@ -133,11 +163,31 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
       'CATEGORY_ID',
     ]);
     const filter = (p.filter ?? p.FILTER ?? {}) as Record<string, unknown>;
-    let rows = [...tables[entity].values()].sort((x, y) => Number(x.ID) - Number(y.ID));
+    const tests: ((r: Row) => boolean)[] = [];
+    let afterId = -Infinity;
     for (const [k, v] of Object.entries(filter)) {
       const [, op = '', field = ''] = /^(>=|<=|!=|>|<|=|!)?(.*)$/.exec(k) ?? [];
       if (!known.has(field)) continue; // unknown filter keys are silently dropped (reference §3)
-      rows = rows.filter((r) => compare(r[field], op, v));
+      if (field === 'ID' && op === '>' && v !== '' && !Number.isNaN(Number(v)))
+        afterId = Math.max(afterId, Number(v));
+      else tests.push((r) => compare(r[field], op, v));
+    }
+    const sorted = byId(entity);
+    // Rows come in ID order (the only order the connector asks for); `>ID` starts past the key.
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (Number(sorted[mid]!.ID) <= afterId) lo = mid + 1;
+      else hi = mid;
+    }
+    const start = Number(p.start ?? 0);
+    const rows: Row[] = [];
+    for (let i = lo; i < sorted.length; i++) {
+      const r = sorted[i]!;
+      if (!tests.every((t) => t(r))) continue;
+      rows.push(r);
+      if (start === -1 && rows.length === 50) break; // no COUNT: nothing past the page is read
     }
     const select = (p.select ?? ['*']) as string[];
     const pick = (r: Row) =>
@@ -146,7 +196,6 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
           MULTI.includes(k) ? select.includes(k) : select.includes('*') || select.includes(k),
         ),
       );
-    const start = Number(p.start ?? 0);
     if (start === -1) return { result: rows.slice(0, 50).map(pick) };
     const from = Math.floor(Math.max(0, start) / 50) * 50;
     const page = rows.slice(from, from + 50).map(pick);
@@ -228,9 +277,75 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
       }
       case 'batch':
         return { result: batch(p) };
+      case 'telephony.externalcall.register':
+        return { result: registerCall(p) };
+      case 'telephony.externalcall.finish': {
+        const call = externalCalls.get(String(p.CALL_ID));
+        // A finished (or unknown) CALL_ID: "Call is not found" (§8).
+        if (!call || call.finish) throw new Fail(400, '', 'Call is not found');
+        call.finish = p;
+        const entity = call.register.CRM_ENTITY_TYPE;
+        return {
+          result: {
+            CALL_ID: p.CALL_ID,
+            EXTERNAL_CALL_ID: call.register.EXTERNAL_CALL_ID ?? null,
+            PORTAL_USER_ID: Number(p.USER_ID ?? call.register.USER_ID),
+            CALL_DURATION: Number(p.DURATION ?? 0),
+            CALL_STATUS: String(p.STATUS_CODE ?? '200') === '200' ? 1 : 0,
+            CALL_FAILED_CODE: String(p.STATUS_CODE ?? '200'),
+            CRM_ACTIVITY_ID: nextId++,
+            CRM_ENTITY_TYPE: entity ?? null,
+            CRM_ENTITY_ID: entity ? Number(call.register.CRM_ENTITY_ID) : null,
+            ID: externalCalls.size,
+          },
+        };
+      }
+      case 'telephony.externalcall.attachrecord': {
+        if (state.telephonyAppOnly)
+          throw new Fail(401, 'WRONG_AUTH_TYPE', 'Current authorization type is denied for this method');
+        const call = externalCalls.get(String(p.CALL_ID));
+        if (!call) throw new Fail(400, '', 'Call is not found');
+        if (!/\.(mp3|wav)$/i.test(String(p.FILENAME ?? '')))
+          throw new Fail(400, 'ERROR_ARGUMENT', 'FILENAME must end with mp3 or wav');
+        // Attached once; a second call replaces it (dev.1c-bitrix.ru telephony.externalCall.attachRecord).
+        call.record = p;
+        return { result: { FILE_ID: nextId++ } };
+      }
       default:
         throw new Fail(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
     }
+  }
+
+  function registerCall(p: Record<string, unknown>) {
+    if (state.telephonyAppOnly)
+      throw new Fail(401, 'WRONG_AUTH_TYPE', 'Current authorization type is denied for this method');
+    if ((!p.USER_ID && !p.USER_PHONE_INNER) || !p.PHONE_NUMBER || !p.TYPE)
+      throw new Fail(400, 'ERROR_ARGUMENT', 'USER_ID, PHONE_NUMBER and TYPE are required');
+    const now = opts.clock().getTime();
+    // Without EXTERNAL_CALL_ID a repeat within 30 min (same phone, type, user, line) returns the same CALL_ID.
+    let id: string | undefined;
+    if (!p.EXTERNAL_CALL_ID)
+      for (const [k, c] of externalCalls)
+        if (
+          !c.register.EXTERNAL_CALL_ID &&
+          now - c.at < 30 * 60_000 &&
+          ['PHONE_NUMBER', 'TYPE', 'USER_ID', 'LINE_NUMBER'].every(
+            (f) => String(c.register[f]) === String(p[f]),
+          )
+        )
+          id = k;
+    if (!id) {
+      id = `externalCall.${(nextId++).toString(16).padStart(32, '0')}.${Math.floor(now / 1000)}`;
+      externalCalls.set(id, { register: p, at: now });
+    }
+    const type = p.CRM_ENTITY_TYPE ? String(p.CRM_ENTITY_TYPE) : null;
+    return {
+      CALL_ID: id,
+      CRM_CREATED_LEAD: null,
+      CRM_CREATED_ENTITIES: [],
+      CRM_ENTITY_TYPE: type,
+      CRM_ENTITY_ID: type ? Number(p.CRM_ENTITY_ID) : null,
+    };
   }
 
   function batch(p: Record<string, unknown>) {
@@ -288,6 +403,7 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
+      state.requests++;
       const match = /^\/rest\/(\d+)\/([^/]+)\/([\w.]+?)(?:\.json)?(?:\?.*)?$/.exec(req.url ?? '');
       if (!match)
         return send(404, { error: 'ERROR_METHOD_NOT_FOUND', error_description: 'Method not found!' });
@@ -304,7 +420,7 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
       }
       bucket += 1;
       const method = rawMethod!.toLowerCase();
-      if (state.operationLimit)
+      if (state.operationLimit || (state.operationLimitAfter ?? Infinity) < state.requests)
         return send(429, {
           error: 'OPERATION_TIME_LIMIT',
           error_description: 'Method is blocked due to operation time limit.',
@@ -354,6 +470,7 @@ export async function startBitrix24Fake(opts: { clock: () => Date; code?: string
     users,
     comments,
     calls,
+    externalCalls,
     state,
     put,
     /** Fills the bucket: the next `n` requests past capacity get QUERY_LIMIT_EXCEEDED until it drains. */

@@ -7,6 +7,7 @@ import type { MediaDownloads } from '../../src/channels/messenger/media-download
 import type { Intake } from '../../src/channels/webhook/intake.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
+import type { AmocrmConnector } from '../../src/crm/amocrm/index.js';
 import type { Bitrix24Connector } from '../../src/crm/bitrix24/index.js';
 import type { Outbox } from '../../src/crm/outbox/index.js';
 import { createPhoneRegionResolver, type PhoneRegionResolver } from '../../src/geo/index.js';
@@ -72,6 +73,7 @@ export interface TestContext {
   /** Messenger attachment copies (not started: tests call `media.runOnce()`). */
   media: MediaDownloads;
   bitrix24?: Bitrix24Connector;
+  amocrm?: AmocrmConnector;
   /** The channel owning an event's source, as the processor finds it. */
   source: (name: string) => ChannelModule | undefined;
   /** A temporary data directory (recordings), removed on close. */
@@ -157,6 +159,7 @@ export async function createTestContext(
     outbox: pipeline.outbox,
     media: pipeline.media,
     ...(pipeline.bitrix24 ? { bitrix24: pipeline.bitrix24 } : {}),
+    ...(pipeline.amocrm ? { amocrm: pipeline.amocrm } : {}),
     source: pipeline.source,
     dataDir,
     async request(method, path, body, opts = {}) {
@@ -175,6 +178,7 @@ export async function createTestContext(
     },
     async close() {
       await pipeline.bitrix24?.sync.stop();
+      await pipeline.amocrm?.stop();
       await pipeline.outbox.worker.stop();
       await pipeline.media.stop();
       await telephony.stop();

@@ -146,26 +146,65 @@ export function createBitrix24Client(opts: Bitrix24ClientOptions) {
   }
 
   /**
-   * Every row matching `filter`, by ID keyset pages without COUNT (`start=-1`, `>ID`, order by ID:
-   * reference §2 "Bulk pulls"), handed to `onPage` page by page.
+   * Every row matching `filter`, by ID keyset pages without COUNT (`start=-1`, `>ID`, order by ID: reference
+   * §2 "Bulk pulls"). The pages after the first come 50 to a `batch` (one request, §2): page k's
+   * `>ID` is `$result[p(k-1)][49][ID]`, the last ID of the page before it. The first page goes alone, so an
+   * incremental pull that finds a few rows costs one plain call. Pages after the first short one are
+   * ignored (their reference did not resolve). `onPage` gets the rows of `pagesPerCall` consecutive pages of
+   * one batch (default 1) and their last ID, in order.
    */
   async function listAll(
     method: string,
-    params: { filter?: Record<string, unknown>; select: string[] },
-    onPage: (rows: unknown[]) => Promise<void>,
+    params: { filter?: Record<string, unknown>; select: string[]; afterId?: number; pagesPerCall?: number },
+    onPage: (rows: unknown[], lastId: number) => Promise<void>,
   ): Promise<void> {
-    let lastId = 0;
+    const group = params.pagesPerCall ?? 1;
+    const page = (after: number | string) => ({
+      filter: { ...params.filter, '>ID': after },
+      order: { ID: 'ASC' },
+      select: params.select,
+      start: -1,
+    });
+    const lastOf = (rows: unknown[]) => Number((rows.at(-1) as { ID: string }).ID);
+    let lastId = params.afterId ?? 0;
+    const { result } = await call(method, page(lastId));
+    const first = Array.isArray(result) ? result : [];
+    if (first.length > 0) {
+      lastId = lastOf(first);
+      await onPage(first, lastId);
+    }
+    if (first.length < 50) return;
     for (;;) {
-      const { result } = await call(method, {
-        filter: { ...params.filter, '>ID': lastId },
-        order: { ID: 'ASC' },
-        select: params.select,
-        start: -1,
-      });
-      const rows = Array.isArray(result) ? result : [];
-      if (rows.length > 0) await onPage(rows);
-      if (rows.length < 50) return;
-      lastId = Number((rows.at(-1) as { ID: string }).ID);
+      const cmd: Record<string, [string, Record<string, unknown>]> = {};
+      for (let k = 0; k < 50; k++)
+        cmd[`p${k}`] = [method, page(k === 0 ? lastId : `$result[p${k - 1}][49][ID]`)];
+      const { result: pages, errors } = await batch(cmd);
+      let held: unknown[] = [];
+      const flush = async () => {
+        if (held.length === 0) return;
+        lastId = lastOf(held);
+        const rows = held;
+        held = [];
+        await onPage(rows, lastId);
+      };
+      for (let k = 0; k < 50; k++) {
+        const error = errors[`p${k}`];
+        if (error)
+          throw new Bitrix24Error(
+            `bitrix24 batch ${method}: ${error.error} ${error.error_description ?? ''}`.trim(),
+            {
+              b24code: error.error,
+              status: 200,
+              retryable: error.error === 'QUERY_LIMIT_EXCEEDED' || error.error === 'OPERATION_TIME_LIMIT',
+            },
+          );
+        const rows = pages[`p${k}`];
+        const list = Array.isArray(rows) ? rows : [];
+        held.push(...list);
+        if (list.length < 50) return flush();
+        if ((k + 1) % group === 0) await flush();
+      }
+      await flush();
     }
   }
 

@@ -54,8 +54,18 @@ export function createBitrix24(deps: {
   return {
     sync,
     subscriber: {
-      spec: { name: BITRIX24_SUBSCRIBER, events: ['lead.created', 'lead.updated', 'message.created'] },
-      deliver: bitrix24Deliver({ sql: deps.sql, client, b24, users: sync.users, clock: deps.clock }),
+      spec: {
+        name: BITRIX24_SUBSCRIBER,
+        events: ['lead.created', 'lead.updated', 'message.created', 'call.ended'],
+      },
+      deliver: bitrix24Deliver({
+        sql: deps.sql,
+        client,
+        b24,
+        users: sync.users,
+        clock: deps.clock,
+        log: deps.log,
+      }),
     },
     webhooks: {
       name: 'bitrix24',

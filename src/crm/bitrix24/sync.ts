@@ -1,17 +1,24 @@
 import type { Sql } from 'postgres';
+import type { z } from 'zod';
 import type { Bitrix24Config } from '../../config/crm.js';
 import type { Config } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
-import type { IdentityPolicy } from '../../identity/identity.js';
+import type { Queryable } from '../../db/queryable.js';
+import { type Identity, type IdentityPolicy, normalizeIdentity } from '../../identity/identity.js';
 import type { Logger } from '../../observability/logger.js';
-import { upsertCompany, upsertContact, upsertDeal } from '../crm-sync.js';
+import { type BulkContact, upsertCompaniesBulk, upsertContactsBulk } from '../bulk-upsert.js';
+import { upsertDeal } from '../crm-sync.js';
 import { patchLead } from '../lead-updates.js';
 import type { OutboxWriter } from '../outbox/store.js';
 import { periodic } from '../periodic.js';
 import { type Bitrix24Client, Bitrix24Error } from './client.js';
+import { type ImAccounts, imIdentities } from './im.js';
 import { companyBody, contactBody, dealBody, externalId, leadStatusFromB24, type UserMap } from './map.js';
 import {
+  type B24Company,
+  type B24Contact,
+  type B24Deal,
   type B24Entity,
   b24CompanySchema,
   b24ContactSchema,
@@ -22,6 +29,11 @@ import {
 } from './schema.js';
 
 const ACTOR = 'bitrix24';
+/**
+ * Pages (of 50) written per transaction: 10 pages make one multi-row upsert of 500 contacts, which halves the
+ * time per contact against one transaction per page (docs/benchmarks.md) and keeps a transaction short.
+ */
+const WRITE_PAGES = 10;
 const PULLED = ['company', 'contact', 'deal'] as const;
 type Pulled = (typeof PULLED)[number];
 const SELECT: Record<Pulled, string[]> = {
@@ -65,6 +77,10 @@ export interface Bitrix24SyncDeps {
 export function createBitrix24Sync(deps: Bitrix24SyncDeps) {
   const { sql, client, b24 } = deps;
   const byId = new Map<string, string>(Object.entries(b24.users));
+  const imAccounts: ImAccounts = {
+    telegram: b24.imAccounts.telegram ?? deps.config.channels.telegram.map((a) => a.account),
+    vk: b24.imAccounts.vk ?? deps.config.channels.vk.map((a) => a.account),
+  };
   let usersLoadedAt = 0;
 
   const users: UserMap = {
@@ -113,48 +129,142 @@ export function createBitrix24Sync(deps: Bitrix24SyncDeps) {
     return true;
   }
 
-  async function applyRows(entity: Pulled, rows: unknown[]): Promise<Date | undefined> {
-    let newest: Date | undefined;
-    let primary = new Map<string, string>();
-    if (entity === 'deal') primary = await dealContacts(rows.map((r) => String((r as { ID: unknown }).ID)));
+  /** The rows of `entity` that are newer than the version applied (one query for the page). */
+  async function newerOnly<T extends { ID: string; DATE_MODIFY: string }>(
+    tx: Queryable,
+    entity: B24Entity,
+    rows: readonly T[],
+  ): Promise<T[]> {
+    if (rows.length === 0) return [];
+    const seen = new Map(
+      (
+        await tx<{ b24Id: string; dateModify: Date }[]>`
+          SELECT b24_id::text AS b24_id, date_modify FROM bitrix24_records
+          WHERE entity = ${entity} AND b24_id = ANY(${rows.map((r) => r.ID)}::int8[])`
+      ).map((r) => [r.b24Id, r.dateModify.getTime()]),
+    );
+    // A page may list a record twice (an edit between two batched pages): the newest wins.
+    const newest = new Map<string, T>();
+    for (const r of rows) {
+      const at = Date.parse(r.DATE_MODIFY);
+      const prev = newest.get(r.ID);
+      if ((seen.get(r.ID) ?? -Infinity) < at && (!prev || Date.parse(prev.DATE_MODIFY) < at))
+        newest.set(r.ID, r);
+    }
+    return [...newest.values()];
+  }
+
+  async function remember(
+    tx: Queryable,
+    entity: B24Entity,
+    rows: readonly { ID: string; DATE_MODIFY: string }[],
+    im?: readonly (unknown[] | null)[],
+  ) {
+    if (rows.length === 0) return;
+    await tx`
+      INSERT INTO bitrix24_records (entity, b24_id, date_modify, im)
+      SELECT ${entity}, id, at, im::jsonb
+      FROM unnest(${rows.map((r) => r.ID)}::int8[], ${rows.map((r) => new Date(r.DATE_MODIFY).toISOString())}::text[]::timestamptz[],
+                  ${rows.map((_, i) => (im?.[i]?.length ? JSON.stringify(im[i]) : null))}::text[]) AS t(id, at, im)
+      ON CONFLICT (entity, b24_id) DO UPDATE SET
+        date_modify = greatest(bitrix24_records.date_modify, excluded.date_modify), im = excluded.im`;
+  }
+
+  function parseAll<S extends z.ZodType>(entity: Pulled, schema: S, rows: readonly unknown[]): z.infer<S>[] {
+    const out: z.infer<S>[] = [];
     for (const raw of rows) {
-      const parsed =
-        entity === 'contact'
-          ? b24ContactSchema.safeParse(raw)
-          : entity === 'company'
-            ? b24CompanySchema.safeParse(raw)
-            : b24DealSchema.safeParse(raw);
-      if (!parsed.success) {
+      const parsed = schema.safeParse(raw);
+      if (parsed.success) out.push(parsed.data);
+      else
         deps.log.warn(
           { entity, err: parsed.error.issues[0]?.message },
           'bitrix24 record skipped: unexpected shape',
         );
-        continue;
-      }
-      const r = parsed.data;
-      const at = new Date(r.DATE_MODIFY);
-      if (!newest || at > newest) newest = at;
-      await applyIfNewer(entity, r.ID, r.DATE_MODIFY, () => upsert(entity, r, primary.get(r.ID)));
     }
-    return newest;
+    return out;
   }
 
-  async function upsert(entity: Pulled, r: { ID: string }, primaryContact?: string) {
-    const ext = externalId(r.ID);
-    switch (entity) {
-      case 'contact':
-        return upsertContact(sql, ext, contactBody(r as never, users), deps.policy, ACTOR);
-      case 'company':
-        return upsertCompany(sql, ext, companyBody(r as never, users), ACTOR);
-      case 'deal': {
-        const body = dealBody(r as never, primaryContact, users);
-        return body ? upsertDeal(sql, ext, body, ACTOR) : undefined;
-      }
-      default: {
-        const _exhaustive: never = entity;
-        throw new Error(`unknown entity ${String(_exhaustive)}`);
-      }
+  function bulkContact(c: B24Contact): BulkContact & { kept: unknown[] } {
+    const body = contactBody(c, users);
+    const im = imIdentities(c.IM, imAccounts);
+    const identities: Identity[] = [];
+    for (const raw of [
+      ...body.phones.map((value) => ({ kind: 'phone' as const, value })),
+      ...body.emails.map((value) => ({ kind: 'email' as const, value })),
+      ...im.identities,
+    ]) {
+      const r = normalizeIdentity(raw, deps.policy);
+      if (r.ok && !identities.some((i) => i.kind === r.identity.kind && i.value === r.identity.value))
+        identities.push(r.identity);
     }
+    return {
+      externalId: externalId(c.ID),
+      name: body.name ?? null,
+      companyExternalId: body.companyExternalId ?? null,
+      responsible: body.responsible ?? null,
+      identities,
+      kept: im.kept,
+    };
+  }
+
+  /**
+   * One page: records newer than the version applied, written set-based in one transaction (contacts and
+   * companies; deals one by one), with `after` (the full load's keyset position) in the same transaction.
+   * Returns the newest DATE_MODIFY of the page.
+   */
+  async function applyPage(
+    entity: Pulled,
+    rows: readonly unknown[],
+    after?: (tx: Queryable, newest: Date | undefined) => Promise<unknown>,
+  ): Promise<Date | undefined> {
+    const parsed = parseAll(
+      entity,
+      entity === 'contact' ? b24ContactSchema : entity === 'company' ? b24CompanySchema : b24DealSchema,
+      rows,
+    ) as (B24Contact | B24Company | B24Deal)[];
+    let newest: Date | undefined;
+    for (const r of parsed) {
+      const at = new Date(r.DATE_MODIFY);
+      if (!newest || at > newest) newest = at;
+    }
+    const primary =
+      entity === 'deal' ? await dealContacts(parsed.map((r) => r.ID)) : new Map<string, string>();
+    await sql.begin(async (tx) => {
+      if (entity === 'contact') {
+        const fresh = await newerOnly(tx, entity, parsed as B24Contact[]);
+        const bulk = fresh.map(bulkContact);
+        await upsertContactsBulk(tx, bulk, ACTOR);
+        await remember(
+          tx,
+          entity,
+          fresh,
+          bulk.map((b) => b.kept),
+        );
+      } else if (entity === 'company') {
+        const fresh = await newerOnly(tx, entity, parsed as B24Company[]);
+        await upsertCompaniesBulk(
+          tx,
+          fresh
+            .map((c) => ({ externalId: externalId(c.ID), ...companyBody(c, users) }))
+            .map((c) => ({
+              externalId: c.externalId,
+              name: c.name ?? null,
+              responsible: c.responsible ?? null,
+            })),
+          ACTOR,
+        );
+        await remember(tx, entity, fresh);
+      }
+      await after?.(tx, newest);
+    });
+    // Deals go one by one through the push API's upsert (its placeholders and client marks).
+    if (entity === 'deal')
+      for (const d of parsed as B24Deal[])
+        await applyIfNewer('deal', d.ID, d.DATE_MODIFY, async () => {
+          const body = dealBody(d, primary.get(d.ID), users);
+          if (body) await upsertDeal(sql, externalId(d.ID), body, ACTOR);
+        });
+    return newest;
   }
 
   /** Each deal's primary contact: one crm.deal.contact.items.get per deal, 50 per batch. */
@@ -174,23 +284,45 @@ export function createBitrix24Sync(deps: Bitrix24SyncDeps) {
     return out;
   }
 
-  /** Full load (first run), then records modified since the cursor minus the overlap. */
+  /**
+   * Full load (first run), by ID keyset in batches, each page committed with the keyset position (a restart
+   * resumes there); then records modified since the cursor minus the overlap.
+   */
   async function pull(entity: Pulled) {
-    const [cursor] = await sql<{ fullLoadDone: boolean; dateModify: Date | null }[]>`
-      SELECT full_load_done, date_modify FROM bitrix24_cursors WHERE entity = ${entity}`;
+    const [cursor] = await sql<{ fullLoadDone: boolean; lastId: string; dateModify: Date | null }[]>`
+      SELECT full_load_done, last_id::text AS last_id, date_modify FROM bitrix24_cursors WHERE entity = ${entity}`;
+    const full = !cursor?.fullLoadDone;
     const filter: Record<string, unknown> = {};
-    if (cursor?.fullLoadDone && cursor.dateModify)
+    if (!full && cursor?.dateModify)
       filter['>=DATE_MODIFY'] = new Date(cursor.dateModify.getTime() - b24.overlapMs).toISOString();
     let newest = cursor?.dateModify ?? undefined;
-    await client.listAll(`crm.${entity}.list`, { filter, select: SELECT[entity] }, async (rows) => {
-      const n = await applyRows(entity, rows);
-      if (n && (!newest || n > newest)) newest = n;
-    });
+    const saveCursor = (tx: Queryable, lastId: string, seen: Date | undefined) => tx`
+      INSERT INTO bitrix24_cursors (entity, last_id, date_modify, updated_at)
+      VALUES (${entity}, ${lastId}, ${seen ?? null}, ${deps.clock()})
+      ON CONFLICT (entity) DO UPDATE SET last_id = excluded.last_id,
+        date_modify = greatest(bitrix24_cursors.date_modify, excluded.date_modify), updated_at = excluded.updated_at`;
+    await client.listAll(
+      `crm.${entity}.list`,
+      {
+        filter,
+        select: SELECT[entity],
+        afterId: full ? Number(cursor?.lastId ?? 0) : 0,
+        pagesPerCall: WRITE_PAGES,
+      },
+      async (rows, lastId) => {
+        const n = await applyPage(
+          entity,
+          rows,
+          full ? (tx, seen) => saveCursor(tx, String(lastId), seen) : undefined,
+        );
+        if (n && (!newest || n > newest)) newest = n;
+      },
+    );
     await sql`
       INSERT INTO bitrix24_cursors (entity, full_load_done, date_modify, updated_at)
       VALUES (${entity}, true, ${newest ?? null}, ${deps.clock()})
-      ON CONFLICT (entity) DO UPDATE SET full_load_done = true, date_modify = excluded.date_modify,
-        updated_at = excluded.updated_at`;
+      ON CONFLICT (entity) DO UPDATE SET full_load_done = true, last_id = 0,
+        date_modify = greatest(bitrix24_cursors.date_modify, excluded.date_modify), updated_at = excluded.updated_at`;
   }
 
   async function remove(entity: Pulled, id: string) {
@@ -217,7 +349,7 @@ export function createBitrix24Sync(deps: Bitrix24SyncDeps) {
         if (h.entity === 'lead') {
           if (got) await applyLead(got.result);
         } else if (!got) await remove(h.entity, h.b24Id);
-        else await applyRows(h.entity, [got.result]);
+        else await applyPage(h.entity, [got.result]);
         await sql`DELETE FROM bitrix24_hints WHERE entity = ${h.entity} AND b24_id = ${h.b24Id}`;
       } catch (err) {
         deps.log.warn({ entity: h.entity, b24Id: h.b24Id, err: errorMessage(err) }, 'bitrix24 hint failed');

@@ -2,9 +2,12 @@ import type { Sql } from 'postgres';
 import type { Bitrix24Config } from '../../config/crm.js';
 import type { Clock } from '../../core/clock.js';
 import type { LeadStatus } from '../../db/repos/leads.js';
+import type { Logger } from '../../observability/logger.js';
 import type { OutboxRow } from '../outbox/store.js';
 import type { Deliver } from '../outbox/worker.js';
+import { callEnded } from './calls.js';
 import type { Bitrix24Client } from './client.js';
+import { imFields } from './im.js';
 import { b24IdOf, leadStatusToB24, type UserMap } from './map.js';
 
 export const BITRIX24_SUBSCRIBER = 'bitrix24';
@@ -22,8 +25,11 @@ export function bitrix24Deliver(deps: {
   b24: Bitrix24Config;
   users: UserMap;
   clock: Clock;
+  log: Logger;
 }): Deliver {
   const { sql, client } = deps;
+
+  const calls = callEnded({ ...deps, linkedLead: (id) => linked(id) });
 
   async function linked(leadId: string): Promise<string | undefined> {
     const [row] = await sql<
@@ -69,17 +75,23 @@ export function bitrix24Deliver(deps: {
     const emails = identities
       .filter((i) => i.kind === 'email')
       .map((i) => ({ VALUE: i.value, VALUE_TYPE: 'WORK' }));
+    const im = imFields(identities);
     const added = await client.call('crm.lead.add', {
       fields: {
         TITLE: `${data.kind === 'repeat' ? 'Повторный лид' : 'Лид'}: ${contact?.name ?? phones[0]?.VALUE ?? emails[0]?.VALUE ?? channel}`,
         ...(contact?.name ? { NAME: contact.name } : {}),
         STATUS_ID: 'NEW',
-        SOURCE_ID: deps.b24.leadSources[channel] ?? deps.b24.defaultSource,
+        // Calls arrive on channel `phone`; the documented key for them is `telephony`.
+        SOURCE_ID:
+          deps.b24.leadSources[channel] ??
+          (channel === 'phone' ? deps.b24.leadSources.telephony : undefined) ??
+          deps.b24.defaultSource,
         SOURCE_DESCRIPTION: `${channel}/${String(data.account)}`,
         ...(responsible ? { ASSIGNED_BY_ID: Number(responsible) } : {}),
         ...(message?.text ? { COMMENTS: message.text.slice(0, 5000) } : {}),
         ...(phones.length ? { PHONE: phones } : {}),
         ...(emails.length ? { EMAIL: emails } : {}),
+        ...(im.length ? { IM: im } : {}),
         ...(contactId ? { CONTACT_ID: Number(contactId) } : {}),
         ...(companyId ? { COMPANY_ID: Number(companyId) } : {}),
         ORIGINATOR_ID: ORIGINATOR,
@@ -91,8 +103,8 @@ export function bitrix24Deliver(deps: {
   }
 
   async function messageCreated(data: Record<string, unknown>) {
-    // The message that opened a lead is already its COMMENTS.
-    if (data.decision === 'new_lead' || data.decision === 'repeat_lead') return;
+    // The message that opened a lead is already its COMMENTS; a call goes to the telephony log (call.ended).
+    if (data.decision === 'new_lead' || data.decision === 'repeat_lead' || data.kind === 'call') return;
     let target: { type: 'deal' | 'lead'; id: string } | undefined;
     if (data.dealId) {
       const [deal] = await sql<
@@ -138,6 +150,8 @@ export function bitrix24Deliver(deps: {
         return messageCreated(row.payload.data);
       case 'lead.updated':
         return leadUpdated(row.payload.data);
+      case 'call.ended':
+        return calls(row.payload.data);
       case 'merge.done':
         return;
       default: {

@@ -2,7 +2,13 @@ import type { Decision, InboundCommunication } from '../../core/communication.js
 import type { Queryable } from '../../db/queryable.js';
 
 /** The events Switchboard publishes. A subscriber lists the ones it wants. */
-export const OUTBOX_EVENT_TYPES = ['lead.created', 'lead.updated', 'message.created', 'merge.done'] as const;
+export const OUTBOX_EVENT_TYPES = [
+  'lead.created',
+  'lead.updated',
+  'message.created',
+  'call.ended',
+  'merge.done',
+] as const;
 export type OutboxEventType = (typeof OUTBOX_EVENT_TYPES)[number];
 
 /** One event as every subscriber receives it (the webhook body): `data` depends on `type`. */
@@ -58,6 +64,7 @@ export async function decisionEvents(
       leadId: decision.leadId ?? null,
       dealId: decision.dealId ?? null,
       decision: decision.kind,
+      kind: comm.kind,
       channel: comm.channel,
       account: comm.account,
       direction: comm.direction,
@@ -65,5 +72,29 @@ export async function decisionEvents(
       text: comm.text ?? null,
     },
   });
+  if (comm.kind === 'call') {
+    const ended = await callEndedData(tx, decision.messageId);
+    if (ended) events.push({ type: 'call.ended', occurredAt, origin: 'pipeline', data: ended });
+  }
   return events;
+}
+
+/**
+ * `call.ended`: the calls row the telephony hook wrote in this transaction (the processor runs it before
+ * the outbox), found by its message.
+ */
+async function callEndedData(tx: Queryable, messageId: string): Promise<Record<string, unknown> | undefined> {
+  const [call] = await tx<Record<string, unknown>[]>`
+    SELECT id AS call_id, provider, account, call_key, direction, state, client_phone, dialled, agent,
+      started_at, answered_at, ended_at, wait_seconds, talk_seconds, recording_url, contact_id, lead_id,
+      deal_id, message_id
+    FROM calls WHERE message_id = ${messageId}`;
+  if (!call) return undefined;
+  const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : null);
+  return {
+    ...call,
+    startedAt: iso(call.startedAt),
+    answeredAt: iso(call.answeredAt),
+    endedAt: iso(call.endedAt),
+  };
 }

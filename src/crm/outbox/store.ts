@@ -55,6 +55,7 @@ export function createOutboxWriter(subscribers: readonly SubscriberSpec[]): Outb
   };
 }
 
+// `seq` is read as text (a bigint): ORDER BY must name `outbox.seq`, or it sorts the text alias ("9" > "10").
 const COLUMNS = `seq::text AS seq, id, event_id AS "eventId", subscriber, type, payload, status, attempts,
   next_attempt_at AS "nextAttemptAt", delivered_at AS "deliveredAt", last_error AS "lastError",
   created_at AS "createdAt"`;
@@ -126,7 +127,7 @@ export async function listOutbox(
   return sql.unsafe<OutboxRow[]>(
     `SELECT ${COLUMNS} FROM outbox
      WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR subscriber = $2)
-     ORDER BY seq DESC LIMIT $3`,
+     ORDER BY outbox.seq DESC LIMIT $3`,
     [f.status ?? null, f.subscriber ?? null, f.limit],
   );
 }
