@@ -7,6 +7,7 @@ import { bearerAuth } from './auth.js';
 import { createErrorHandler, errorBody, validationResponse } from './errors.js';
 import { storableJsonBody } from './json-body.js';
 import { documentOperationsAndWebhooks } from './openapi-docs.js';
+import { analyticsSession, registerAnalytics } from './routes/analytics.js';
 import { registerContacts } from './routes/contacts.js';
 import { registerConversations } from './routes/conversations.js';
 import { registerCrm } from './routes/crm.js';
@@ -36,6 +37,8 @@ export function createApp(deps: AppDeps): App {
         c.json(errorBody('payload_too_large', `body over ${deps.config.server.bodyLimitBytes} bytes`), 413),
     }),
   );
+  // The analytics also answer the dashboard's signed-in supervisors (session cookie, GET): src/http/routes/analytics.ts
+  app.use('/api/v1/analytics/*', analyticsSession(deps));
   app.use('/api/v1/*', bearerAuth(deps.tokens));
   app.use('/api/v1/*', storableJsonBody(['/api/v1/inbound']));
 
@@ -50,6 +53,7 @@ export function createApp(deps: AppDeps): App {
   if (deps.telephony) registerTelephony(app, { ...deps, telephony: deps.telephony });
   registerConversations(app, deps);
   if (deps.outbox) registerOutbox(app, { ...deps, outbox: deps.outbox });
+  registerAnalytics(app, deps);
   registerWebhooks(app, deps);
   // The web app (sign-in, inbox, lead pages): src/web, on the same services as the API.
   const web = registerWeb(app, deps);
