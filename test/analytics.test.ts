@@ -96,12 +96,23 @@ describe.each(backends())('analytics (%s)', (backend) => {
 
   it('breakdowns by channel, region, client type, team and manager', async () => {
     const channel = (await ctx.request('GET', q('breakdown', '&by=channel'))).body.rows;
-    expect(channel.map((r: { key: string; leads: number; previousLeads: number }) => [r.key, r.leads, r.previousLeads])).toEqual([
+    expect(
+      channel.map((r: { key: string; leads: number; previousLeads: number }) => [
+        r.key,
+        r.leads,
+        r.previousLeads,
+      ]),
+    ).toEqual([
       ['api', 3, 1],
       ['email', 2, 1],
       ['whatsapp', 1, 0],
     ]);
-    expect(channel[0]).toMatchObject({ open: 1, converted: 1, conversionRate: 1 / 3, takenMedianSeconds: 1800 });
+    expect(channel[0]).toMatchObject({
+      open: 1,
+      converted: 1,
+      conversionRate: 1 / 3,
+      takenMedianSeconds: 1800,
+    });
     expect(channel[0].firstResponseMedianSeconds).toBe(1200); // 2, 20, 90 min -> 20 min
     expect(channel[1]).toMatchObject({ converted: 1, conversionRate: 0.5, previousConversionRate: 1 });
 
@@ -114,13 +125,17 @@ describe.each(backends())('analytics (%s)', (backend) => {
     ]);
 
     const types = (await ctx.request('GET', q('breakdown', '&by=clientType'))).body.rows;
-    expect(types.map((r: { key: string; leads: number; converted: number }) => [r.key, r.leads, r.converted])).toEqual([
+    expect(
+      types.map((r: { key: string; leads: number; converted: number }) => [r.key, r.leads, r.converted]),
+    ).toEqual([
       ['partner', 3, 1],
       ['retail', 3, 1],
     ]);
 
     const teams = (await ctx.request('GET', q('breakdown', '&by=team'))).body.rows;
-    expect(teams.map((r: { key: string; leads: number; openNow: number }) => [r.key, r.leads, r.openNow])).toEqual([
+    expect(
+      teams.map((r: { key: string; leads: number; openNow: number }) => [r.key, r.leads, r.openNow]),
+    ).toEqual([
       ['partners', 3, 2],
       ['retail', 3, 3], // Раиса, Кира (previous period) and Ольга (October)
     ]);
@@ -190,14 +205,18 @@ describe.each(backends())('analytics (%s)', (backend) => {
       { team: 'partners', unowned: 1, waitingForShift: 1, oldestAt: '2026-11-25T12:00:00.000Z' },
       { team: 'retail', unowned: 1, waitingForShift: 0, oldestAt: '2026-11-28T16:00:00.000Z' },
     ]);
-    expect(body.oldest.map((l: { contactName: string }) => l.contactName)).toEqual(['Полина Третья', 'Раиса Третья']);
+    expect(body.oldest.map((l: { contactName: string }) => l.contactName)).toEqual([
+      'Полина Третья',
+      'Раиса Третья',
+    ]);
   });
 
   it('a supervisor sees their own team’s figures by session, never another team’s', async () => {
     const get = await signIn('rozn');
     const res = await get(q('summary'));
     expect(res.status).toBe(200);
-    const body = await res.json();
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads the JSON field by field
+    const body: any = await res.json();
     expect(body.scope).toEqual({ teams: ['retail'] });
     expect(body.current).toMatchObject({
       leads: 3,
@@ -212,16 +231,19 @@ describe.each(backends())('analytics (%s)', (backend) => {
       junk: 1,
     });
     expect(body.previous).toMatchObject({ leads: 1, takenMedianSeconds: 7200 });
-    const teams = await (await get(q('breakdown', '&by=team'))).json();
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    const teams: any = await (await get(q('breakdown', '&by=team'))).json();
     expect(teams.rows.map((r: { key: string }) => r.key)).toEqual(['retail']);
-    const now = await (await get('/api/v1/analytics/now')).json();
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    const now: any = await (await get('/api/v1/analytics/now')).json();
     expect(now).toMatchObject({ unowned: 1, waitingForShift: 0 });
-    expect((await get(q('sla'))).status).toBe(200);
-    expect((await (await get(q('sla'))).json()).current.breachedLeads).toBe(1);
+    const sla = await get(q('sla'));
+    expect(sla.status).toBe(200);
+    expect(((await sla.json()) as { current: { breachedLeads: number } }).current.breachedLeads).toBe(1);
     // Another team by name: refused.
     const other = await get(q('summary', '&team=partners'));
     expect(other.status).toBe(403);
-    expect((await other.json()).error.code).toBe('forbidden');
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe('forbidden');
   });
 
   it('CSV export for a supervisor, an admin and a token; a manager is refused the analytics and their CSV', async () => {
@@ -252,13 +274,16 @@ describe.each(backends())('analytics (%s)', (backend) => {
     for (const path of [q('summary', '&format=csv'), q('summary'), '/api/v1/analytics/now?format=csv']) {
       const res = await manager(path);
       expect(res.status, path).toBe(403);
-      expect((await res.json()).error.code).toBe('forbidden');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden');
     }
   });
 
   it('refuses bad input with a clear error, and anonymous callers with 401', async () => {
     expect((await ctx.request('GET', q('summary'), undefined, { token: null })).status).toBe(401);
-    const backwards = await ctx.request('GET', `/api/v1/analytics/summary?from=${PERIOD.to}&to=${PERIOD.from}`);
+    const backwards = await ctx.request(
+      'GET',
+      `/api/v1/analytics/summary?from=${PERIOD.to}&to=${PERIOD.from}`,
+    );
     expect(backwards.status).toBe(400);
     expect(backwards.body.error.message).toContain('`to` must be after `from`');
     const unknownTeam = await ctx.request('GET', q('summary', '&team=nobody'));
@@ -266,7 +291,10 @@ describe.each(backends())('analytics (%s)', (backend) => {
     expect((await ctx.request('GET', q('breakdown', '&by=colour'))).status).toBe(400);
     expect((await ctx.request('GET', q('breakdown'))).status).toBe(400);
     expect((await ctx.request('GET', '/api/v1/analytics/summary?from=yesterday')).status).toBe(400);
-    const tooLong = await ctx.request('GET', '/api/v1/analytics/summary?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z');
+    const tooLong = await ctx.request(
+      'GET',
+      '/api/v1/analytics/summary?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z',
+    );
     expect(tooLong.status).toBe(400);
     // Without a period: the last 7 local days up to now.
     const dflt = await ctx.request('GET', '/api/v1/analytics/summary');

@@ -40,8 +40,7 @@ export function daysPeriod(from: string, to: string, timeZone: string): Period {
 export function periodProblem(p: Period): string | undefined {
   if (Number.isNaN(p.from.getTime()) || Number.isNaN(p.to.getTime())) return 'not a date';
   if (p.to <= p.from) return '`to` must be after `from`';
-  if (p.to.getTime() - p.from.getTime() > MAX_PERIOD_DAYS * DAY)
-    return `at most ${MAX_PERIOD_DAYS} days`;
+  if (p.to.getTime() - p.from.getTime() > MAX_PERIOD_DAYS * DAY) return `at most ${MAX_PERIOD_DAYS} days`;
   return undefined;
 }
 

@@ -57,7 +57,8 @@ const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 const secs = (v: number | null) => (v === null ? null : Math.round(v));
 
 // Non-negative seconds from the first contact (a lead stamped later than its reply counts as zero).
-const TAKE_S = 'CASE WHEN l.taken_at IS NOT NULL THEN greatest(extract(epoch FROM l.taken_at - l.first_contact_at), 0)::float8 END';
+const TAKE_S =
+  'CASE WHEN l.taken_at IS NOT NULL THEN greatest(extract(epoch FROM l.taken_at - l.first_contact_at), 0)::float8 END';
 // The first outbound message or call on the lead at or after its first contact: the partial index
 // messages_lead_out_idx answers it with one index probe.
 const RESPONSE_S = `(SELECT extract(epoch FROM m.occurred_at - l.first_contact_at)::float8 FROM messages m
@@ -214,7 +215,10 @@ export interface BreakdownRow {
 }
 
 /** The period's leads by channel, region, client type, team or manager, with the previous period's count. */
-export async function breakdown(sql: Queryable, q: AnalyticsInput & { by: Breakdown }): Promise<BreakdownRow[]> {
+export async function breakdown(
+  sql: Queryable,
+  q: AnalyticsInput & { by: Breakdown },
+): Promise<BreakdownRow[]> {
   const prev = previousPeriod(q.period);
   const key = sql.unsafe(KEYS[q.by]);
   const rows = await sql<
@@ -388,7 +392,8 @@ export interface NowFigures {
 
 /** Leads right now without an owner or waiting for a shift. Not tied to the period. */
 export async function nowFigures(sql: Queryable, q: { scope: Scope }): Promise<NowFigures> {
-  const waiting = () => sql`l.status IN ('new', 'in_progress') AND (l.responsible IS NULL OR l.queued_at IS NOT NULL)
+  const waiting =
+    () => sql`l.status IN ('new', 'in_progress') AND (l.responsible IS NULL OR l.queued_at IS NOT NULL)
                       AND ${scoped(sql, q.scope, 'l.team')}`;
   const [teams, oldest] = await Promise.all([
     sql<{ team: string | null; unowned: number; waitingForShift: number; oldestAt: Date | null }[]>`

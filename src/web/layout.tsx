@@ -7,12 +7,14 @@ export interface PageChrome {
   user?: WebUser;
   csrf?: string;
   /** Which nav item is current. */
-  section?: 'inbox' | 'merges' | 'notifications';
+  section?: 'inbox' | 'merges' | 'notifications' | 'dashboard';
   unreadNotifications?: number;
   /** Data the client script reads (live updates: which lead the page shows). */
   live?: { lead?: string; inbox?: boolean };
   flash?: string | undefined;
   assetVersion: string;
+  /** Extra local scripts of this page (names under /assets/, e.g. the dashboard's charts), after app.js. */
+  scripts?: string[];
 }
 
 /** The one page frame: header with navigation, the CSRF token for scripts, the local script and styles. */
@@ -27,6 +29,9 @@ export function Layout(props: PageChrome & { children?: Child }) {
         <link rel="stylesheet" href={`/assets/app.css?v=${props.assetVersion}`} />
         {props.csrf ? <meta name="csrf-token" content={props.csrf} /> : null}
         <script src={`/assets/app.js?v=${props.assetVersion}`} defer />
+        {(props.scripts ?? []).map((name) => (
+          <script src={`/assets/${name}?v=${props.assetVersion}`} defer />
+        ))}
       </head>
       <body
         data-live-lead={props.live?.lead}
@@ -49,6 +54,11 @@ export function Layout(props: PageChrome & { children?: Child }) {
               <a href="/merges" aria-current={props.section === 'merges' ? 'page' : undefined}>
                 {ru.nav.merges}
               </a>
+              {user.role !== 'manager' ? (
+                <a href="/dashboard" aria-current={props.section === 'dashboard' ? 'page' : undefined}>
+                  {ru.nav.dashboard}
+                </a>
+              ) : null}
               <a href="/notifications" aria-current={props.section === 'notifications' ? 'page' : undefined}>
                 {ru.nav.notifications}
                 <span

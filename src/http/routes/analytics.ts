@@ -1,14 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
-import {
-  breakdownCsv,
-  dailyCsv,
-  heatmapCsv,
-  nowCsv,
-  slaCsv,
-  summaryCsv,
-} from '../../analytics/csv.js';
+import { breakdownCsv, dailyCsv, heatmapCsv, nowCsv, slaCsv, summaryCsv } from '../../analytics/csv.js';
 import { type Period, periodProblem, presetPeriod, previousPeriod } from '../../analytics/period.js';
 import {
   BREAKDOWNS,
@@ -23,12 +16,12 @@ import {
 } from '../../analytics/queries.js';
 import { analyticsScope, teamZones, type Viewer, viewerZone } from '../../analytics/scope.js';
 import { ValidationError } from '../../core/errors.js';
-import { SESSION_COOKIE } from '../../web/session.js';
 import { findSession } from '../../web/services/sessions.js';
 import { webUser } from '../../web/services/users.js';
+import { SESSION_COOKIE } from '../../web/session.js';
 import type { App, AppDeps } from '../app-types.js';
 import { errorBody } from '../errors.js';
-import { errors, ok, security } from './schemas.js';
+import { errors, security } from './schemas.js';
 
 const periodQuery = {
   from: z.iso
@@ -39,7 +32,12 @@ const periodQuery = {
     .datetime({ offset: true })
     .optional()
     .openapi({ description: 'End of the period (exclusive). Default: now' }),
-  team: z.string().min(1).max(64).optional().openapi({ description: 'Only this team (a configured team id)' }),
+  team: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .openapi({ description: 'Only this team (a configured team id)' }),
   format: z
     .enum(['json', 'csv'])
     .default('json')
@@ -168,7 +166,9 @@ const periods = (p: Period) => ({ period: p, previousPeriod: previousPeriod(p) }
 
 function csv(c: Context, name: string, body: string, period?: Period): Response {
   const day = (d: Date) => d.toISOString().slice(0, 10);
-  const file = period ? `switchboard-${name}-${day(period.from)}-${day(period.to)}.csv` : `switchboard-${name}.csv`;
+  const file = period
+    ? `switchboard-${name}-${day(period.from)}-${day(period.to)}.csv`
+    : `switchboard-${name}.csv`;
   return c.body(body, 200, {
     'content-type': 'text/csv; charset=utf-8',
     'content-disposition': `attachment; filename="${file}"`,
