@@ -23,6 +23,8 @@ export interface BenchOptions {
   geo: boolean;
   /** The web app pages at 10,000 leads (bench/web.ts). */
   web: boolean;
+  /** The dashboard's analytics endpoints at 1,000,000 leads (bench/analytics.ts); `--analytics=false` skips. */
+  analytics: boolean;
   /** node --cpu-prof for the daemon child process; profiles land in this directory (`--cpu-prof` alone: a temp dir). */
   cpuProfDir?: string;
   seed: number;
@@ -37,6 +39,7 @@ const SMOKE: Partial<BenchOptions> = {
   lookups: 2_000,
   geo: false,
   web: false,
+  analytics: false,
 };
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
@@ -80,6 +83,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     writeDocs: false,
     geo: true,
     web: true,
+    analytics: true,
     seed: 7,
     ...(smoke ? SMOKE : {}),
   };
@@ -102,6 +106,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     writeDocs,
     geo: get('geo') === undefined ? defaults.geo : get('geo') !== 'false' && get('geo') !== '0',
     web: get('web') === undefined ? defaults.web : get('web') !== 'false' && get('web') !== '0',
+    analytics:
+      get('analytics') === undefined
+        ? defaults.analytics
+        : get('analytics') !== 'false' && get('analytics') !== '0',
     ...(cpuProfDir
       ? {
           cpuProfDir:

@@ -59,13 +59,13 @@ describe.runIf(backends().includes('postgres'))('the dashboard in Chromium', () 
   };
   /** Non-blank pixels drawn on a canvas. */
   const inked = (id: string) =>
-    page.evaluate((canvasId) => {
-      const c = document.getElementById(canvasId) as HTMLCanvasElement;
-      const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    page.evaluate<number>(`(() => {
+      const c = document.getElementById(${JSON.stringify(id)});
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;
-      for (let i = 3; i < px.length; i += 4) if (px[i]! > 0) n++;
+      for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
       return n;
-    }, id);
+    })()`);
 
   it('an admin sees the week’s figures equal to the API’s, with the week before, charts and the heat map drawn', async () => {
     await signIn(page, server.url, 'admin', PASSWORD);
