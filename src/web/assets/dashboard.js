@@ -25,7 +25,7 @@
           borderColor: accent,
           backgroundColor: 'rgba(47, 111, 237, 0.10)',
           fill: true,
-          cubicInterpolationMode: 'monotone',
+          tension: 0,
           pointRadius: 3,
         },
         {
@@ -34,7 +34,7 @@
           borderColor: grey,
           borderDash: [5, 4],
           pointRadius: 0,
-          cubicInterpolationMode: 'monotone',
+          tension: 0,
         },
       ],
     },
