@@ -1,20 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { serve } from '@hono/node-server';
 import postgres from 'postgres';
 import { breakdown, daily, heatmap, leadSummary, nowFigures, slaFigures } from '../src/analytics/queries.js';
 import { configSchema } from '../src/config/schema.js';
 import { openDatabase } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
-import { createPhoneRegionResolver } from '../src/geo/index.js';
-import { createApp } from '../src/http/app.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { createMetrics } from '../src/observability/metrics.js';
-import { createPipeline } from '../src/pipeline.js';
 import { hashPassword } from '../src/web/password.js';
+import { serveBenchApp } from './web-app.js';
 
 /** Options of the analytics benchmark; the defaults are what `npm run bench` runs. */
 export interface AnalyticsBenchOptions {
@@ -25,6 +19,9 @@ export interface AnalyticsBenchOptions {
   requests?: number;
   /** Days the leads are spread over, ending now. */
   days?: number;
+  /** Keep the scratch database (its URL is logged); pass it back as `reuseUrl` to skip seeding next time. */
+  keep?: boolean;
+  reuseUrl?: string;
   log?: (line: string) => void;
 }
 
@@ -222,19 +219,22 @@ export async function runAnalyticsBench(o: AnalyticsBenchOptions): Promise<Analy
   const days = o.days ?? 365;
   const periodDays = 30;
   const log = o.log ?? ((l: string) => console.error(`[bench:analytics] ${l}`));
-  const name = `sb_bench_analytics_${randomBytes(4).toString('hex')}`;
+  const name = o.reuseUrl
+    ? new URL(o.reuseUrl).pathname.slice(1)
+    : `sb_bench_analytics_${randomBytes(4).toString('hex')}`;
   const admin = postgres(o.adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
+  if (!o.reuseUrl) await admin.unsafe(`CREATE DATABASE ${name}`);
   const u = new URL(o.adminUrl);
   u.pathname = `/${name}`;
   const db = await openDatabase({ url: u.toString(), maxConnections: 8 });
-  let server: ReturnType<typeof serve> | undefined;
-  let stopTelephony = async () => {};
+  let served: Awaited<ReturnType<typeof serveBenchApp>> | undefined;
   try {
     await migrate(db.sql);
     const now = new Date('2026-11-30T12:00:00Z');
     const t0 = performance.now();
-    await seed(db.sql, n, days, now, log);
+    const [have] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM leads`;
+    if (have!.n === n) log(`reusing the ${n.toLocaleString('en')} leads of ${name}`);
+    else await seed(db.sql, n, days, now, log);
     const seedSeconds = Math.round((performance.now() - t0) / 100) / 10;
     const [counts] = await db.sql<{ m: number; s: number }[]>`
       SELECT (SELECT count(*)::int FROM messages) AS m, (SELECT count(*)::int FROM sla_steps) AS s`;
@@ -259,40 +259,9 @@ export async function runAnalyticsBench(o: AnalyticsBenchOptions): Promise<Analy
       })),
       routing: { fallbackTeam: 'retail' },
     });
-    const clock = () => now;
-    const metrics = createMetrics();
-    const pipeline = createPipeline({
-      sql: db.sql,
-      config,
-      clock,
-      log: silentLogger,
-      metrics,
-      phoneRegions: () => createPhoneRegionResolver(),
-      dataDir: os.tmpdir(),
-    });
-    stopTelephony = () => pipeline.telephony.stop();
-    const app = createApp({
-      ...pipeline,
-      sql: db.sql,
-      config,
-      metrics,
-      log: silentLogger,
-      clock,
-      tokens: config.api.tokens,
-      isAccepting: () => true,
-    });
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-    await new Promise<void>((resolve) => server!.once('listening', resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const cookieFor = async (login: string) => {
-      const res = await fetch(`${base}/login`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ login, password: 'bench' }).toString(),
-      });
-      return res.headers.getSetCookie()[0]!.split(';')[0]!;
-    };
+    served = await serveBenchApp({ sql: db.sql, config, now });
+    const { base } = served;
+    const cookieFor = (login: string) => served!.cookieFor(login, 'bench');
     const token = { authorization: 'Bearer bench-analytics-token-0123' };
     const head = { cookie: await cookieFor('head') };
     const boss = { cookie: await cookieFor('boss'), accept: 'text/html' };
@@ -348,10 +317,10 @@ export async function runAnalyticsBench(o: AnalyticsBenchOptions): Promise<Analy
       plans,
     };
   } finally {
-    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-    await stopTelephony();
+    await served?.close();
     await db.close();
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (o.keep || o.reuseUrl) log(`kept: BENCH_ANALYTICS_URL=${u.toString()}`);
+    else await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
 }
@@ -377,7 +346,13 @@ export function analyticsMarkdown(r: AnalyticsBenchResult): string {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const adminUrl = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const leads = process.env.BENCH_ANALYTICS_LEADS ? Number(process.env.BENCH_ANALYTICS_LEADS) : undefined;
-  const result = await runAnalyticsBench({ adminUrl, ...(leads ? { leads } : {}) });
+  const reuseUrl = process.env.BENCH_ANALYTICS_URL;
+  const result = await runAnalyticsBench({
+    adminUrl,
+    ...(leads ? { leads } : {}),
+    ...(reuseUrl ? { reuseUrl } : {}),
+    keep: process.env.BENCH_KEEP === '1',
+  });
   console.log(analyticsMarkdown(result));
   console.log(JSON.stringify(result));
 }
