@@ -1,3 +1,4 @@
+import type { Sql } from 'postgres';
 import type { Queryable } from '../db/queryable.js';
 import { type Period, previousPeriod } from './period.js';
 
@@ -60,13 +61,28 @@ const secs = (v: number | null) => (v === null ? null : Math.round(v));
 const TAKE_S =
   'CASE WHEN l.taken_at IS NOT NULL THEN greatest(extract(epoch FROM l.taken_at - l.first_contact_at), 0)::float8 END';
 // The first outbound message or call on the lead at or after its first contact: the partial index
-// messages_lead_out_idx answers it with one index probe.
-const RESPONSE_S = `(SELECT extract(epoch FROM m.occurred_at - l.first_contact_at)::float8 FROM messages m
-   WHERE m.lead_id = l.id AND m.direction = 'out' AND m.occurred_at >= l.first_contact_at
-   ORDER BY m.occurred_at LIMIT 1)`;
+// messages_lead_out_idx answers it with one index-only probe per lead (a lateral join: evaluated once per row,
+// however many aggregates read it).
+// `onlyFrom`: probe only the leads that came from then on (a one-time filter skips the others' probes).
+const firstResponse = (sql: Queryable, onlyFrom?: Date) =>
+  sql`LEFT JOIN LATERAL (SELECT m.occurred_at AS at FROM messages m
+        WHERE m.lead_id = l.id AND m.direction = 'out' AND m.occurred_at >= l.first_contact_at
+          ${onlyFrom ? sql`AND l.first_contact_at >= ${onlyFrom}` : sql``}
+        ORDER BY m.occurred_at LIMIT 1) r ON true`;
+const RESPONSE_S = 'extract(epoch FROM r.at - l.first_contact_at)::float8';
 
-interface SummaryRow {
-  cur: boolean;
+/**
+ * Runs the analytics statements in one read-only transaction without JIT (compiling a plan costs more than
+ * these index range scans) and with room to sort a period's leads in memory.
+ */
+export async function analyticsTx<T>(sql: Sql, run: (tx: Queryable) => Promise<T>): Promise<T> {
+  return sql.begin('read only', async (tx) => {
+    await tx`SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)`;
+    return run(tx);
+  }) as Promise<T>;
+}
+
+interface PeriodRow {
   leads: number;
   newLeads: number;
   repeatLeads: number;
@@ -74,12 +90,23 @@ interface SummaryRow {
   converted: number;
   junk: number;
   taken: number;
-  takenMedian: number | null;
-  takenP90: number | null;
+  takenPct: number[] | null;
   responded: number;
-  responseMedian: number | null;
-  responseP90: number | null;
+  responsePct: number[] | null;
 }
+
+// Per period: counts and [median, p90] of the two spans; FILTER keeps it one pass with no GROUP BY sort.
+const periodAggregates = (p: 'cur' | 'prev') => `
+  count(*) FILTER (WHERE ${p})::int AS ${p}_leads,
+  count(*) FILTER (WHERE ${p} AND kind = 'new')::int AS ${p}_new_leads,
+  count(*) FILTER (WHERE ${p} AND kind = 'repeat')::int AS ${p}_repeat_leads,
+  count(*) FILTER (WHERE ${p} AND status IN ('new', 'in_progress'))::int AS ${p}_open,
+  count(*) FILTER (WHERE ${p} AND status = 'converted')::int AS ${p}_converted,
+  count(*) FILTER (WHERE ${p} AND status = 'junk')::int AS ${p}_junk,
+  count(take_s) FILTER (WHERE ${p})::int AS ${p}_taken,
+  percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY take_s) FILTER (WHERE ${p}) AS ${p}_taken_pct,
+  count(response_s) FILTER (WHERE ${p})::int AS ${p}_responded,
+  percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s) FILTER (WHERE ${p}) AS ${p}_response_pct`;
 
 /** New, repeat and attached leads, time to «в работе», first response and conversion, now and before. */
 export async function leadSummary(
@@ -87,28 +114,17 @@ export async function leadSummary(
   q: AnalyticsInput,
 ): Promise<{ current: LeadFigures; previous: LeadFigures }> {
   const prev = previousPeriod(q.period);
-  const [rows, attached] = await Promise.all([
-    sql<SummaryRow[]>`
+  const [[row], attached] = await Promise.all([
+    sql<Record<string, number | number[] | null>[]>`
       WITH l AS (
         SELECT l.kind, l.status, l.first_contact_at >= ${q.period.from} AS cur,
+               l.first_contact_at < ${q.period.from} AS prev,
                ${sql.unsafe(TAKE_S)} AS take_s, ${sql.unsafe(RESPONSE_S)} AS response_s
-        FROM leads l
+        FROM leads l ${firstResponse(sql)}
         WHERE l.first_contact_at >= ${prev.from} AND l.first_contact_at < ${q.period.to}
           AND ${scoped(sql, q.scope, 'l.team')}
       )
-      SELECT cur, count(*)::int AS leads,
-             count(*) FILTER (WHERE kind = 'new')::int AS new_leads,
-             count(*) FILTER (WHERE kind = 'repeat')::int AS repeat_leads,
-             count(*) FILTER (WHERE status IN ('new', 'in_progress'))::int AS open,
-             count(*) FILTER (WHERE status = 'converted')::int AS converted,
-             count(*) FILTER (WHERE status = 'junk')::int AS junk,
-             count(take_s)::int AS taken,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY take_s) AS taken_median,
-             percentile_cont(0.9) WITHIN GROUP (ORDER BY take_s) AS taken_p90,
-             count(response_s)::int AS responded,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY response_s) AS response_median,
-             percentile_cont(0.9) WITHIN GROUP (ORDER BY response_s) AS response_p90
-      FROM l GROUP BY cur`,
+      SELECT ${sql.unsafe(periodAggregates('cur'))}, ${sql.unsafe(periodAggregates('prev'))} FROM l`,
     sql<{ cur: boolean; toLead: number; toDeal: number }[]>`
       SELECT m.occurred_at >= ${q.period.from} AS cur,
              count(*) FILTER (WHERE m.lead_id IS NOT NULL)::int AS to_lead,
@@ -119,29 +135,32 @@ export async function leadSummary(
         AND ${scoped(sql, q.scope, 'l.team')}
       GROUP BY 1`,
   ]);
-  const figures = (cur: boolean): LeadFigures => {
-    const r = rows.find((x) => x.cur === cur);
-    const a = attached.find((x) => x.cur === cur);
-    const leads = r?.leads ?? 0;
+  const figures = (p: 'cur' | 'prev'): LeadFigures => {
+    const pr = (row ?? {}) as Record<string, unknown>;
+    const get = <T>(k: keyof PeriodRow) => pr[`${p}${k[0]!.toUpperCase()}${k.slice(1)}`] as T;
+    const a = attached.find((x) => x.cur === (p === 'cur'));
+    const leads = get<number>('leads') ?? 0;
+    const taken = get<number[] | null>('takenPct');
+    const response = get<number[] | null>('responsePct');
     return {
       leads,
-      newLeads: r?.newLeads ?? 0,
-      repeatLeads: r?.repeatLeads ?? 0,
+      newLeads: get<number>('newLeads') ?? 0,
+      repeatLeads: get<number>('repeatLeads') ?? 0,
       attachedToLead: a?.toLead ?? 0,
       attachedToDeal: a?.toDeal ?? 0,
-      open: r?.open ?? 0,
-      taken: r?.taken ?? 0,
-      takenMedianSeconds: secs(r?.takenMedian ?? null),
-      takenP90Seconds: secs(r?.takenP90 ?? null),
-      responded: r?.responded ?? 0,
-      firstResponseMedianSeconds: secs(r?.responseMedian ?? null),
-      firstResponseP90Seconds: secs(r?.responseP90 ?? null),
-      converted: r?.converted ?? 0,
-      junk: r?.junk ?? 0,
-      conversionRate: ratio(r?.converted ?? 0, leads),
+      open: get<number>('open') ?? 0,
+      taken: get<number>('taken') ?? 0,
+      takenMedianSeconds: secs(taken?.[0] ?? null),
+      takenP90Seconds: secs(taken?.[1] ?? null),
+      responded: get<number>('responded') ?? 0,
+      firstResponseMedianSeconds: secs(response?.[0] ?? null),
+      firstResponseP90Seconds: secs(response?.[1] ?? null),
+      converted: get<number>('converted') ?? 0,
+      junk: get<number>('junk') ?? 0,
+      conversionRate: ratio(get<number>('converted') ?? 0, leads),
     };
   };
-  return { current: figures(true), previous: figures(false) };
+  return { current: figures('cur'), previous: figures('prev') };
 }
 
 export interface SlaFigures {
@@ -235,9 +254,8 @@ export async function breakdown(
   >`
     WITH l AS (
       SELECT ${key} AS key, l.status, l.first_contact_at >= ${q.period.from} AS cur,
-             ${sql.unsafe(TAKE_S)} AS take_s,
-             CASE WHEN l.first_contact_at >= ${q.period.from} THEN ${sql.unsafe(RESPONSE_S)} END AS response_s
-      FROM leads l
+             ${sql.unsafe(TAKE_S)} AS take_s, ${sql.unsafe(RESPONSE_S)} AS response_s
+      FROM leads l ${firstResponse(sql, q.period.from)}
       WHERE l.first_contact_at >= ${prev.from} AND l.first_contact_at < ${q.period.to}
         AND ${scoped(sql, q.scope, 'l.team')}
     )
@@ -248,7 +266,7 @@ export async function breakdown(
            count(*) FILTER (WHERE cur AND status = 'converted')::int AS converted,
            count(*) FILTER (WHERE NOT cur AND status = 'converted')::int AS previous_converted,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY take_s) FILTER (WHERE cur) AS taken_median,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY response_s) AS response_median
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY response_s) FILTER (WHERE cur) AS response_median
     FROM l GROUP BY key ORDER BY count(*) FILTER (WHERE cur) DESC, key NULLS LAST`;
   const openNow =
     q.by === 'manager' || q.by === 'team'

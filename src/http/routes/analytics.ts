@@ -4,6 +4,7 @@ import { getCookie } from 'hono/cookie';
 import { breakdownCsv, dailyCsv, heatmapCsv, nowCsv, slaCsv, summaryCsv } from '../../analytics/csv.js';
 import { type Period, periodProblem, presetPeriod, previousPeriod } from '../../analytics/period.js';
 import {
+  analyticsTx,
   BREAKDOWNS,
   type Breakdown,
   breakdown,
@@ -183,7 +184,7 @@ export function registerAnalytics(app: App, deps: AppDeps): void {
   app.openapi(summaryRoute, async (c) => {
     const q = c.req.valid('query');
     const r = resolve(deps, c, q);
-    const s = await leadSummary(deps.sql, r);
+    const s = await analyticsTx(deps.sql, (tx) => leadSummary(tx, r));
     if (q.format === 'csv') return csv(c, 'summary', summaryCsv(s), r.period) as never;
     return c.json({ ...periods(r.period), scope: r.scope, ...s }, 200);
   });
@@ -191,7 +192,7 @@ export function registerAnalytics(app: App, deps: AppDeps): void {
   app.openapi(slaRoute, async (c) => {
     const q = c.req.valid('query');
     const r = resolve(deps, c, q);
-    const s = await slaFigures(deps.sql, r);
+    const s = await analyticsTx(deps.sql, (tx) => slaFigures(tx, r));
     if (q.format === 'csv') return csv(c, 'sla', slaCsv(s), r.period) as never;
     return c.json({ ...periods(r.period), scope: r.scope, ...s }, 200);
   });
@@ -199,7 +200,7 @@ export function registerAnalytics(app: App, deps: AppDeps): void {
   app.openapi(breakdownRoute, async (c) => {
     const q = c.req.valid('query');
     const r = resolve(deps, c, q);
-    const rows = await breakdown(deps.sql, { ...r, by: q.by });
+    const rows = await analyticsTx(deps.sql, (tx) => breakdown(tx, { ...r, by: q.by }));
     if (q.format === 'csv') return csv(c, `by-${q.by}`, breakdownCsv(q.by, rows), r.period) as never;
     return c.json({ ...periods(r.period), scope: r.scope, by: q.by, rows }, 200);
   });
@@ -207,7 +208,7 @@ export function registerAnalytics(app: App, deps: AppDeps): void {
   app.openapi(heatmapRoute, async (c) => {
     const q = c.req.valid('query');
     const r = resolve(deps, c, q);
-    const h = await heatmap(deps.sql, { ...r, zones });
+    const h = await analyticsTx(deps.sql, (tx) => heatmap(tx, { ...r, zones }));
     if (q.format === 'csv') return csv(c, 'heatmap', heatmapCsv(h), r.period) as never;
     return c.json({ ...periods(r.period), scope: r.scope, ...h }, 200);
   });
@@ -215,7 +216,7 @@ export function registerAnalytics(app: App, deps: AppDeps): void {
   app.openapi(dailyRoute, async (c) => {
     const q = c.req.valid('query');
     const r = resolve(deps, c, q);
-    const d = await daily(deps.sql, { ...r, zones });
+    const d = await analyticsTx(deps.sql, (tx) => daily(tx, { ...r, zones }));
     if (q.format === 'csv') return csv(c, 'daily', dailyCsv(d), r.period) as never;
     return c.json({ ...periods(r.period), scope: r.scope, ...d }, 200);
   });
@@ -223,7 +224,7 @@ export function registerAnalytics(app: App, deps: AppDeps): void {
   app.openapi(nowRoute, async (c) => {
     const q = c.req.valid('query');
     const scope = analyticsScope(deps.config, viewerOf(c), q.team);
-    const n = await nowFigures(deps.sql, { scope });
+    const n = await analyticsTx(deps.sql, (tx) => nowFigures(tx, { scope }));
     if (q.format === 'csv') return csv(c, 'now', nowCsv(n)) as never;
     return c.json({ at: deps.clock(), scope, ...n }, 200);
   });

@@ -9,6 +9,7 @@ import {
   previousPeriod,
 } from '../../analytics/period.js';
 import {
+  analyticsTx,
   breakdown,
   daily,
   heatmap,
@@ -93,19 +94,22 @@ export function registerDashboard(web: Hono<WebEnv>, deps: WebDeps): void {
     const sel = selection(c.req.query(), deps.clock(), tz);
     const scope = scopeOf(deps, user, sel.team);
     const q = { period: sel.period, scope };
-    const [summary, sla, channels, teams, managers, regions, clientTypes, heat, days, now] =
-      await Promise.all([
-        leadSummary(deps.sql, q),
-        slaFigures(deps.sql, q),
-        breakdown(deps.sql, { ...q, by: 'channel' }),
-        breakdown(deps.sql, { ...q, by: 'team' }),
-        breakdown(deps.sql, { ...q, by: 'manager' }),
-        breakdown(deps.sql, { ...q, by: 'region' }),
-        breakdown(deps.sql, { ...q, by: 'clientType' }),
-        heatmap(deps.sql, { ...q, zones }),
-        daily(deps.sql, { ...q, zones }),
-        nowFigures(deps.sql, { scope }),
-      ]);
+    // One read-only transaction: the figures are of one moment, and the page costs one connection.
+    const figures = await analyticsTx(deps.sql, (tx) =>
+      Promise.all([
+        leadSummary(tx, q),
+        slaFigures(tx, q),
+        breakdown(tx, { ...q, by: 'channel' }),
+        breakdown(tx, { ...q, by: 'team' }),
+        breakdown(tx, { ...q, by: 'manager' }),
+        breakdown(tx, { ...q, by: 'region' }),
+        breakdown(tx, { ...q, by: 'clientType' }),
+        heatmap(tx, { ...q, zones }),
+        daily(tx, { ...q, zones }),
+        nowFigures(tx, { scope }),
+      ]),
+    );
+    const [summary, sla, channels, teams, managers, regions, clientTypes, heat, days, now] = figures;
     const data: DashboardData = {
       selection: sel,
       previous: previousPeriod(sel.period),
