@@ -125,28 +125,37 @@ export async function leadSummary(
           AND ${scoped(sql, q.scope, 'l.team')}
       )
       SELECT ${sql.unsafe(periodAggregates('cur'))}, ${sql.unsafe(periodAggregates('prev'))} FROM l`,
-    sql<{ cur: boolean; toLead: number; toDeal: number }[]>`
-      SELECT m.occurred_at >= ${q.period.from} AS cur,
-             count(*) FILTER (WHERE m.lead_id IS NOT NULL)::int AS to_lead,
-             count(*) FILTER (WHERE m.lead_id IS NULL)::int AS to_deal
-      FROM messages m LEFT JOIN leads l ON l.id = m.lead_id
-      WHERE m.direction = 'in' AND m.occurred_at >= ${prev.from} AND m.occurred_at < ${q.period.to}
-        AND (m.occurred_at > l.first_contact_at OR (m.lead_id IS NULL AND m.deal_id IS NOT NULL))
-        AND ${scoped(sql, q.scope, 'l.team')}
-      GROUP BY 1`,
+    // Inbound communications on a lead, and on a deal without a lead. Each lead was opened by exactly one of
+    // them, stamped with the lead's first contact, so the ones that joined an open lead are these minus the
+    // period's leads: no join to leads for all teams (a team scope needs the lead's team).
+    q.scope.teams === null
+      ? sql<{ cur: boolean; withLead: number; toDeal: number }[]>`
+          SELECT m.occurred_at >= ${q.period.from} AS cur,
+                 count(*) FILTER (WHERE m.lead_id IS NOT NULL)::int AS with_lead,
+                 count(*) FILTER (WHERE m.lead_id IS NULL AND m.deal_id IS NOT NULL)::int AS to_deal
+          FROM messages m
+          WHERE m.direction = 'in' AND m.occurred_at >= ${prev.from} AND m.occurred_at < ${q.period.to}
+          GROUP BY 1`
+      : sql<{ cur: boolean; withLead: number; toDeal: number }[]>`
+          SELECT m.occurred_at >= ${q.period.from} AS cur, count(*)::int AS with_lead, 0 AS to_deal
+          FROM messages m JOIN leads l ON l.id = m.lead_id
+          WHERE m.direction = 'in' AND m.occurred_at >= ${prev.from} AND m.occurred_at < ${q.period.to}
+            AND ${scoped(sql, q.scope, 'l.team')}
+          GROUP BY 1`,
   ]);
   const figures = (p: 'cur' | 'prev'): LeadFigures => {
     const pr = (row ?? {}) as Record<string, unknown>;
     const get = <T>(k: keyof PeriodRow) => pr[`${p}${k[0]!.toUpperCase()}${k.slice(1)}`] as T;
     const a = attached.find((x) => x.cur === (p === 'cur'));
     const leads = get<number>('leads') ?? 0;
+    const attachedToLead = Math.max(0, (a?.withLead ?? 0) - leads);
     const taken = get<number[] | null>('takenPct');
     const response = get<number[] | null>('responsePct');
     return {
       leads,
       newLeads: get<number>('newLeads') ?? 0,
       repeatLeads: get<number>('repeatLeads') ?? 0,
-      attachedToLead: a?.toLead ?? 0,
+      attachedToLead,
       attachedToDeal: a?.toDeal ?? 0,
       open: get<number>('open') ?? 0,
       taken: get<number>('taken') ?? 0,
@@ -304,9 +313,10 @@ export async function breakdown(
   return out;
 }
 
-const zoneOf = (sql: Queryable, z: TeamZones) =>
-  sql`coalesce((SELECT z.zone FROM unnest(${z.teams}::text[], ${z.zones}::text[]) AS z(team, zone)
-                WHERE z.team = l.team), ${z.fallback})`;
+// Each lead's team's zone: a hash join with the few configured teams (a correlated lookup per lead costs more).
+const zoneJoin = (sql: Queryable, z: TeamZones) =>
+  sql`LEFT JOIN (SELECT * FROM unnest(${z.teams}::text[], ${z.zones}::text[]) AS z(team, zone)) z ON z.team = l.team`;
+const zoneOf = (sql: Queryable, z: TeamZones) => sql`coalesce(z.zone, ${z.fallback}::text)`;
 
 /**
  * The period's new requests (leads, by first contact) by weekday (1 = Monday) × hour, each in its team's time
@@ -318,7 +328,7 @@ export async function heatmap(
 ): Promise<{ cells: number[][]; total: number; max: number }> {
   const rows = await sql<{ dow: number; hour: number; n: number }[]>`
     WITH l AS (
-      SELECT l.first_contact_at AT TIME ZONE ${zoneOf(sql, q.zones)} AS local FROM leads l
+      SELECT l.first_contact_at AT TIME ZONE ${zoneOf(sql, q.zones)} AS local FROM leads l ${zoneJoin(sql, q.zones)}
       WHERE l.first_contact_at >= ${q.period.from} AND l.first_contact_at < ${q.period.to}
         AND ${scoped(sql, q.scope, 'l.team')}
     )
@@ -354,7 +364,7 @@ export async function daily(
     WITH l AS (
       SELECT l.kind, l.status, l.first_contact_at >= ${q.period.from} AS cur,
              (l.first_contact_at AT TIME ZONE ${zoneOf(sql, q.zones)})::date AS day
-      FROM leads l
+      FROM leads l ${zoneJoin(sql, q.zones)}
       WHERE l.first_contact_at >= ${prev.from} AND l.first_contact_at < ${q.period.to}
         AND ${scoped(sql, q.scope, 'l.team')}
     )
