@@ -135,6 +135,12 @@ async function seed(sql: postgres.Sql, n: number, days: number, now: Date, log: 
          LATERAL (VALUES (0, 'in', 0), (1, 'out', 2 + abs(hashtext(l.id::text)) % 240),
                          (2, 'in', 300 + abs(hashtext(l.id::text)) % 600)) AS d(k, direction, minutes)
     WHERE d.k = 0 OR (d.k = 1 AND l.status <> 'new') OR (d.k = 2 AND abs(hashtext(l.id::text)) % 2 = 0)`;
+  // The lead rules keep each lead's first response as they record outbound messages; here as migration 013 does.
+  await sql`
+    UPDATE leads l SET first_response_at = r.at
+    FROM (SELECT m.lead_id, min(m.occurred_at) AS at FROM messages m JOIN leads x ON x.id = m.lead_id
+          WHERE m.direction = 'out' AND m.occurred_at >= x.first_contact_at GROUP BY m.lead_id) r
+    WHERE r.lead_id = l.id`;
   log('seeding SLA steps and alerts');
   await sql`
     INSERT INTO sla_steps (lead_id, step_id, team, due_at, fired_at)

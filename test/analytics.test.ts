@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyticsConfig, PERIOD, seedAnalytics } from './support/analytics.js';
-import { createTestContext, type TestContext } from './support/context.js';
+import { createTestContext, sendInbound, type TestContext } from './support/context.js';
+import { freshPhone } from './support/ids.js';
 import { backends } from './support/pg.js';
 import { cookieJar, PASSWORD } from './support/web.js';
 
@@ -276,6 +277,28 @@ describe.each(backends())('analytics (%s)', (backend) => {
       expect(res.status, path).toBe(403);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden');
     }
+  });
+
+  it('the pipeline keeps a lead’s first response: the earliest outbound message on it', async () => {
+    const phone = freshPhone();
+    const at = (iso: string) => ({ occurredAt: iso });
+    ctx.clock.set(new Date('2026-11-30T07:00:00Z'));
+    const lead = await sendInbound(ctx, { from: { phones: [phone] }, ...at('2026-11-30T06:30:00Z') });
+    const reply = (iso: string) =>
+      sendInbound(ctx, { direction: 'out', from: undefined, to: { phones: [phone] }, ...at(iso) });
+    const firstResponse = async () =>
+      (
+        await ctx.db.sql<
+          { at: Date | null }[]
+        >`SELECT first_response_at AS at FROM leads WHERE id = ${lead.leadId}`
+      )[0]!.at;
+    expect(await firstResponse()).toBeNull();
+    expect((await reply('2026-11-30T06:50:00Z')).kind).toBe('outbound');
+    expect(await firstResponse()).toEqual(new Date('2026-11-30T06:50:00Z'));
+    await reply('2026-11-30T06:55:00Z'); // later: unchanged
+    await reply('2026-11-30T06:40:00Z'); // recorded late but sent earlier: it was the first
+    expect(await firstResponse()).toEqual(new Date('2026-11-30T06:40:00Z'));
+    ctx.clock.set(new Date('2026-11-30T06:00:00Z'));
   });
 
   it('refuses bad input with a clear error, and anonymous callers with 401', async () => {

@@ -233,7 +233,12 @@ export async function seedAnalytics(sql: Sql): Promise<void> {
           VALUES (${conversationId}, ${contactId}, ${leadId}, 'message', ${direction}, ${l.channel}, 'main',
                   ${`m-${++n}`}, ${at})`;
     await message('in', first);
-    if (l.repliedAfter !== undefined) await message('out', after(l.firstContactAt, l.repliedAfter));
+    if (l.repliedAfter !== undefined) {
+      // As the lead rules record an outbound message: the message, and the lead's first response.
+      const at = after(l.firstContactAt, l.repliedAfter);
+      await message('out', at);
+      await sql`UPDATE leads SET first_response_at = ${at} WHERE id = ${leadId}`;
+    }
     for (const m of l.attachedAfter ?? []) await message('in', after(l.firstContactAt, m));
     for (const [step, minutes] of l.sla ?? [])
       await sql`INSERT INTO sla_steps (lead_id, step_id, team, due_at, fired_at)
