@@ -204,7 +204,13 @@ async function main(): Promise<void> {
 // `npm run bench -- analytics [--write-docs]`: the dashboard's analytics at 1,000,000 leads alone.
 if (process.argv[2] === 'memory') await (await import('./memory.js')).runMemoryBench(process.argv.slice(3));
 else if (process.argv[2] === 'analytics') {
-  const result = await runAnalyticsBench({ adminUrl: DEFAULT_ADMIN_URL });
+  // BENCH_ANALYTICS_URL: a database a kept run seeded (BENCH_KEEP=1), reused without seeding again.
+  const reuseUrl = process.env.BENCH_ANALYTICS_URL;
+  const result = await runAnalyticsBench({
+    adminUrl: DEFAULT_ADMIN_URL,
+    ...(reuseUrl ? { reuseUrl } : {}),
+    keep: process.env.BENCH_KEEP === '1',
+  });
   console.log(analyticsMarkdown(result));
   if (process.argv.includes('--write-docs'))
     await writeDocsSection(DOCS, '## Dashboard analytics', 'analytics', analyticsMarkdown(result));

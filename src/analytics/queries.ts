@@ -365,7 +365,7 @@ export async function daily(
            count(*) FILTER (WHERE kind = 'new')::int AS new_leads,
            count(*) FILTER (WHERE kind = 'repeat')::int AS repeat_leads,
            count(*) FILTER (WHERE status = 'converted')::int AS converted
-    FROM l GROUP BY 1, 2 ORDER BY 2`;
+    FROM l GROUP BY cur, day ORDER BY day`;
   const days = (p: Period, cur: boolean): DailyPoint[] => {
     const found = new Map(rows.filter((r) => r.cur === cur).map((r) => [r.date, r]));
     const out: DailyPoint[] = [];
