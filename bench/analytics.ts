@@ -194,7 +194,7 @@ async function explainAll(url: string, now: Date, periodDays: number): Promise<P
         const walk = (node: Record<string, unknown>) => {
           const type = node['Node Type'] as string;
           const rel = node['Relation Name'] as string | undefined;
-          if (rel && /Scan/.test(type)) {
+          if (rel && /Scan/.test(type) && !rel.startsWith('pg_')) {
             const label = `${type}${node['Index Name'] ? ` using ${node['Index Name']}` : ''} on ${rel}`;
             if (!scans.includes(label)) scans.push(label);
             if (type === 'Seq Scan' && !seqScans.includes(rel)) seqScans.push(rel);
@@ -335,7 +335,7 @@ export function analyticsMarkdown(r: AnalyticsBenchResult): string {
   return [
     'Command: `npm run bench` (or `npx tsx bench/analytics.ts` alone; `--analytics=false` skips it). Target: every endpoint < 500 ms for a 30-day period at 1,000,000 leads.',
     '',
-    `${r.leads.toLocaleString('en')} leads over ${r.days} days (${Math.round(r.leads / r.days).toLocaleString('en')} a day, so ~${Math.round((r.leads / r.days) * r.periodDays).toLocaleString('en')} in the period and as many in the previous one), ${r.messages.toLocaleString('en')} messages, ${r.slaSteps.toLocaleString('en')} SLA steps; seeded by INSERT … SELECT in ${r.seedSeconds} s. Served over loopback HTTP by the app in the bench process; load average ${r.loadAverage}.`,
+    `${r.leads.toLocaleString('en')} leads over ${r.days} days (${Math.round(r.leads / r.days).toLocaleString('en')} a day, so ~${Math.round((r.leads / r.days) * r.periodDays).toLocaleString('en')} in the period and as many in the previous one), ${r.messages.toLocaleString('en')} messages, ${r.slaSteps.toLocaleString('en')} SLA steps; ${r.seedSeconds < 5 ? 'a database seeded by an earlier kept run (INSERT … SELECT, ~16 min), reused' : `seeded by INSERT … SELECT in ${r.seedSeconds} s`}. Served over loopback HTTP by the app in the bench process; load average ${r.loadAverage}.`,
     '',
     '| endpoint (30 days) | p50 ms | p95 ms | max ms |',
     '|---|---|---|---|',
@@ -345,7 +345,9 @@ export function analyticsMarkdown(r: AnalyticsBenchResult): string {
     '',
     '| statement | scans | seq scan |',
     '|---|---|---|',
-    ...r.plans.map((p) => `| ${p.query} | ${p.scans.join('; ')} | ${p.seqScans.join(', ') || 'none'} |`),
+    ...r.plans
+      .filter((p) => p.scans.length > 0)
+      .map((p) => `| ${p.query} | ${p.scans.join('; ')} | ${p.seqScans.join(', ') || 'none'} |`),
   ].join('\n');
 }
 
