@@ -27,6 +27,8 @@ export interface BenchOptions {
   web: boolean;
   /** pgbench TPC-B-like on a scratch database of the same server, for the decisions/s ÷ tps ratio. */
   pgbench: boolean;
+  /** The dashboard's analytics endpoints at 1,000,000 leads (bench/analytics.ts); `--analytics=false` skips. */
+  analytics: boolean;
   /** node --cpu-prof for the daemon child process; profiles land in this directory (`--cpu-prof` alone: a temp dir). */
   cpuProfDir?: string;
   seed: number;
@@ -42,6 +44,7 @@ const SMOKE: Partial<BenchOptions> = {
   geo: false,
   web: false,
   pgbench: false,
+  analytics: false,
 };
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
@@ -87,6 +90,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     geo: true,
     web: true,
     pgbench: true,
+    analytics: true,
     seed: 7,
     ...(smoke ? SMOKE : {}),
   };
@@ -112,6 +116,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     web: get('web') === undefined ? defaults.web : get('web') !== 'false' && get('web') !== '0',
     pgbench:
       get('pgbench') === undefined ? defaults.pgbench : get('pgbench') !== 'false' && get('pgbench') !== '0',
+    analytics:
+      get('analytics') === undefined
+        ? defaults.analytics
+        : get('analytics') !== 'false' && get('analytics') !== '0',
     ...(cpuProfDir
       ? {
           cpuProfDir:

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
 import { CHROMIUM, hasChromium } from '../test/support/chromium.js';
+import { analyticsMarkdown, runAnalyticsBench } from './analytics.js';
 import { type CpuSnapshot, cpuPerEvent, cpuSnapshot } from './cpu.js';
 import { benchDatabase, DEFAULT_ADMIN_URL, describeServer } from './database.js';
 import { runGeoBench } from './geo.js';
@@ -200,11 +201,17 @@ async function main(): Promise<void> {
         })
       : undefined;
     if (web) console.log(`\n${webMarkdown(web)}`);
-    console.log(`\n${JSON.stringify({ ...result, ...(geo ? { geo } : {}), ...(web ? { web } : {}) })}`);
+    const analytics = opts.analytics ? await runAnalyticsBench({ adminUrl: DEFAULT_ADMIN_URL }) : undefined;
+    if (analytics) console.log(`\n${analyticsMarkdown(analytics)}`);
+    console.log(
+      `\n${JSON.stringify({ ...result, ...(geo ? { geo } : {}), ...(web ? { web } : {}), ...(analytics ? { analytics } : {}) })}`,
+    );
     if (opts.writeDocs) {
       await writeDocsSection(DOCS, '## Core pipeline', 'core', coreMarkdown(result));
       if (geo) await writeDocsSection(DOCS, '## Geo', 'geo', geoMarkdown(geo));
       if (web) await writeDocsSection(DOCS, '## Web app', 'web', webMarkdown(web));
+      if (analytics)
+        await writeDocsSection(DOCS, '## Dashboard analytics', 'analytics', analyticsMarkdown(analytics));
       log(`figures written to ${DOCS}`);
     }
   } finally {
@@ -215,8 +222,20 @@ async function main(): Promise<void> {
 }
 
 // `npm run bench -- memory`: memory and start time of the daemon process (bench/memory.ts).
+// `npm run bench -- analytics [--write-docs]`: the dashboard's analytics at 1,000,000 leads alone.
 if (process.argv[2] === 'memory') await (await import('./memory.js')).runMemoryBench(process.argv.slice(3));
 // `npm run bench -- bitrix24 [contacts]`: a Bitrix24 full load from the loopback fake (bench/bitrix24-load.ts).
 else if (process.argv[2] === 'bitrix24')
   await (await import('./bitrix24-load.js')).main(process.argv.slice(3));
-else await main();
+else if (process.argv[2] === 'analytics') {
+  // BENCH_ANALYTICS_URL: a database a kept run seeded (BENCH_KEEP=1), reused without seeding again.
+  const reuseUrl = process.env.BENCH_ANALYTICS_URL;
+  const result = await runAnalyticsBench({
+    adminUrl: DEFAULT_ADMIN_URL,
+    ...(reuseUrl ? { reuseUrl } : {}),
+    keep: process.env.BENCH_KEEP === '1',
+  });
+  console.log(analyticsMarkdown(result));
+  if (process.argv.includes('--write-docs'))
+    await writeDocsSection(DOCS, '## Dashboard analytics', 'analytics', analyticsMarkdown(result));
+} else await main();

@@ -1,20 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { serve } from '@hono/node-server';
 import postgres from 'postgres';
 import { configSchema } from '../src/config/schema.js';
 import { openDatabase } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
-import { createPhoneRegionResolver } from '../src/geo/index.js';
-import { createApp } from '../src/http/app.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { createMetrics } from '../src/observability/metrics.js';
-import { createPipeline } from '../src/pipeline.js';
 import { hashPassword } from '../src/web/password.js';
 import { CHROMIUM, hasChromium, launchBrowser } from '../test/support/chromium.js';
+import { serveBenchApp } from './web-app.js';
 
 /** Options of the web app benchmark; the defaults are what `npm run bench` runs. */
 export interface WebBenchOptions {
@@ -115,8 +109,7 @@ export async function runWebBench(o: WebBenchOptions): Promise<WebBenchResult> {
   const u = new URL(o.adminUrl);
   u.pathname = `/${name}`;
   const db = await openDatabase({ url: u.toString(), maxConnections: 8 });
-  let server: ReturnType<typeof serve> | undefined;
-  let stopTelephony = async () => {};
+  let served: Awaited<ReturnType<typeof serveBenchApp>> | undefined;
   try {
     await migrate(db.sql);
     const now = new Date('2026-11-30T12:00:00Z');
@@ -171,40 +164,9 @@ export async function runWebBench(o: WebBenchOptions): Promise<WebBenchResult> {
       ],
       routing: { fallbackTeam: 'retail' },
     });
-    const clock = () => now;
-    const metrics = createMetrics();
-    const pipeline = createPipeline({
-      sql: db.sql,
-      config,
-      clock,
-      log: silentLogger,
-      metrics,
-      phoneRegions: () => createPhoneRegionResolver(),
-      dataDir: os.tmpdir(),
-    });
-    stopTelephony = () => pipeline.telephony.stop();
-    const app = createApp({
-      ...pipeline,
-      sql: db.sql,
-      config,
-      metrics,
-      log: silentLogger,
-      clock,
-      tokens: [],
-      isAccepting: () => true,
-    });
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-    await new Promise<void>((resolve) => server!.once('listening', resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const cookieFor = async (login: string) => {
-      const res = await fetch(`${base}/login`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ login, password: 'bench' }).toString(),
-      });
-      return res.headers.getSetCookie()[0]!.split(';')[0]!;
-    };
+    served = await serveBenchApp({ sql: db.sql, config, now });
+    const { base } = served;
+    const cookieFor = (login: string) => served!.cookieFor(login, 'bench');
     const cookies = { petrova: await cookieFor('petrova'), head: await cookieFor('head') };
     const leadIds = (
       await db.sql<{ id: string }[]>`SELECT id FROM leads ORDER BY random() LIMIT ${requests}`
@@ -317,8 +279,7 @@ export async function runWebBench(o: WebBenchOptions): Promise<WebBenchResult> {
       livePulse: timing('live stream tick (admin, all leads)', pulses),
     };
   } finally {
-    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-    await stopTelephony();
+    await served?.close();
     await db.close();
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();

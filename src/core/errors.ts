@@ -6,6 +6,8 @@ export type ErrorCode =
   | 'validation_failed'
   | 'invalid_json'
   | 'unauthorized'
+  /** Signed in, but the person's role does not allow it (a manager asking for the analytics). */
+  | 'forbidden'
   | 'not_found'
   | 'conflict'
   | 'payload_too_large'
@@ -53,6 +55,12 @@ export interface ValidationIssue {
 export class NotFoundError extends SwitchboardError {
   constructor(what: string) {
     super('not_found', `${what} not found`);
+  }
+}
+
+export class ForbiddenError extends SwitchboardError {
+  constructor(message: string) {
+    super('forbidden', message);
   }
 }
 

@@ -8,6 +8,7 @@ import { createErrorHandler, errorBody, validationResponse } from './errors.js';
 import { storableJsonBody } from './json-body.js';
 import { documentOperationsAndWebhooks } from './openapi-docs.js';
 import { registerAdmin } from './routes/admin.js';
+import { analyticsSession, registerAnalytics } from './routes/analytics.js';
 import { registerContacts } from './routes/contacts.js';
 import { registerConversations } from './routes/conversations.js';
 import { registerCrm } from './routes/crm.js';
@@ -44,6 +45,8 @@ export function createApp(deps: AppDeps): App {
   app.use('*', (c, next) =>
     (UPLOAD_PATHS.test(c.req.path) ? bodyLimits.upload : bodyLimits.default)(c, next),
   );
+  // The analytics also answer the dashboard's signed-in supervisors (session cookie, GET): src/http/routes/analytics.ts
+  app.use('/api/v1/analytics/*', analyticsSession(deps));
   app.use('/api/v1/*', bearerAuth(deps.tokens));
   app.use('/api/v1/*', storableJsonBody(['/api/v1/inbound']));
 
@@ -60,6 +63,7 @@ export function createApp(deps: AppDeps): App {
   registerMedia(app, deps);
   if (deps.outbox) registerOutbox(app, { ...deps, outbox: deps.outbox });
   registerAdmin(app, deps);
+  registerAnalytics(app, deps);
   registerWebhooks(app, deps);
   // The web app (sign-in, inbox, lead pages): src/web, on the same services as the API.
   const web = registerWeb(app, deps);

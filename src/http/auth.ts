@@ -30,6 +30,8 @@ export function tokenNames(tokens: readonly ApiToken[]): (header: string | undef
 export function bearerAuth(tokens: readonly ApiToken[]): MiddlewareHandler<{ Variables: AuthVariables }> {
   const tokenName = tokenNames(tokens);
   return async (c, next) => {
+    // A person the web session authenticated just before (analyticsSession, on the routes that allow it).
+    if (c.get('actor')?.startsWith('web:')) return next();
     const header = c.req.header('authorization') ?? '';
     if (!BEARER.test(header)) {
       c.header('WWW-Authenticate', 'Bearer');

@@ -202,6 +202,12 @@ export async function applyLeadRules(
       subject: comm.subject ?? null,
       at: comm.occurredAt,
     }),
+    // The lead's first response, for the dashboard: the earliest outbound message or call on it.
+    kind === 'outbound' && leadId
+      ? tx`UPDATE leads SET first_response_at = ${comm.occurredAt}
+           WHERE id = ${leadId} AND first_contact_at <= ${comm.occurredAt}
+             AND (first_response_at IS NULL OR first_response_at > ${comm.occurredAt})`
+      : undefined,
     insertMessage(tx, {
       id: messageId,
       conversation,

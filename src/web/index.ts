@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type Context, Hono } from 'hono';
 import type { App, AppDeps } from '../http/app-types.js';
 import type { WebDeps, WebEnv } from './context.js';
 import { ru } from './i18n/ru.js';
 import { ADMIN_PATHS, registerAdminPages } from './pages/admin/index.js';
+import { registerDashboard } from './pages/dashboard.js';
 import { errorPage, webErrorHandler } from './pages/errors.js';
 import { registerInbox } from './pages/inbox.js';
 import { registerLead } from './pages/lead.js';
@@ -29,7 +33,19 @@ import {
 const ASSETS = {
   'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
+  'dashboard.js': 'text/javascript; charset=utf-8',
+  // Chart.js (the dashboard's charts), served from node_modules: no CDN, the CSP stays script-src 'self'.
+  'chart.js': 'text/javascript; charset=utf-8',
 } as const;
+
+/** Where an asset's bytes come from: our own files sit next to this module; libraries in node_modules. */
+function assetUrl(name: string): URL {
+  if (name === 'chart.js') {
+    const main = createRequire(import.meta.url).resolve('chart.js'); // …/chart.js/dist/chart.cjs
+    return pathToFileURL(path.join(path.dirname(main), 'chart.umd.min.js'));
+  }
+  return new URL(`./assets/${name}`, import.meta.url);
+}
 
 const OPEN_PATHS = ['/login', '/logout'];
 const PAGE_PATHS = [
@@ -43,6 +59,7 @@ const PAGE_PATHS = [
   '/calls/*',
   '/media/*',
   ...ADMIN_PATHS,
+  '/dashboard',
 ];
 
 /** Read once at start: the files sit next to this module (the build copies them, see docs/web.md). */
@@ -50,7 +67,7 @@ function loadAssets(): { files: Map<string, Buffer>; version: string } {
   const files = new Map<string, Buffer>();
   const hash = createHash('sha256');
   for (const name of Object.keys(ASSETS)) {
-    const body = readFileSync(new URL(`./assets/${name}`, import.meta.url));
+    const body = readFileSync(assetUrl(name));
     files.set(name, body);
     hash.update(body);
   }
@@ -109,6 +126,7 @@ export function registerWeb(
   registerMedia(web, webDeps);
   registerLive(web, webDeps);
   registerAdminPages(web, webDeps);
+  registerDashboard(web, webDeps);
 
   app.route('/', open);
   app.route('/', web);

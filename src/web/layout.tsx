@@ -7,7 +7,7 @@ export interface PageChrome {
   user?: WebUser;
   csrf?: string;
   /** Which nav item is current. */
-  section?: 'inbox' | 'merges' | 'notifications' | 'admin';
+  section?: 'inbox' | 'merges' | 'notifications' | 'dashboard' | 'admin';
   /** Reload the page every N seconds (the WhatsApp pairing page while it waits for a scan). */
   refreshSeconds?: number;
   unreadNotifications?: number;
@@ -15,6 +15,8 @@ export interface PageChrome {
   live?: { lead?: string; inbox?: boolean };
   flash?: string | undefined;
   assetVersion: string;
+  /** Extra local scripts of this page (names under /assets/, e.g. the dashboard's charts), after app.js. */
+  scripts?: string[];
 }
 
 /** The one page frame: header with navigation, the CSRF token for scripts, the local script and styles. */
@@ -30,6 +32,9 @@ export function Layout(props: PageChrome & { children?: Child }) {
         {props.csrf ? <meta name="csrf-token" content={props.csrf} /> : null}
         {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
         <script src={`/assets/app.js?v=${props.assetVersion}`} defer />
+        {(props.scripts ?? []).map((name) => (
+          <script src={`/assets/${name}?v=${props.assetVersion}`} defer />
+        ))}
       </head>
       <body
         data-live-lead={props.live?.lead}
@@ -52,6 +57,11 @@ export function Layout(props: PageChrome & { children?: Child }) {
               <a href="/merges" aria-current={props.section === 'merges' ? 'page' : undefined}>
                 {ru.nav.merges}
               </a>
+              {user.role !== 'manager' ? (
+                <a href="/dashboard" aria-current={props.section === 'dashboard' ? 'page' : undefined}>
+                  {ru.nav.dashboard}
+                </a>
+              ) : null}
               <a href="/notifications" aria-current={props.section === 'notifications' ? 'page' : undefined}>
                 {ru.nav.notifications}
                 <span
