@@ -76,11 +76,12 @@ function clampToReceived(comm: InboundCommunication, receivedAt: Date): InboundC
 }
 
 /**
- * At most this many events per decision transaction. Each decided event is one subtransaction (its savepoint);
- * past 64 in one transaction PostgreSQL's per-backend subtransaction cache overflows and every snapshot in the
- * cluster then has to read pg_subtrans.
+ * At most this many events per decision transaction. Every attempt at an event is a savepoint that postgres.js
+ * never releases (a retry after ROLLBACK TO opens another), so a batch may hold up to DECISION_BATCH ×
+ * INLINE_RETRIES subtransactions; past 64 in one transaction PostgreSQL's per-backend subtransaction cache
+ * overflows and every snapshot in the cluster then has to read pg_subtrans. 20 × 3 = 60 stays under it.
  */
-const DECISION_BATCH = 50;
+const DECISION_BATCH = 20;
 
 /**
  * Decision batches in flight at once, each in its own transaction on its own connection: while one waits for
@@ -276,7 +277,12 @@ export function createProcessor(deps: ProcessorDeps) {
         deps.log.error({ eventId: id, err: errorMessage(markErr) }, 'cannot record failed attempt');
       }
       // Another worker committed the event meanwhile: answer with its stored decision.
-      if (status === 'processed') return decideBatch([id], admitNext);
+      if (status === 'processed')
+        try {
+          return await decideBatch([id], admitNext);
+        } catch (readErr) {
+          return new Map([[id, { status: 'failed', error: errorMessage(readErr) }]]);
+        }
       return new Map([[id, { status: status === 'dead' ? 'dead' : 'failed', error: message }]]);
     }
   }
@@ -285,8 +291,15 @@ export function createProcessor(deps: ProcessorDeps) {
     maxBatch: DECISION_BATCH,
     lanes: DECISION_LANES,
     async run(ids, admitNext) {
-      const outcomes = await settle([...new Set(ids)], admitNext);
-      return ids.map((id) => ({ ok: true as const, value: outcomes.get(id)! }));
+      // process() never rejects: whatever escapes settle leaves the events pending for the replay worker.
+      const outcomes = await settle([...new Set(ids)], admitNext).catch((err: unknown) => {
+        deps.log.error({ events: ids.length, err: errorMessage(err) }, 'decision batch failed');
+        return new Map<string, Attempt>();
+      });
+      return ids.map((id) => ({
+        ok: true as const,
+        value: outcomes.get(id) ?? { status: 'failed' as const, error: 'the decision batch failed' },
+      }));
     },
   });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
+import { isDatabaseUnavailable } from '../../db/unavailable.js';
 import { createBatcher } from '../../ingest/batcher.js';
 import { storeInboundEvents } from '../../ingest/inbound-store.js';
 import type { ProcessOutcome, Processor } from '../../ingest/processor.js';
@@ -61,7 +62,9 @@ export function createIntake(deps: {
         await storeInboundEvents(deps.sql, rows);
         return rows.map((r) => ({ ok: true as const, value: r.id }));
       } catch (err) {
-        if (rows.length === 1) return [{ ok: false as const, error: err }];
+        // One row, or a database that is away (each row alone would wait out the connect timeout again).
+        if (rows.length === 1 || isDatabaseUnavailable(err))
+          return rows.map(() => ({ ok: false as const, error: err }));
         return Promise.all(
           rows.map((r) =>
             storeInboundEvents(deps.sql, [r]).then(
