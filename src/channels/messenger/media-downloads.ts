@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage, SwitchboardError } from '../../core/errors.js';
+import { periodic } from '../../core/periodic.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { LinkStatusError, openRecording, RefusedLinkError } from '../../telephony/recording-http.js';
@@ -80,8 +81,6 @@ export function createMediaDownloads(opts: MediaDownloadsOptions) {
   const log = opts.log.child({ component: 'media' });
   const counter = messengerMetrics(opts.metrics.registry).media;
   let stopped = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
   let stopping = false;
 
   async function fetchBytes(request: MediaRequest, settings: MediaSettings, item: MediaItem) {
@@ -196,32 +195,21 @@ export function createMediaDownloads(opts: MediaDownloadsOptions) {
     return stored;
   }
 
-  function tick(): void {
-    if (stopping || running) return;
-    running = runOnce()
-      .catch((err) => {
-        log.error({ err: errorMessage(err) }, 'media pass failed');
-        return 0;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-  }
+  const loop = periodic(runOnce, pollIntervalMs, (err) =>
+    log.error({ err: errorMessage(err) }, 'media pass failed'),
+  );
 
   return {
     runOnce,
     start(): void {
       stopping = false;
       stopped = new AbortController();
-      timer = setInterval(tick, pollIntervalMs);
-      timer.unref();
+      loop.start();
     },
     async stop(): Promise<void> {
       stopping = true;
       stopped.abort();
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
+      await loop.stop();
     },
   };
 }

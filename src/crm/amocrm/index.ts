@@ -2,13 +2,13 @@ import type { Sql } from 'postgres';
 import type { AmocrmConfig } from '../../config/crm.js';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
+import { periodic } from '../../core/periodic.js';
 import { type Identity, type IdentityPolicy, normalizeIdentity } from '../../identity/identity.js';
 import type { Logger } from '../../observability/logger.js';
 import { type BulkContact, upsertContactsBulk } from '../bulk-upsert.js';
 import { upsertDeal } from '../crm-sync.js';
 import type { Subscriber } from '../outbox/index.js';
 import type { OutboxRow } from '../outbox/store.js';
-import { periodic } from '../periodic.js';
 import { type AmocrmClient, createAmocrmClient } from './client.js';
 import {
   type AmoContact,

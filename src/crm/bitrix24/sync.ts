@@ -4,6 +4,7 @@ import type { Bitrix24Config } from '../../config/crm.js';
 import type { Config } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
+import { periodic } from '../../core/periodic.js';
 import type { Queryable } from '../../db/queryable.js';
 import { type Identity, type IdentityPolicy, normalizeIdentity } from '../../identity/identity.js';
 import type { Logger } from '../../observability/logger.js';
@@ -11,7 +12,6 @@ import { type BulkContact, upsertCompaniesBulk, upsertContactsBulk } from '../bu
 import { upsertDeal } from '../crm-sync.js';
 import { patchLead } from '../lead-updates.js';
 import type { OutboxWriter } from '../outbox/store.js';
-import { periodic } from '../periodic.js';
 import { type Bitrix24Client, Bitrix24Error } from './client.js';
 import { type ImAccounts, imIdentities } from './im.js';
 import { companyBody, contactBody, dealBody, externalId, leadStatusFromB24, type UserMap } from './map.js';

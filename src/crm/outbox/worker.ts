@@ -2,8 +2,8 @@ import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
 import { retryDelayMs } from '../../core/delivery-error.js';
 import { errorMessage, SwitchboardError } from '../../core/errors.js';
+import { periodic } from '../../core/periodic.js';
 import type { Logger } from '../../observability/logger.js';
-import { periodic } from '../periodic.js';
 import { busySubscribers, claimHead, type OutboxRow, settleRow } from './store.js';
 
 /** Delivers one row to its receiver; throws (a `DeliveryError` says whether a retry can help). */
