@@ -63,38 +63,4 @@ describe.each(backends())('concurrent intake on %s', (backend) => {
              (SELECT count(*) FROM messages WHERE external_id = ${body.externalId})::int AS messages`;
     expect(n).toEqual({ events: 12, messages: 1 });
   });
-
-  it('events submitted together span several batches in flight; each person is decided in arrival order', async () => {
-    const people = Array.from({ length: 6 }, () => ({ phone: freshPhone(), email: freshEmail() }));
-    // 150 events: three batches of 50, in flight together. Each person writes once per batch, alternating
-    // phone and email (the second and third reach the first one's contact through the identity it left).
-    const bodies = Array.from({ length: 150 }, (_, i) => {
-      const batch = Math.floor(i / 50);
-      const person = people[i % 50];
-      if (!person) return inboundBody({ from: { phones: [freshPhone()] } });
-      const from =
-        batch === 1
-          ? { emails: [person.email], phones: [person.phone] }
-          : batch === 0
-            ? { phones: [person.phone] }
-            : { emails: [person.email] };
-      return inboundBody({ from, text: `batch ${batch}` });
-    });
-    const ids = await Promise.all(bodies.map((payload) => ctx.intake.accept({ source: 'api', payload })));
-    const outcomes = await Promise.all(ids.map((id) => ctx.processor.process(id)));
-    const kindOf = (i: number) => {
-      const o = outcomes[i]!;
-      return o.status === 'processed' ? o.decisions[0]!.kind : o.status;
-    };
-    for (let p = 0; p < people.length; p++)
-      expect([kindOf(p), kindOf(50 + p), kindOf(100 + p)]).toEqual([
-        'new_lead',
-        'attached_to_lead',
-        'attached_to_lead',
-      ]);
-    // They were decided by more than one transaction: several batches, not one.
-    const [txs] = await ctx.db.sql<{ n: number }[]>`
-      SELECT count(DISTINCT xmin::text)::int AS n FROM inbound_events WHERE id = ANY(${ids}::uuid[])`;
-    expect(txs!.n).toBeGreaterThanOrEqual(3);
-  });
 });

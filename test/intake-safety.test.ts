@@ -161,28 +161,4 @@ describe.each(backends())('nothing a sender writes is lost, on %s', (backend) =>
     expect((await eventRow(readable)).status).toBe('received');
     expect((await eventRow(unreadable)).status).toBe('rejected');
   });
-
-  it('payloads arriving together share one commit; one the database refuses fails alone', async () => {
-    const phones = [freshPhone(), freshPhone(), freshPhone()];
-    const payload = (phone: string) => inboundBody({ from: { phones: [phone] } });
-    // Submitted in the same turn of the event loop: one group commit (one transaction id on every row).
-    const together = await Promise.all(
-      phones.map((p) => h.ctx.intake.accept({ source: 'api', payload: payload(p) })),
-    );
-    const [commits] = await h.ctx.db.sql<{ n: number }[]>`
-      SELECT count(DISTINCT xmin::text)::int AS n FROM inbound_events WHERE id = ANY(${together}::uuid[])`;
-    expect(commits!.n).toBe(1);
-
-    // A text column cannot hold NUL: that row's INSERT fails, the batch falls back to one row at a time.
-    const settled = await Promise.allSettled([
-      h.ctx.intake.accept({ source: 'api', payload: payload(freshPhone()) }),
-      h.ctx.intake.accept({ source: 'api', account: 'bad\u0000account', payload: payload(freshPhone()) }),
-      h.ctx.intake.accept({ source: 'api', payload: payload(freshPhone()) }),
-    ]);
-    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    const stored = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    for (const id of stored) expect((await eventRow(id)).status).toBe('received');
-    for (const id of [...together, ...stored])
-      expect(await h.ctx.processor.process(id)).toMatchObject({ status: 'processed' });
-  });
 });

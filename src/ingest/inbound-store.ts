@@ -44,52 +44,12 @@ export async function storeInboundEvent(sql: Sql, e: NewInboundEvent): Promise<s
   return row!.id;
 }
 
-/**
- * Group commit of several payloads: one multi-row INSERT, one commit. Ids and receive times come from the
- * caller so that no row depends on the order of RETURNING. A statement error fails the whole statement, so
- * the caller stores the rows one by one when this throws (a bad row must never cost its neighbours theirs).
- */
-export async function storeInboundEvents(
-  sql: Sql,
-  events: readonly (NewInboundEvent & { id: string; receivedAt: Date })[],
-): Promise<void> {
-  if (events.length === 0) return;
-  const rows = events.map((e) => ({
-    id: e.id,
-    source: e.source,
-    account: e.account ?? null,
-    external_id: e.externalId ?? null,
-    content_type: e.contentType ?? 'application/json',
-    payload: e.payload === undefined ? null : sql.json(e.payload as never),
-    raw: e.raw ? Buffer.from(e.raw) : null,
-    status: e.rejectedWith ? 'rejected' : 'received',
-    last_error: e.rejectedWith ?? null,
-    received_at: e.receivedAt,
-  }));
-  await sql`INSERT INTO inbound_events ${sql(
-    rows,
-    'id',
-    'source',
-    'account',
-    'external_id',
-    'content_type',
-    'payload',
-    'raw',
-    'status',
-    'last_error',
-    'received_at',
-  )}`;
-}
-
-/**
- * Claims a batch of events for processing inside `tx` (one statement); the ones another worker holds right
- * now are absent from the map.
- */
-export async function claimEvents(tx: Sql, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
-  const rows = await tx<StoredEvent[]>`
+/** Claims the event for processing inside `tx`; undefined when another worker holds it. */
+export async function claimEvent(tx: Sql, id: string): Promise<StoredEvent | undefined> {
+  const [row] = await tx<StoredEvent[]>`
     SELECT id, source, account, external_id, payload, raw, status, attempts, decision, received_at
-    FROM inbound_events WHERE id = ANY(${ids as string[]}::uuid[]) FOR UPDATE SKIP LOCKED`;
-  return new Map(rows.map((r) => [r.id, r]));
+    FROM inbound_events WHERE id = ${id} FOR UPDATE SKIP LOCKED`;
+  return row;
 }
 
 /** Records what the source kept out of the lead rules, on the event and in the audit trail. */
@@ -107,18 +67,11 @@ export async function recordSkipped(tx: Sql, id: string, skipped: SkippedCommuni
     });
 }
 
-/** Marks a batch of events processed with their decisions, in one set-based statement. */
-export async function markProcessed(
-  tx: Sql,
-  decided: readonly { id: string; decisions: Decision[] }[],
-  now: Date,
-): Promise<void> {
-  if (decided.length === 0) return;
+export async function markProcessed(tx: Sql, id: string, decisions: Decision[], now: Date): Promise<void> {
   await tx`
-    UPDATE inbound_events SET status = 'processed', decision = v.decisions,
+    UPDATE inbound_events SET status = 'processed', decision = ${tx.json(decisions as never)},
       attempts = attempts + 1, processed_at = ${now}, last_error = NULL, next_attempt_at = NULL
-    FROM jsonb_to_recordset(${tx.json(decided as never)}::jsonb) AS v(id uuid, decisions jsonb)
-    WHERE inbound_events.id = v.id`;
+    WHERE id = ${id}`;
 }
 
 /** Records a failed attempt: retried later with exponential backoff, or dead after `maxAttempts`. */

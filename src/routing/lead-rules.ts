@@ -26,19 +26,6 @@ export interface LeadRulesDeps {
 }
 
 /**
- * What the lead rules lock for a communication (advisory, see lockNames): its message key and every identity
- * of the sender, own and hinted. The batched processor takes them for a whole batch up front (src/ingest).
- */
-export function leadRuleLocks(
-  comm: InboundCommunication,
-  policy: IdentityPolicy,
-): { party: ReturnType<typeof normalizeParty>; names: string[] } {
-  const party = normalizeParty(comm.party, policy);
-  const messageKey = `message|${comm.channel}|${comm.account}|${comm.externalId}`;
-  return { party, names: [messageKey, ...[...party.own, ...party.hints].map(identityKey)] };
-}
-
-/**
  * The lead rules, applied to one communication inside the caller's transaction: load (duplicate check,
  * contact resolution, deal and open lead) -> decide (`decideLead`, pure) -> route -> persist.
  *  1 duplicate (same channel account + external id) -> nothing changes
@@ -55,11 +42,12 @@ export async function applyLeadRules(
   deps: LeadRulesDeps,
   inboundEventId?: string,
 ): Promise<Decision> {
-  const { party, names } = leadRuleLocks(comm, deps.policy);
+  const party = normalizeParty(comm.party, deps.policy);
+  const messageKey = `message|${comm.channel}|${comm.account}|${comm.externalId}`;
   // Pipelined on the transaction's connection: the statements run in the order issued, so both reads see
   // everything committed by whoever held the locks before us, in one round trip instead of three.
   const [, seen, resolved] = await Promise.all([
-    lockNames(tx, names),
+    lockNames(tx, [messageKey, ...[...party.own, ...party.hints].map(identityKey)]),
     findMessage(tx, comm.channel, comm.account, comm.externalId),
     resolveContact(tx, party),
   ]);

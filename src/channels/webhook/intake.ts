@@ -1,9 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
-import { isDatabaseUnavailable } from '../../db/unavailable.js';
-import { createBatcher } from '../../ingest/batcher.js';
-import { storeInboundEvents } from '../../ingest/inbound-store.js';
+import { storeInboundEvent } from '../../ingest/inbound-store.js';
 import type { ProcessOutcome, Processor } from '../../ingest/processor.js';
 import type { Metrics } from '../../observability/metrics.js';
 
@@ -24,7 +21,6 @@ export interface IncomingPayload {
 /**
  * The one intake every transport uses: a payload is committed to `inbound_events` BEFORE the sender is
  * answered, so a crash or a bug never loses it (the replay worker finishes whatever was left pending).
- * Payloads that arrive together share one commit (group commit, see createBatcher).
  */
 export interface Intake {
   /** Stores the payload (status `received`) and returns the event id. Commits before it resolves. */
@@ -43,42 +39,14 @@ export interface Intake {
   process(eventId: string): Promise<ProcessOutcome>;
 }
 
-/** At most this many payloads per group commit (10 columns each: far below the protocol's parameter limit). */
-const INTAKE_BATCH = 200;
-
 export function createIntake(deps: {
   sql: Sql;
   clock: Clock;
   metrics: Metrics;
   processor: Processor;
 }): Intake {
-  type Row = Parameters<typeof storeInboundEvents>[1][number];
-  // Group commit: payloads arriving together are stored by one INSERT in one commit, each sender answered
-  // after it. Should the statement fail, every row is retried alone, so one bad payload fails only itself.
-  const batcher = createBatcher<Row, string>({
-    maxBatch: INTAKE_BATCH,
-    async run(rows) {
-      try {
-        await storeInboundEvents(deps.sql, rows);
-        return rows.map((r) => ({ ok: true as const, value: r.id }));
-      } catch (err) {
-        // One row, or a database that is away (each row alone would wait out the connect timeout again).
-        if (rows.length === 1 || isDatabaseUnavailable(err))
-          return rows.map(() => ({ ok: false as const, error: err }));
-        return Promise.all(
-          rows.map((r) =>
-            storeInboundEvents(deps.sql, [r]).then(
-              () => ({ ok: true as const, value: r.id }),
-              (error: unknown) => ({ ok: false as const, error }),
-            ),
-          ),
-        );
-      }
-    },
-  });
   const store = (e: IncomingPayload, rejectedWith?: string) =>
-    batcher.submit({
-      id: randomUUID(),
+    storeInboundEvent(deps.sql, {
       source: e.source,
       ...(e.account !== undefined ? { account: e.account } : {}),
       ...(e.externalId !== undefined ? { externalId: e.externalId } : {}),
