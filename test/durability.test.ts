@@ -30,6 +30,16 @@ describe.each(backends())('durability on %s', (backend) => {
       retryBaseDelayMs: 1000,
       sources: ctx.source,
     });
+  /** A router that fails at the first lead it routes (after its reads, like a backend going away). */
+  const failingRouter = (message: string): Router => ({
+    prepare: async () => ({
+      route: () => {
+        throw new Error(message);
+      },
+      checkpoint: () => () => {},
+      flush: async () => {},
+    }),
+  });
   const replayerWith = (processor: ReturnType<typeof createProcessor>) =>
     createReplayer({
       sql: ctx.db.sql,
@@ -73,11 +83,7 @@ describe.each(backends())('durability on %s', (backend) => {
 
   it('a failure mid-decision rolls everything back and leaves the event retryable with its error', async () => {
     const phone = freshPhone();
-    const broken = processorWith({
-      route: async () => {
-        throw new Error('routing backend unavailable');
-      },
-    });
+    const broken = processorWith(failingRouter('routing backend unavailable'));
     const id = await storeInboundEvent(ctx.db.sql, {
       source: 'api',
       payload: inboundBody({ from: { phones: [phone] } }),
@@ -113,11 +119,7 @@ describe.each(backends())('durability on %s', (backend) => {
 
   it('gives up after maxAttempts: the event is dead, visible through the API, and can be retried by hand', async () => {
     const phone = freshPhone();
-    const broken = processorWith({
-      route: async () => {
-        throw new Error('still broken');
-      },
-    });
+    const broken = processorWith(failingRouter('still broken'));
     const id = await storeInboundEvent(ctx.db.sql, {
       source: 'api',
       payload: inboundBody({ from: { phones: [phone] } }),

@@ -21,42 +21,69 @@ export interface Assignment {
   queued?: { why: string; nextShiftStart: string | null };
 }
 
+/** What assignment reads of the database for a team: its round-robin cursor and the managers' open leads. */
+export interface TeamLoad {
+  /** The team's round-robin cursor (the last manager chosen by rotation). */
+  lastManager: string | null;
+  /** Open (new or in progress) leads per manager. */
+  load: ReadonlyMap<string, number>;
+}
+
+/** Every manager whose load an assignment in `team` may read: members, the sticky ones, the on-call manager. */
+export function involvedManagers(team: TeamRuntime, sticky: readonly StickyCandidate[]): string[] {
+  return [...new Set([...team.members, ...sticky.map((s) => s.manager), team.onCall ?? ''])].filter(
+    (l) => l !== '',
+  );
+}
+
 /**
- * Picks the manager for a lead inside `team`, in the caller's transaction:
+ * Locks what an assignment in these teams reads and returns it, in one round trip: the teams' state rows FOR
+ * UPDATE (in id order) and every manager involved (advisory, in key order), then their open leads counted
+ * under those locks. The locks last until the caller's transaction commits, so simultaneous leads can never
+ * push a manager over capacity, in one daemon or several.
+ */
+export async function lockTeams(
+  tx: Sql,
+  teamIds: readonly string[],
+  managers: readonly string[],
+): Promise<{ cursors: Map<string, string | null>; load: Map<string, number> }> {
+  const teams = [...new Set(teamIds)].sort();
+  const logins = [...new Set(managers)];
+  if (teams.length === 0) return { cursors: new Map(), load: new Map() };
+  // Pipelined: the statements run in this order on the transaction's connection, so the counts are read
+  // after both kinds of lock are held.
+  const [, stateRows, , load] = await Promise.all([
+    tx`INSERT INTO routing_team_state (team) SELECT unnest(${teams as string[]}::text[]) ON CONFLICT (team) DO NOTHING`,
+    tx<{ team: string; lastManager: string | null }[]>`
+      SELECT team, last_manager FROM routing_team_state WHERE team = ANY(${teams as string[]}::text[])
+      ORDER BY team FOR UPDATE`,
+    lockNames(
+      tx,
+      logins.map((l) => `manager|${l}`),
+    ),
+    openLeadCounts(tx, logins),
+  ]);
+  return { cursors: new Map(stateRows.map((r) => [r.team, r.lastManager])), load };
+}
+
+/**
+ * Picks the manager for a lead inside `team` (pure: the caller locked and read `state`, see lockTeams):
  *  1 sticky: the client's own manager (contact, company, last deal, last lead) when active, in the team and
  *    under capacity (and on shift when the team says `sticky: on_shift`);
  *  2 while the team is on shift: round_robin (next member after the team's cursor) or least_loaded (fewest
  *    open leads, ties in rotation order) among active members under capacity;
  *  3 off shift: the on-call manager when configured and under capacity;
  *  4 otherwise the lead is queued: the assigner retries when a member comes on shift or frees capacity.
- * Concurrency: the team's state row is locked FOR UPDATE and every manager involved is locked (advisory, in
- * key order) before open leads are counted, and the locks last until the lead commits, so simultaneous leads
- * can never push a manager over capacity, in one daemon or several.
+ * `moveCursor` says whether the team's round-robin cursor moves to the chosen manager.
  */
-export async function assignInTeam(
-  tx: Sql,
+export function chooseInTeam(
   directory: TeamDirectory,
   team: TeamRuntime,
   sticky: readonly StickyCandidate[],
   now: Date,
-): Promise<Assignment> {
-  const involved = [...new Set([...team.members, ...sticky.map((s) => s.manager), team.onCall ?? ''])].filter(
-    (l) => l !== '',
-  );
-  // Pipelined: the statements run in this order on the transaction's connection, in one round trip, so the
-  // counts are read after both locks are held.
-  const [, stateRows, , load] = await Promise.all([
-    tx`INSERT INTO routing_team_state (team) VALUES (${team.id}) ON CONFLICT (team) DO NOTHING`,
-    tx<
-      { lastManager: string | null }[]
-    >`SELECT last_manager FROM routing_team_state WHERE team = ${team.id} FOR UPDATE`,
-    lockNames(
-      tx,
-      involved.map((l) => `manager|${l}`),
-    ),
-    openLeadCounts(tx, involved),
-  ]);
-  const state = stateRows[0];
+  state: TeamLoad,
+): Assignment & { moveCursor: boolean } {
+  const { load } = state;
   const candidates: RoutingCandidate[] = [];
   const onShift = isOnShift(team.hours, now);
 
@@ -70,11 +97,14 @@ export async function assignInTeam(
     if (cap !== undefined && open >= cap) return `at capacity (${open}/${cap} open leads)`;
     return undefined;
   };
-  const pick = async (login: string, strategy: AssignmentStrategy, why: string): Promise<Assignment> => {
+  const pick = (login: string, strategy: AssignmentStrategy, why: string) => {
     candidates.push({ manager: login, outcome: 'chosen', why });
-    if (strategy === 'round_robin' || strategy === 'least_loaded')
-      await tx`UPDATE routing_team_state SET last_manager = ${login}, updated_at = ${now} WHERE team = ${team.id}`;
-    return { responsible: login, strategy, candidates };
+    return {
+      responsible: login,
+      strategy,
+      candidates,
+      moveCursor: strategy === 'round_robin' || strategy === 'least_loaded',
+    };
   };
 
   // 1 sticky.
@@ -102,7 +132,7 @@ export async function assignInTeam(
 
   // 2 on shift: the team's strategy among members.
   if (onShift) {
-    const rotation = rotate(team.members, state?.lastManager ?? null);
+    const rotation = rotate(team.members, state.lastManager);
     const eligible: string[] = [];
     for (const login of rotation) {
       if (seen.has(login)) continue;
@@ -138,6 +168,7 @@ export async function assignInTeam(
       strategy: 'queued',
       candidates,
       queued: { why: 'every member on shift is inactive or at capacity', nextShiftStart: null },
+      moveCursor: false,
     };
   }
 
@@ -158,7 +189,29 @@ export async function assignInTeam(
       why: `team ${team.id} is off shift: waits for the first member on shift`,
       nextShiftStart: next?.toISOString() ?? null,
     },
+    moveCursor: false,
   };
+}
+
+/**
+ * Assigns one lead in `team` inside the caller's transaction (the queue assigner): lockTeams, chooseInTeam,
+ * and the cursor moved. The batched lead rules use the same two steps for a whole batch (rule-router.ts).
+ */
+export async function assignInTeam(
+  tx: Sql,
+  directory: TeamDirectory,
+  team: TeamRuntime,
+  sticky: readonly StickyCandidate[],
+  now: Date,
+): Promise<Assignment> {
+  const { cursors, load } = await lockTeams(tx, [team.id], involvedManagers(team, sticky));
+  const { moveCursor, ...a } = chooseInTeam(directory, team, sticky, now, {
+    lastManager: cursors.get(team.id) ?? null,
+    load,
+  });
+  if (moveCursor)
+    await tx`UPDATE routing_team_state SET last_manager = ${a.responsible}, updated_at = ${now} WHERE team = ${team.id}`;
+  return a;
 }
 
 /** Members in rotation order starting after `last` (from the first member when `last` is not one). */

@@ -1,23 +1,61 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Decision, InboundCommunication } from '../core/communication.js';
+import { NotFoundError } from '../core/errors.js';
 import { lockNames } from '../db/locks.js';
 import type { Queryable as Sql } from '../db/queryable.js';
-import { audit } from '../db/repos/audit.js';
-import { type ContactRow, createProspect, lockContact, prospectRow } from '../db/repos/contacts.js';
-import { findMessage, insertMessage, reviseMessage, upsertConversation } from '../db/repos/conversations.js';
-import { activeDealOf, createLead, openLeadOf } from '../db/repos/leads.js';
-import type { IdentityPolicy } from '../identity/identity.js';
+import { type AuditEntry, auditMany } from '../db/repos/audit.js';
+import {
+  type ContactRow,
+  createProspects,
+  lockContacts,
+  nameContacts,
+  prospectRow,
+} from '../db/repos/contacts.js';
+import {
+  type ConversationKey,
+  type ConversationUpsert,
+  conversationKeyOf,
+  findConversations,
+  findMessages,
+  insertMessages,
+  type MessageRef,
+  messageKeyOf,
+  type NewMessage,
+  reviseMessage,
+  upsertConversations,
+} from '../db/repos/conversations.js';
+import {
+  addIdentities,
+  findIdentities,
+  type IdentityRow,
+  markVerified,
+  setSources,
+} from '../db/repos/identities.js';
+import {
+  activeDealsOf,
+  createLeads,
+  type NewLead,
+  openLeadsOf,
+  recordFirstResponses,
+} from '../db/repos/leads.js';
+import {
+  type MergeSuggestionInput,
+  mergeSuggestionKey,
+  suggestMerges,
+} from '../db/repos/merge-suggestions.js';
+import type { Identity, IdentityPolicy } from '../identity/identity.js';
 import { identityKey } from '../identity/identity.js';
 import { decideLead } from './decide.js';
 import {
   bindIdentities,
   describeIdentity,
   identitySource,
+  type NormalizedParty,
   normalizeParty,
   resolveContact,
 } from './resolve-contact.js';
-import type { Router } from './router.js';
+import type { PreparedRouter, Router, RoutingInput } from './router.js';
 
 export interface LeadRulesDeps {
   policy: IdentityPolicy;
@@ -25,16 +63,48 @@ export interface LeadRulesDeps {
   clock: Clock;
 }
 
+/** The communications of one inbound event: decided together, in order, and kept or dropped together. */
+export interface DecisionGroup {
+  comms: readonly InboundCommunication[];
+  inboundEventId?: string;
+}
+
+export type GroupOutcome = { ok: true; decisions: Decision[] } | { ok: false; error: unknown };
+
 /**
- * The lead rules, applied to one communication inside the caller's transaction: load (duplicate check,
- * contact resolution, deal and open lead) -> decide (`decideLead`, pure) -> route -> persist.
- *  1 duplicate (same channel account + external id) -> nothing changes
- *  2 outbound -> attached to its conversation, never a lead
- *  3 resolve the contact from every identity (conflicts -> merge suggestions, never merges)
- *  4 active deal -> attached_to_deal;  5 open lead -> attached_to_lead;
- *  6 known client -> repeat_lead;      7 otherwise -> new_lead
- * Concurrency: advisory locks on the message key and every identity (sorted), then the contact row, so the
- * same person arriving on two channels at once serializes into one contact and one lead.
+ * The lead rules for a batch of events in the caller's transaction, set-based: a handful of statements for
+ * the whole batch instead of a dozen per communication.
+ *
+ *  load    (two round trips) advisory locks on every message key and identity of the batch (sorted: two
+ *          batches can never deadlock on them), the stored messages and identities; then the contacts those
+ *          identities name, locked, with their active deal, open lead and conversations; then routing's
+ *          reads and locks for every lead the batch might create (Router.prepare)
+ *  decide  (in memory, in arrival order) each communication against that state, which it updates for the
+ *          next one: a person who writes twice in one batch gets one contact and one lead. Rules:
+ *            1 duplicate (same channel account + external id) -> nothing changes
+ *            2 outbound -> attached to its conversation, never a lead
+ *            3 resolve the contact from every identity (conflicts -> merge suggestions, never merges)
+ *            4 active deal -> attached_to_deal;  5 open lead -> attached_to_lead;
+ *            6 known client -> repeat_lead;      7 otherwise -> new_lead
+ *          An event whose decision throws is undone in memory alone; its neighbours go on.
+ *  write   (two round trips) one statement per kind of row: contacts, identities, merge suggestions, leads,
+ *          conversations, messages, routing cursors; then the audit rows, which name the merge suggestions.
+ *
+ * A failing statement fails the transaction and so the batch: the caller retries its events one by one.
+ */
+export async function decideBatch(
+  tx: Sql,
+  groups: readonly DecisionGroup[],
+  deps: LeadRulesDeps,
+): Promise<GroupOutcome[]> {
+  const batch = await loadBatch(tx, groups, deps);
+  const outcomes = groups.map((group, i) => decideGroup(batch, batch.items[i]!, group.inboundEventId, deps));
+  const done = await writeBatch(tx, batch);
+  return outcomes.map((o) => (o.ok ? { ok: true, decisions: o.pending.map(done) } : o));
+}
+
+/**
+ * The lead rules for one communication (the simulator, tests): a batch of one. Throws what deciding it threw.
  */
 export async function applyLeadRules(
   tx: Sql,
@@ -42,19 +112,244 @@ export async function applyLeadRules(
   deps: LeadRulesDeps,
   inboundEventId?: string,
 ): Promise<Decision> {
-  const party = normalizeParty(comm.party, deps.policy);
-  const messageKey = `message|${comm.channel}|${comm.account}|${comm.externalId}`;
-  // Pipelined on the transaction's connection: the statements run in the order issued, so both reads see
-  // everything committed by whoever held the locks before us, in one round trip instead of three.
-  const [, seen, resolved] = await Promise.all([
-    lockNames(tx, [messageKey, ...[...party.own, ...party.hints].map(identityKey)]),
-    findMessage(tx, comm.channel, comm.account, comm.externalId),
-    resolveContact(tx, party),
-  ]);
+  const [outcome] = await decideBatch(
+    tx,
+    [{ comms: [comm], ...(inboundEventId ? { inboundEventId } : {}) }],
+    deps,
+  );
+  if (!outcome!.ok) throw outcome!.error;
+  return outcome!.decisions[0]!;
+}
 
+// ---------------------------------------------------------------------------------------------------------
+// State of a batch
+
+/** A communication with what was worked out of it before loading. */
+interface Item {
+  comm: InboundCommunication;
+  party: NormalizedParty;
+  messageKey: string;
+}
+
+/** A message the batch knows: stored, or written by an earlier communication of the batch. */
+interface KnownMessage extends Omit<MessageRef, 'conversationId'> {
+  /** Stored messages know their conversation; the batch's own learn it when the batch is written. */
+  conversationId?: string;
+  conversation: ConversationKey;
+}
+
+/** A decision whose ids that only the writes produce (conversation, merge suggestions) are still open. */
+interface PendingDecision extends Omit<Decision, 'conversationId' | 'mergeSuggestionIds'> {
+  conversation: ConversationKey;
+  conversationId?: string;
+  merges: MergeSuggestionInput[];
+}
+
+interface Writes {
+  contacts: ContactRow[];
+  names: { id: string; name: string }[];
+  identities: { contactId: string; identity: Identity; verified: boolean; source: string }[];
+  verified: Identity[];
+  sources: { identity: Identity; source: string }[];
+  merges: MergeSuggestionInput[];
+  leads: NewLead[];
+  firstResponses: { leadId: string; at: Date }[];
+  messages: NewMessage[];
+  revisions: { id: string; comm: InboundCommunication; editedAt: Date }[];
+  /** Audit rows without their merge suggestion ids, which are filled in once those are written. */
+  audit: { entry: AuditEntry; merges: MergeSuggestionInput[] }[];
+}
+
+const emptyWrites = (): Writes => ({
+  contacts: [],
+  names: [],
+  identities: [],
+  verified: [],
+  sources: [],
+  merges: [],
+  leads: [],
+  firstResponses: [],
+  messages: [],
+  revisions: [],
+  audit: [],
+});
+
+interface Batch {
+  items: Item[][];
+  messages: Map<string, KnownMessage>;
+  identities: Map<string, IdentityRow>;
+  contacts: Map<string, ContactRow>;
+  deals: Map<string, { id: string; externalId: string; stage: string | null }>;
+  openLeads: Map<string, { id: string; status: string }>;
+  /** Whose thread each stored conversation of the batch is. */
+  conversations: Map<string, { id: string; contactId: string }>;
+  router: PreparedRouter;
+  writes: Writes;
+}
+
+/**
+ * Undo log for the batch's in-memory state: an event that throws half-way is taken back out of it, so the
+ * next event sees the state as if the failed one had never come.
+ */
+class Journal {
+  private undo: (() => void)[] = [];
+  set<K, V>(map: Map<K, V>, key: K, value: V): void {
+    const had = map.has(key);
+    const before = map.get(key);
+    map.set(key, value);
+    this.undo.push(() => (had ? map.set(key, before as V) : map.delete(key)));
+  }
+  rollback(): void {
+    for (const u of this.undo.reverse()) u();
+    this.undo = [];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Load
+
+async function loadBatch(tx: Sql, groups: readonly DecisionGroup[], deps: LeadRulesDeps): Promise<Batch> {
+  const items = groups.map((g) =>
+    g.comms.map((comm) => ({
+      comm,
+      party: normalizeParty(comm.party, deps.policy),
+      messageKey: messageKeyOf(comm),
+    })),
+  );
+  const all = items.flat();
+  const identities = uniqueIdentities(all.flatMap((i) => [...i.party.own, ...i.party.hints]));
+  // Pipelined on the transaction's connection: the statements run in the order issued, so both reads see
+  // everything committed by whoever held the locks before us, in one round trip.
+  const [, stored, identityRows] = await Promise.all([
+    lockNames(tx, [...all.map((i) => `message|${i.messageKey}`), ...identities.map(identityKey)]),
+    findMessages(
+      tx,
+      all.map((i) => i.comm),
+    ),
+    findIdentities(tx, identities),
+  ]);
+  const known = new Map(identityRows.map((r) => [identityKey(r), r]));
+
+  // The contacts any communication may resolve to, and the conversations it may land in.
+  const contactIds = [...new Set(identityRows.map((r) => r.contactId))];
+  const conversationKeys = new Map<string, ConversationKey>();
+  for (const { comm, party } of all) {
+    const keys = comm.threadKey
+      ? [{ channel: comm.channel, account: comm.account, threadKey: comm.threadKey }]
+      : [...party.own, ...party.hints].flatMap((i) => {
+          const owner = known.get(identityKey(i))?.contactId;
+          return owner
+            ? [{ channel: comm.channel, account: comm.account, threadKey: `contact:${owner}` }]
+            : [];
+        });
+    for (const k of keys) conversationKeys.set(conversationKeyOf(k), k);
+  }
+  const [contactRows, deals, openLeads, conversations] = await Promise.all([
+    lockContacts(tx, contactIds),
+    activeDealsOf(tx, contactIds),
+    openLeadsOf(tx, contactIds),
+    findConversations(tx, [...conversationKeys.values()]),
+  ]);
+  const contacts = new Map(contactRows.map((c) => [c.id, c]));
+
+  // Every lead the batch might create: each inbound communication that is not a duplicate, for each contact
+  // it may resolve to (a new one has no data yet), as a new and as a repeat lead.
+  const nobody = { id: '', responsible: null, region: null, clientType: null, companyId: null };
+  const possible: RoutingInput[] = [];
+  for (const { comm, party, messageKey } of all) {
+    if (comm.direction !== 'in' || stored.has(messageKey)) continue;
+    const owners = new Set(
+      [...party.own, ...party.hints].flatMap((i) => known.get(identityKey(i))?.contactId ?? []),
+    );
+    const candidates = [nobody, ...[...owners].flatMap((id) => contacts.get(id) ?? [])];
+    for (const contact of candidates)
+      for (const leadKind of ['new', 'repeat'] as const)
+        possible.push(routingInput(comm, party, contact, leadKind));
+  }
+  const router = await deps.router.prepare(tx, possible);
+
+  const messages = new Map<string, KnownMessage>();
+  // A stored message's conversation key is never needed: its conversation id is known.
+  for (const [key, ref] of stored)
+    messages.set(key, { ...ref, conversation: { channel: '', account: '', threadKey: '' } });
+  return {
+    items,
+    messages,
+    identities: known,
+    contacts,
+    deals,
+    openLeads,
+    conversations,
+    router,
+    writes: emptyWrites(),
+  };
+}
+
+function uniqueIdentities(identities: readonly Identity[]): Identity[] {
+  return [...new Map(identities.map((i) => [identityKey(i), i])).values()];
+}
+
+function routingInput(
+  comm: InboundCommunication,
+  party: NormalizedParty,
+  contact: RoutingInput['contact'],
+  leadKind: 'new' | 'repeat',
+): RoutingInput {
+  return {
+    leadKind,
+    channel: comm.channel,
+    account: comm.account,
+    contact: {
+      id: contact.id,
+      responsible: contact.responsible,
+      region: contact.region,
+      clientType: contact.clientType,
+      companyId: contact.companyId,
+    },
+    identities: party.own,
+    ...(comm.subject !== undefined ? { subject: comm.subject } : {}),
+    ...(comm.text !== undefined ? { text: comm.text } : {}),
+    signals: comm.signals ?? {},
+    now: comm.occurredAt,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Decide
+
+function decideGroup(
+  batch: Batch,
+  items: readonly Item[],
+  inboundEventId: string | undefined,
+  deps: LeadRulesDeps,
+): { ok: true; pending: PendingDecision[] } | { ok: false; error: unknown } {
+  const journal = new Journal();
+  const restoreRouter = batch.router.checkpoint();
+  const writes = emptyWrites();
+  try {
+    const pending = items.map((item) => decideOne(batch, item, inboundEventId, writes, journal, deps));
+    for (const key of Object.keys(writes) as (keyof Writes)[])
+      (batch.writes[key] as unknown[]).push(...writes[key]);
+    return { ok: true, pending };
+  } catch (error) {
+    journal.rollback();
+    restoreRouter();
+    return { ok: false, error };
+  }
+}
+
+function decideOne(
+  batch: Batch,
+  { comm, party, messageKey }: Item,
+  inboundEventId: string | undefined,
+  writes: Writes,
+  journal: Journal,
+  deps: LeadRulesDeps,
+): PendingDecision {
   // Rule 1. A messenger edit of a stored message updates its text and is otherwise a duplicate.
+  const seen = batch.messages.get(messageKey);
   if (seen) {
-    if (comm.revision) await reviseMessage(tx, seen.id, comm, comm.revision.editedAt);
+    if (comm.revision) writes.revisions.push({ id: seen.id, comm, editedAt: comm.revision.editedAt });
     return {
       kind: 'duplicate',
       channel: comm.channel,
@@ -65,50 +360,58 @@ export async function applyLeadRules(
       contactId: seen.contactId,
       ...(seen.leadId ? { leadId: seen.leadId } : {}),
       ...(seen.dealId ? { dealId: seen.dealId } : {}),
-      conversationId: seen.conversationId,
+      conversation: seen.conversation,
+      ...(seen.conversationId ? { conversationId: seen.conversationId } : {}),
       messageId: seen.id,
       matches: [],
-      mergeSuggestionIds: [],
+      merges: [],
     };
   }
 
   // Rule 3 (resolution comes first so that rule 2 knows whose conversation an outbound message is).
-  const { resolution, known } = resolved;
+  const resolution = resolveContact(party, batch.identities, (id) => ({
+    deal: batch.deals.has(id),
+    open: batch.openLeads.has(id),
+  }));
   let contact: ContactRow;
   let created = false;
-  let deal: Awaited<ReturnType<typeof activeDealOf>>;
-  let open: Awaited<ReturnType<typeof openLeadOf>>;
   if (resolution.contactId) {
-    // The row lock, then (pipelined, in order) the reads for rules 4 and 5 that it guards.
-    [contact, deal, open] = await Promise.all([
-      lockContact(tx, resolution.contactId),
-      activeDealOf(tx, resolution.contactId),
-      openLeadOf(tx, resolution.contactId),
-    ]);
-    if (!contact.name && party.name)
-      await tx`UPDATE contacts SET name = ${party.name} WHERE id = ${contact.id}`;
+    const found = batch.contacts.get(resolution.contactId);
+    if (!found) throw new NotFoundError(`contact ${resolution.contactId}`);
+    contact = found;
+    if (!contact.name && party.name) {
+      writes.names.push({ id: contact.id, name: party.name });
+      journal.set(batch.contacts, contact.id, { ...contact, name: party.name });
+    }
   } else {
     contact = prospectRow(randomUUID(), party.name ?? null, deps.clock());
     created = true;
+    writes.contacts.push(contact);
+    journal.set(batch.contacts, contact.id, contact);
   }
-  // The new contact's row and its identities in one round trip, in this order.
-  const [, bound] = await Promise.all([
-    created ? createProspect(tx, contact) : undefined,
-    bindIdentities(tx, {
-      contactId: contact.id,
-      party,
-      known,
-      source: identitySource(comm),
-      ...(inboundEventId ? { inboundEventId } : {}),
-    }),
-  ]);
+  const source = identitySource(comm);
+  const bound = bindIdentities({ contactId: contact.id, party, source }, batch.identities);
+  for (const [key, row] of bound.updates) journal.set(batch.identities, key, row);
+  for (const a of bound.writes.add) writes.identities.push({ contactId: contact.id, ...a });
+  writes.verified.push(...bound.writes.verify);
+  for (const identity of bound.writes.claim) writes.sources.push({ identity, source });
+  const merges = bound.writes.conflicts.map((c) => ({
+    contactId: contact.id,
+    otherContactId: c.owner,
+    identity: c.identity,
+    reason: c.reason,
+    ...(inboundEventId ? { inboundEventId } : {}),
+  }));
+  writes.merges.push(...merges);
   const matchedBy = resolution.matchedBy
     ? `${describeIdentity(resolution.matchedBy)} matched an existing contact`
     : party.own.length > 0
       ? 'no identity of the sender was known: new contact'
       : `the sender carried no usable identity (${party.rejected.map((r) => `${r.kind}: ${r.reason}`).join(', ') || 'none given'}): new contact`;
 
-  // Decide (pure), then route and persist.
+  // Decide (pure), then route.
+  const deal = batch.deals.get(contact.id);
+  const open = batch.openLeads.get(contact.id);
   const { kind, rule, because } = decideLead({
     direction: comm.direction,
     deal: deal ?? null,
@@ -118,11 +421,12 @@ export async function applyLeadRules(
   });
   let dealId: string | undefined;
   let leadId: string | undefined;
-  let newLead: Promise<unknown> | undefined;
   switch (kind) {
     case 'outbound':
       dealId = deal?.id;
       leadId = open?.id;
+      // The lead's first response, for the dashboard: the earliest outbound message or call on it.
+      if (leadId) writes.firstResponses.push({ leadId, at: comm.occurredAt });
       break;
     case 'attached_to_deal':
       dealId = deal?.id;
@@ -133,25 +437,9 @@ export async function applyLeadRules(
     case 'repeat_lead':
     case 'new_lead': {
       const leadKind = kind === 'repeat_lead' ? 'repeat' : 'new';
-      const routed = await deps.router.route(tx, {
-        leadKind,
-        channel: comm.channel,
-        account: comm.account,
-        contact: {
-          id: contact.id,
-          responsible: contact.responsible,
-          region: contact.region,
-          clientType: contact.clientType,
-          companyId: contact.companyId,
-        },
-        identities: party.own,
-        ...(comm.subject !== undefined ? { subject: comm.subject } : {}),
-        ...(comm.text !== undefined ? { text: comm.text } : {}),
-        signals: comm.signals ?? {},
-        now: comm.occurredAt,
-      });
+      const routed = batch.router.route(routingInput(comm, party, contact, leadKind));
       leadId = randomUUID();
-      newLead = createLead(tx, {
+      writes.leads.push({
         id: leadId,
         contactId: contact.id,
         kind: leadKind,
@@ -163,6 +451,7 @@ export async function applyLeadRules(
         firstContactAt: comm.occurredAt,
         queuedAt: routed.queued ? comm.occurredAt : null,
       });
+      journal.set(batch.openLeads, contact.id, { id: leadId, status: 'new' });
       break;
     }
     default: {
@@ -178,50 +467,35 @@ export async function applyLeadRules(
     threadKey: comm.threadKey ?? `contact:${contact.id}`,
   };
   const messageId = randomUUID();
-  // The lead (when new), its conversation, the message and the audit row in one round trip, in this order:
-  // each statement may reference what the ones before it wrote.
-  const [, conversationId] = await Promise.all([
-    newLead,
-    upsertConversation(tx, {
-      ...conversation,
-      contactId: contact.id,
-      leadId: leadId ?? null,
-      dealId: dealId ?? null,
-      subject: comm.subject ?? null,
-      at: comm.occurredAt,
-    }),
-    // The lead's first response, for the dashboard: the earliest outbound message or call on it.
-    kind === 'outbound' && leadId
-      ? tx`UPDATE leads SET first_response_at = ${comm.occurredAt}
-           WHERE id = ${leadId} AND first_contact_at <= ${comm.occurredAt}
-             AND (first_response_at IS NULL OR first_response_at > ${comm.occurredAt})`
-      : undefined,
-    insertMessage(tx, {
-      id: messageId,
-      conversation,
-      contactId: contact.id,
-      leadId: leadId ?? null,
-      dealId: dealId ?? null,
-      inboundEventId: inboundEventId ?? null,
-      comm,
-    }),
-    audit(tx, {
+  writes.messages.push({
+    id: messageId,
+    conversation,
+    contactId: contact.id,
+    leadId: leadId ?? null,
+    dealId: dealId ?? null,
+    inboundEventId: inboundEventId ?? null,
+    comm,
+  });
+  journal.set(batch.messages, messageKey, {
+    id: messageId,
+    contactId: contact.id,
+    leadId: leadId ?? null,
+    dealId: dealId ?? null,
+    conversation,
+  });
+  writes.audit.push({
+    entry: {
       actor: 'pipeline',
       action: `decision.${kind}`,
       entityType: leadId ? 'lead' : 'message',
       entityId: leadId ?? messageId,
       reason,
-      data: {
-        rule,
-        messageId,
-        contactId: contact.id,
-        dealId: dealId ?? null,
-        mergeSuggestionIds: bound.mergeSuggestionIds,
-      },
+      data: { rule, messageId, contactId: contact.id, dealId: dealId ?? null },
       ...(inboundEventId ? { inboundEventId } : {}),
-    }),
-  ]);
-  const decision: Decision = {
+    },
+    merges,
+  });
+  return {
     kind,
     channel: comm.channel,
     rule,
@@ -229,10 +503,78 @@ export async function applyLeadRules(
     contactId: contact.id,
     ...(leadId ? { leadId } : {}),
     ...(dealId ? { dealId } : {}),
-    conversationId,
+    conversation,
     messageId,
     matches: bound.matches,
-    mergeSuggestionIds: bound.mergeSuggestionIds,
+    merges,
   };
-  return decision;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Write
+
+/** Writes what the batch decided; returns how to complete a pending decision with the ids written. */
+async function writeBatch(tx: Sql, batch: Batch): Promise<(p: PendingDecision) => Decision> {
+  const w = batch.writes;
+  // Pipelined, in this order: each statement may reference what the ones before it wrote.
+  const [, , , , , mergeIds, , conversationIds] = await Promise.all([
+    createProspects(tx, w.contacts),
+    nameContacts(tx, w.names),
+    addIdentities(tx, w.identities),
+    markVerified(tx, uniqueIdentities(w.verified)),
+    setSources(tx, w.sources),
+    suggestMerges(tx, w.merges),
+    createLeads(tx, w.leads),
+    upsertConversations(tx, foldConversations(batch, w.messages)),
+    recordFirstResponses(tx, w.firstResponses),
+    insertMessages(tx, w.messages),
+    ...w.revisions.map((r) => reviseMessage(tx, r.id, r.comm, r.editedAt)),
+    batch.router.flush(tx),
+  ]);
+  const mergeSuggestionIds = (merges: readonly MergeSuggestionInput[]) => [
+    ...new Set(merges.map((m) => mergeIds.get(mergeSuggestionKey(m))!)),
+  ];
+  await auditMany(
+    tx,
+    w.audit.map(({ entry, merges }) => ({
+      ...entry,
+      data: { ...entry.data, mergeSuggestionIds: mergeSuggestionIds(merges) },
+    })),
+  );
+  return ({ conversation, conversationId, merges, ...d }) => ({
+    ...d,
+    conversationId: conversationId ?? conversationIds.get(conversationKeyOf(conversation))!,
+    mergeSuggestionIds: mergeSuggestionIds(merges),
+  });
+}
+
+/**
+ * One upsert per conversation for the batch's messages, as if they had been applied one by one: the thread
+ * belongs to its stored contact or else to its first message's; only that contact's messages move its lead
+ * and deal link (the latest non-empty one wins); the first subject stays; the latest time counts.
+ */
+function foldConversations(batch: Batch, messages: readonly NewMessage[]): ConversationUpsert[] {
+  const folded = new Map<string, ConversationUpsert>();
+  for (const m of messages) {
+    const key = conversationKeyOf(m.conversation);
+    let c = folded.get(key);
+    if (!c) {
+      c = {
+        ...m.conversation,
+        contactId: batch.conversations.get(key)?.contactId ?? m.contactId,
+        leadId: null,
+        dealId: null,
+        subject: null,
+        at: m.comm.occurredAt,
+      };
+      folded.set(key, c);
+    }
+    if (m.contactId === c.contactId) {
+      c.leadId = m.leadId ?? c.leadId;
+      c.dealId = m.dealId ?? c.dealId;
+    }
+    c.subject = c.subject ?? m.comm.subject ?? null;
+    if (m.comm.occurredAt > c.at) c.at = m.comm.occurredAt;
+  }
+  return [...folded.values()];
 }

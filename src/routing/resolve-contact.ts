@@ -1,13 +1,5 @@
 import type { IdentityMatch, Party } from '../core/communication.js';
-import type { Queryable as Sql } from '../db/queryable.js';
-import {
-  addIdentities,
-  findIdentities,
-  type IdentityRow,
-  markVerified,
-  setSource,
-} from '../db/repos/identities.js';
-import { suggestMerge } from '../db/repos/merge-suggestions.js';
+import type { IdentityRow } from '../db/repos/identities.js';
 import { type Identity, type IdentityPolicy, identityKey, normalizeIdentity } from '../identity/identity.js';
 
 export interface NormalizedParty {
@@ -68,25 +60,29 @@ interface Candidate {
   order: number;
 }
 
+/** Whether a contact has an active deal / an open lead: what breaks a tie between contacts. */
+export type Standing = (contactId: string) => { deal: boolean; open: boolean };
+
 /**
- * Finds which contact the party is. One known own identity decides as it is. When the identities point at
- * several contacts: an identity learned only from our own outbound message never outranks one the client gave
- * (a hint in the content counts as given when it matches what the client gave before, and only then); among
- * the rest the contact with an active deal wins, then the one with an open lead, then the client-given match,
- * then the party's own order. The others become merge suggestions (bindIdentities). Hints alone never resolve.
+ * Finds which contact the party is, from `known` (the stored identities, keyed by identityKey, with what the
+ * batch added before this communication). One known own identity decides as it is. When the identities point
+ * at several contacts: an identity learned only from our own outbound message never outranks one the client
+ * gave (a hint in the content counts as given when it matches what the client gave before, and only then);
+ * among the rest the contact with an active deal wins, then the one with an open lead, then the client-given
+ * match, then the party's own order. The others become merge suggestions (bindIdentities). Hints alone never
+ * resolve.
  */
-export async function resolveContact(
-  tx: Sql,
+export function resolveContact(
   party: NormalizedParty,
-): Promise<{ resolution: Resolution; known: Map<string, IdentityRow> }> {
-  const rows = await findIdentities(tx, [...party.own, ...party.hints]);
-  const known = new Map(rows.map((r) => [identityKey(r), r]));
+  known: ReadonlyMap<string, IdentityRow>,
+  standing: Standing,
+): Resolution {
   const own: Candidate[] = [];
   party.own.forEach((identity, order) => {
     const row = known.get(identityKey(identity));
     if (row) own.push({ contactId: row.contactId, identity, clientGiven: clientGiven(row), order });
   });
-  if (own.length === 0) return { resolution: { contactId: null, matchedBy: null }, known };
+  if (own.length === 0) return { contactId: null, matchedBy: null };
   let candidates = own;
   if (!own.some((c) => c.clientGiven)) {
     // Only addresses we wrote to first: what the client gave before, mentioned in this message, counts too.
@@ -96,97 +92,89 @@ export async function resolveContact(
         candidates.push({ contactId: row.contactId, identity, clientGiven: true, order: party.own.length });
     }
   }
-  const contacts = [...new Set(candidates.map((c) => c.contactId))];
-  if (contacts.length > 1) {
-    const standing = await contactStanding(tx, contacts);
-    const rank = (c: Candidate) => standing.get(c.contactId) ?? { deal: false, open: false };
+  const contacts = new Set(candidates.map((c) => c.contactId));
+  if (contacts.size > 1) {
     candidates = [...candidates].sort(
       (a, b) =>
         // An address learned only from our own message never outranks one the client gave (issue 16 item 12);
         // among the rest, an active deal wins, then an open lead, then the sender's order.
         Number(b.clientGiven) - Number(a.clientGiven) ||
-        Number(rank(b).deal) - Number(rank(a).deal) ||
-        Number(rank(b).open) - Number(rank(a).open) ||
+        Number(standing(b.contactId).deal) - Number(standing(a.contactId).deal) ||
+        Number(standing(b.contactId).open) - Number(standing(a.contactId).open) ||
         a.order - b.order,
     );
   }
   const best = candidates[0]!;
-  return { resolution: { contactId: best.contactId, matchedBy: best.identity }, known };
+  return { contactId: best.contactId, matchedBy: best.identity };
 }
 
-/** Which of the contacts have an active deal / an open lead (only asked when identities disagree). */
-async function contactStanding(
-  tx: Sql,
-  contactIds: string[],
-): Promise<Map<string, { deal: boolean; open: boolean }>> {
-  const rows = await tx<{ id: string; deal: boolean; open: boolean }[]>`
-    SELECT c.id,
-      EXISTS (SELECT 1 FROM deals d WHERE d.contact_id = c.id AND d.status = 'active') AS deal,
-      EXISTS (SELECT 1 FROM leads l WHERE l.contact_id = c.id AND l.status IN ('new', 'in_progress')) AS open
-    FROM unnest(${contactIds}::uuid[]) AS c(id)`;
-  return new Map(rows.map((r) => [r.id, { deal: r.deal, open: r.open }]));
+/** What binding a party's identities to a contact writes (see bindIdentities). */
+export interface IdentityWrites {
+  add: { identity: Identity; verified: boolean; source: string }[];
+  verify: Identity[];
+  /** Identities the client now uses that we had only written to: their source becomes `source`. */
+  claim: Identity[];
+  source: string;
+  conflicts: { identity: Identity; owner: string; reason: string }[];
 }
 
 /**
- * Binds the party's identities to `contactId`: unknown ones are added (hints unverified), a hint that
- * reappears as the party's own address is verified, and any identity that belongs to another contact
- * becomes a merge suggestion. Nothing is ever moved between contacts automatically.
+ * Binds the party's identities to `contactId` (pure: the caller writes the result): unknown ones are added
+ * (hints unverified), a hint that reappears as the party's own address is verified, and any identity that
+ * belongs to another contact becomes a merge suggestion. Nothing is ever moved between contacts
+ * automatically. `updates` are the rows of `known` as the writes will make them (for the batch's next
+ * communication).
  */
-export async function bindIdentities(
-  tx: Sql,
+export function bindIdentities(
   input: {
     contactId: string;
     party: NormalizedParty;
-    known: Map<string, IdentityRow>;
     source: string;
-    inboundEventId?: string;
   },
-): Promise<{ matches: IdentityMatch[]; mergeSuggestionIds: string[] }> {
+  known: ReadonlyMap<string, IdentityRow>,
+): { matches: IdentityMatch[]; writes: IdentityWrites; updates: [string, IdentityRow][] } {
   const matches: IdentityMatch[] = [];
-  const toVerify: Identity[] = [];
-  // The client wrote from an address we had only written to: from now on it is one the client gave.
-  const toClaim: Identity[] = [];
+  const writes: IdentityWrites = { add: [], verify: [], claim: [], source: input.source, conflicts: [] };
   const inbound = !input.source.startsWith(OUTBOUND);
-  const toAdd: { identity: Identity; verified: boolean; source: string }[] = [];
-  const conflicts: { identity: Identity; owner: string; hint: boolean }[] = [];
+  const updates: [string, IdentityRow][] = [];
   const classify = (identity: Identity, hint: boolean) => {
-    const row = input.known.get(identityKey(identity));
+    const key = identityKey(identity);
+    const row = known.get(key);
     const owner = row?.contactId;
-    if (owner === input.contactId) {
-      if (!hint && !row?.verified) toVerify.push(identity);
-      if (!hint && inbound && row?.source.startsWith(OUTBOUND)) toClaim.push(identity);
+    if (row && owner === input.contactId) {
+      const verify = !hint && !row.verified;
+      // The client wrote from an address we had only written to: from now on it is one the client gave.
+      const claim = !hint && inbound && row.source.startsWith(OUTBOUND);
+      if (verify) writes.verify.push(identity);
+      if (claim) writes.claim.push(identity);
+      if (verify || claim)
+        updates.push([
+          key,
+          { ...row, ...(verify ? { verified: true } : {}), ...(claim ? { source: input.source } : {}) },
+        ]);
       matches.push({ ...identity, contactId: owner, outcome: hint ? 'confirmed_hint' : 'matched' });
     } else if (owner) {
-      conflicts.push({ identity, owner, hint });
+      writes.conflicts.push({
+        identity,
+        owner,
+        reason: hint
+          ? `${identity.kind} found in the content belongs to another contact`
+          : `${identity.kind} used by the sender belongs to another contact`,
+      });
       matches.push({ ...identity, contactId: owner, outcome: 'conflict' });
     } else {
-      toAdd.push({ identity, verified: !hint, source: hint ? `hint:${input.source}` : input.source });
+      const added = { identity, verified: !hint, source: hint ? `hint:${input.source}` : input.source };
+      writes.add.push(added);
+      updates.push([
+        key,
+        { ...identity, contactId: input.contactId, verified: added.verified, source: added.source },
+      ]);
       matches.push({ ...identity, contactId: input.contactId, outcome: hint ? 'added_hint' : 'added' });
     }
   };
   for (const identity of input.party.own) classify(identity, false);
   for (const identity of input.party.hints) classify(identity, true);
-
-  // All writes in one round trip (pipelined on the transaction's connection).
-  const [, , , mergeSuggestionIds] = await Promise.all([
-    toAdd.length > 0 ? addIdentities(tx, input.contactId, toAdd) : undefined,
-    toVerify.length > 0 ? markVerified(tx, toVerify) : undefined,
-    toClaim.length > 0 ? setSource(tx, toClaim, input.source) : undefined,
-    Promise.all(
-      conflicts.map((c) =>
-        suggestMerge(tx, {
-          contactId: input.contactId,
-          otherContactId: c.owner,
-          identity: c.identity,
-          reason: c.hint
-            ? `${c.identity.kind} found in the content belongs to another contact`
-            : `${c.identity.kind} used by the sender belongs to another contact`,
-          ...(input.inboundEventId ? { inboundEventId: input.inboundEventId } : {}),
-        }),
-      ),
-    ),
-  ]);
-  return { matches, mergeSuggestionIds };
+  return { matches, writes, updates };
 }
 
 /** A short, non-identifying description of an identity for reasons and logs: `phone …6789`. */

@@ -36,9 +36,21 @@ export interface RoutingResult {
 }
 
 /**
- * The routing seam. Called inside the decision transaction for every new or repeat lead, so an
- * implementation may read (and lock) what it needs through `tx` and its choice commits with the lead.
+ * The routing seam, shaped for a batch of decisions in one transaction: `prepare` reads and locks, in a round
+ * trip or two, everything the possible leads of the batch may need (it is given every lead the batch might
+ * create, with both lead kinds when either may apply); the prepared router then routes the leads the rules do
+ * create one by one, in memory and in order (each choice sees the loads and cursors of the ones before it),
+ * and `flush` returns the writes of what changed, to run with the batch's other writes.
  */
 export interface Router {
-  route(tx: Sql, input: RoutingInput): Promise<RoutingResult>;
+  prepare(tx: Sql, inputs: readonly RoutingInput[]): Promise<PreparedRouter>;
+}
+
+export interface PreparedRouter {
+  /** Routes one lead; throws when the lead's team was not prepared (a bug) or the router fails. */
+  route(input: RoutingInput): RoutingResult;
+  /** Remembers the in-memory state; the returned function puts it back (an event that failed later on). */
+  checkpoint(): () => void;
+  /** The statements that persist what routing changed (round-robin cursors), issued on `tx` now. */
+  flush(tx: Sql): Promise<unknown>;
 }

@@ -2,10 +2,10 @@ import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Queryable as Sql } from '../db/queryable.js';
 import type { PhoneRegionResolver } from '../geo/index.js';
-import { assignInTeam, type StickyCandidate } from './assign.js';
+import { chooseInTeam, involvedManagers, lockTeams, type StickyCandidate } from './assign.js';
 import { type ClientTypeFact, classifyClient } from './client-type.js';
 import { type RegionFact, resolveRegion } from './region.js';
-import type { Router, RoutingInput, RoutingResult, RoutingTrace } from './router.js';
+import type { PreparedRouter, Router, RoutingInput, RoutingTrace } from './router.js';
 import { matchRule, type RuleMatch } from './rules.js';
 import { buildTeamDirectory } from './teams.js';
 
@@ -84,56 +84,128 @@ export function createRuleRouter(deps: RuleRouterDeps): Router & {
 
   return {
     facts,
-    async route(tx: Sql, input: RoutingInput): Promise<RoutingResult> {
+    async prepare(tx: Sql, inputs: readonly RoutingInput[]): Promise<PreparedRouter> {
+      const contactIds = [...new Set(inputs.map((i) => i.contact.id).filter((id) => id !== ''))];
+      const companyIds = [
+        ...new Set(inputs.flatMap((i) => (i.contact.companyId ? [i.contact.companyId] : []))),
+      ];
       // Both reads in one round trip (pipelined on the transaction's connection).
       const [companyRows, sticky] = await Promise.all([
-        input.contact.companyId
-          ? tx<CompanyFacts[]>`
-              SELECT name, inn, region, client_type, responsible FROM companies WHERE id = ${input.contact.companyId}`
-          : Promise.resolve([] as CompanyFacts[]),
-        stickyCandidates(tx, input.contact.id),
+        companyIds.length > 0
+          ? tx<(CompanyFacts & { id: string })[]>`
+              SELECT id, name, inn, region, client_type, responsible FROM companies
+              WHERE id = ANY(${companyIds}::uuid[])`
+          : Promise.resolve([] as (CompanyFacts & { id: string })[]),
+        stickyCandidatesOf(tx, contactIds),
       ]);
-      const f = facts(input, companyRows[0] ?? null);
-      const team = directory.teams.get(f.match.team);
-      // Config validation guarantees every rule names a team; a missing one is a bug, not bad input.
-      if (!team) throw new Error(`routing rule ${f.match.rule} names unknown team ${f.match.team}`);
-      const now = deps.clock();
-      const a = await assignInTeam(tx, directory, team, sticky, now);
-      const trace: RoutingTrace = {
-        router: 'rules',
-        facts: {
-          leadKind: input.leadKind,
-          channel: input.channel,
-          account: input.account,
-          clientType: f.clientType,
-          region: f.region,
-          ruleWhy: f.match.why,
-        },
-        rule: f.match.rule,
-        team: team.id,
-        strategy: a.strategy,
-        decidedAt: now.toISOString(),
-        candidates: a.candidates,
-        chosen: a.responsible,
-        ...(a.queued ? { queued: a.queued } : {}),
+      const companies = new Map(companyRows.map((c) => [c.id, c]));
+      const companyOf = (input: RoutingInput) =>
+        input.contact.companyId ? (companies.get(input.contact.companyId) ?? null) : null;
+      const stickyOf = (input: RoutingInput) => sticky.get(input.contact.id) ?? [];
+      const teamOf = (input: RoutingInput) => {
+        const f = facts(input, companyOf(input));
+        const team = directory.teams.get(f.match.team);
+        // Config validation guarantees every rule names a team; a missing one is a bug, not bad input.
+        if (!team) throw new Error(`routing rule ${f.match.rule} names unknown team ${f.match.team}`);
+        return { f, team };
       };
-      return { team: team.id, responsible: a.responsible, trace, ...(a.queued ? { queued: true } : {}) };
+      const teams = new Set<string>();
+      const managers = new Set<string>();
+      for (const input of inputs) {
+        const { team } = teamOf(input);
+        teams.add(team.id);
+        for (const login of involvedManagers(team, stickyOf(input))) managers.add(login);
+      }
+      const { cursors, load } = await lockTeams(tx, [...teams], [...managers]);
+      let moved = new Map<string, string>();
+
+      return {
+        route(input) {
+          const { f, team } = teamOf(input);
+          if (!teams.has(team.id)) throw new Error(`routing was not prepared for team ${team.id}`);
+          const now = deps.clock();
+          const s = stickyOf(input);
+          const { moveCursor, ...a } = chooseInTeam(directory, team, s, now, {
+            lastManager: cursors.get(team.id) ?? null,
+            load,
+          });
+          if (a.responsible) load.set(a.responsible, (load.get(a.responsible) ?? 0) + 1);
+          if (moveCursor && a.responsible) {
+            cursors.set(team.id, a.responsible);
+            moved.set(team.id, a.responsible);
+          }
+          const trace: RoutingTrace = {
+            router: 'rules',
+            facts: {
+              leadKind: input.leadKind,
+              channel: input.channel,
+              account: input.account,
+              clientType: f.clientType,
+              region: f.region,
+              ruleWhy: f.match.why,
+            },
+            rule: f.match.rule,
+            team: team.id,
+            strategy: a.strategy,
+            decidedAt: now.toISOString(),
+            candidates: a.candidates,
+            chosen: a.responsible,
+            ...(a.queued ? { queued: a.queued } : {}),
+          };
+          return { team: team.id, responsible: a.responsible, trace, ...(a.queued ? { queued: true } : {}) };
+        },
+        checkpoint() {
+          const saved = { cursors: new Map(cursors), load: new Map(load), moved: new Map(moved) };
+          return () => {
+            cursors.clear();
+            for (const [k, v] of saved.cursors) cursors.set(k, v);
+            load.clear();
+            for (const [k, v] of saved.load) load.set(k, v);
+            moved = saved.moved;
+          };
+        },
+        async flush(tx) {
+          if (moved.size === 0) return;
+          const rows = [...moved];
+          await tx`
+            UPDATE routing_team_state SET last_manager = v.manager, updated_at = ${deps.clock()}
+            FROM unnest(${rows.map((r) => r[0])}::text[], ${rows.map((r) => r[1])}::text[]) AS v(team, manager)
+            WHERE routing_team_state.team = v.team`;
+        },
+      };
     },
   };
 }
 
 /** The client's own managers, most specific first: contact, company, last deal, last lead. */
 export async function stickyCandidates(tx: Sql, contactId: string): Promise<StickyCandidate[]> {
-  const [row] = await tx<
-    { contact: string | null; company: string | null; deal: string | null; lead: string | null }[]
+  return (await stickyCandidatesOf(tx, [contactId])).get(contactId) ?? [];
+}
+
+/** stickyCandidates for several contacts in one statement. */
+async function stickyCandidatesOf(
+  tx: Sql,
+  contactIds: readonly string[],
+): Promise<Map<string, StickyCandidate[]>> {
+  if (contactIds.length === 0) return new Map();
+  const rows = await tx<
+    { id: string; contact: string | null; company: string | null; deal: string | null; lead: string | null }[]
   >`
-    SELECT c.responsible AS contact, co.responsible AS company,
+    SELECT c.id, c.responsible AS contact, co.responsible AS company,
       (SELECT responsible FROM deals WHERE contact_id = c.id AND responsible IS NOT NULL
         ORDER BY updated_at DESC LIMIT 1) AS deal,
       (SELECT responsible FROM leads WHERE contact_id = c.id AND responsible IS NOT NULL
         ORDER BY created_at DESC LIMIT 1) AS lead
-    FROM contacts c LEFT JOIN companies co ON co.id = c.company_id WHERE c.id = ${contactId}`;
-  if (!row) return [];
+    FROM contacts c LEFT JOIN companies co ON co.id = c.company_id WHERE c.id = ANY(${contactIds as string[]}::uuid[])`;
+  return new Map(rows.map((row) => [row.id, stickyOfRow(row)]));
+}
+
+function stickyOfRow(row: {
+  contact: string | null;
+  company: string | null;
+  deal: string | null;
+  lead: string | null;
+}): StickyCandidate[] {
   const sources: [string | null, string][] = [
     [row.contact, 'responsible of the contact'],
     [row.company, 'responsible of the company'],

@@ -27,6 +27,19 @@ export async function audit(sql: Sql, e: AuditEntry): Promise<void> {
             ${e.data ? sql.json(e.data as never) : null}, ${e.inboundEventId ?? null})`;
 }
 
+/** Appends several entries in one statement, in the given order (their ids ascend in it). */
+export async function auditMany(sql: Sql, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map((e) => ({ ...e, data: e.data ?? null, inboundEventId: e.inboundEventId ?? null }));
+  await sql`
+    INSERT INTO audit_log (actor, action, entity_type, entity_id, reason, data, inbound_event_id)
+    SELECT actor, action, "entityType", "entityId", reason, data, "inboundEventId"
+    FROM ROWS FROM (jsonb_to_recordset(${sql.json(rows as never)}::jsonb) AS (actor text, action text,
+      "entityType" text, "entityId" uuid, reason text, data jsonb, "inboundEventId" uuid)) WITH ORDINALITY AS t(
+      actor, action, "entityType", "entityId", reason, data, "inboundEventId", n)
+    ORDER BY n`;
+}
+
 export interface AuditRow {
   at: Date;
   actor: string;

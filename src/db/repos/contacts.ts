@@ -1,4 +1,3 @@
-import { NotFoundError } from '../../core/errors.js';
 import type { Queryable as Sql } from '../queryable.js';
 
 export interface ContactRow {
@@ -28,16 +27,15 @@ export const CONTACT_COLUMNS = [
 ];
 
 /**
- * Locks the contact row for the rest of the transaction: decisions about one person are serialized. NO KEY
- * UPDATE, so inserts that merely reference the contact (foreign-key checks take KEY SHARE) are not blocked:
- * a plain FOR UPDATE here deadlocks against a lead update that marks the contact a client.
+ * Locks the contacts' rows for the rest of the transaction, in id order: decisions about one person are
+ * serialized. NO KEY UPDATE, so inserts that merely reference a contact (foreign-key checks take KEY SHARE) are
+ * not blocked: a plain FOR UPDATE here deadlocks against a lead update that marks the contact a client.
  */
-export async function lockContact(tx: Sql, id: string): Promise<ContactRow> {
-  const [row] = await tx<
-    ContactRow[]
-  >`SELECT ${tx(CONTACT_COLUMNS)} FROM contacts WHERE id = ${id} FOR NO KEY UPDATE`;
-  if (!row) throw new NotFoundError(`contact ${id}`);
-  return row;
+export async function lockContacts(tx: Sql, ids: readonly string[]): Promise<ContactRow[]> {
+  if (ids.length === 0) return [];
+  return tx<ContactRow[]>`
+    SELECT ${tx(CONTACT_COLUMNS)} FROM contacts WHERE id = ANY(${ids as string[]}::uuid[])
+    ORDER BY id FOR NO KEY UPDATE`;
 }
 
 export async function getContact(sql: Sql, id: string): Promise<ContactRow | undefined> {
@@ -61,8 +59,21 @@ export function prospectRow(id: string, name: string | null, now: Date): Contact
   };
 }
 
-export async function createProspect(tx: Sql, row: ContactRow): Promise<void> {
-  await tx`INSERT INTO contacts (id, name, status) VALUES (${row.id}, ${row.name}, 'prospect')`;
+/** Creates prospects (rows from prospectRow) in one statement. */
+export async function createProspects(tx: Sql, rows: readonly ContactRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx`
+    INSERT INTO contacts (id, name, status)
+    SELECT id, name, 'prospect' FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.name) as string[]}::text[]) AS t(id, name)`;
+}
+
+/** Names contacts (the name a sender stated, for a contact that had none), in one statement. */
+export async function nameContacts(tx: Sql, rows: readonly { id: string; name: string }[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx`
+    UPDATE contacts SET name = t.name
+    FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.name)}::text[]) AS t(id, name)
+    WHERE contacts.id = t.id`;
 }
 
 /** A contact becomes a known client: pushed by the CRM, has a deal, or had a lead converted. */

@@ -9,74 +9,142 @@ export interface MessageRef {
   dealId: string | null;
 }
 
-export async function findMessage(
-  sql: Sql,
-  channel: string,
-  account: string,
-  externalId: string,
-): Promise<MessageRef | undefined> {
-  const [row] = await sql<MessageRef[]>`
-    SELECT id, conversation_id, contact_id, lead_id, deal_id FROM messages
-    WHERE channel = ${channel} AND account = ${account} AND external_id = ${externalId}`;
-  return row;
+/** A message by its key: the channel account and the provider's id. */
+export interface MessageKey {
+  channel: string;
+  account: string;
+  externalId: string;
 }
 
-/** One thread on one channel account; its latest lead/deal link follows the newest message. */
-export async function upsertConversation(
+export const messageKeyOf = (k: MessageKey): string => `${k.channel}|${k.account}|${k.externalId}`;
+
+/** The stored messages among `keys`, by messageKeyOf. */
+export async function findMessages(sql: Sql, keys: readonly MessageKey[]): Promise<Map<string, MessageRef>> {
+  if (keys.length === 0) return new Map();
+  const rows = await sql<(MessageRef & MessageKey)[]>`
+    SELECT m.id, m.conversation_id, m.contact_id, m.lead_id, m.deal_id, m.channel, m.account, m.external_id
+    FROM messages m
+    JOIN unnest(${keys.map((k) => k.channel)}::text[], ${keys.map((k) => k.account)}::text[],
+                ${keys.map((k) => k.externalId)}::text[]) AS q(channel, account, external_id)
+      ON m.channel = q.channel AND m.account = q.account AND m.external_id = q.external_id`;
+  return new Map(
+    rows.map(({ channel, account, externalId, ...ref }) => [
+      messageKeyOf({ channel, account, externalId }),
+      ref,
+    ]),
+  );
+}
+
+/** A conversation by its key: one thread on one channel account. */
+export interface ConversationKey {
+  channel: string;
+  account: string;
+  threadKey: string;
+}
+
+export const conversationKeyOf = (k: ConversationKey): string => `${k.channel}|${k.account}|${k.threadKey}`;
+
+/** The stored conversations among `keys` (id and whose thread it is), by conversationKeyOf. */
+export async function findConversations(
+  sql: Sql,
+  keys: readonly ConversationKey[],
+): Promise<Map<string, { id: string; contactId: string }>> {
+  if (keys.length === 0) return new Map();
+  const rows = await sql<(ConversationKey & { id: string; contactId: string })[]>`
+    SELECT c.id, c.contact_id, c.channel, c.account, c.thread_key FROM conversations c
+    JOIN unnest(${keys.map((k) => k.channel)}::text[], ${keys.map((k) => k.account)}::text[],
+                ${keys.map((k) => k.threadKey)}::text[]) AS q(channel, account, thread_key)
+      ON c.channel = q.channel AND c.account = q.account AND c.thread_key = q.thread_key`;
+  return new Map(rows.map((r) => [conversationKeyOf(r), { id: r.id, contactId: r.contactId }]));
+}
+
+/** What a batch of messages makes of one conversation (folded by the caller: one row per key). */
+export interface ConversationUpsert extends ConversationKey {
+  /** The thread's contact: its own when it exists, else the first message's. */
+  contactId: string;
+  leadId: string | null;
+  dealId: string | null;
+  subject: string | null;
+  at: Date;
+}
+
+/**
+ * Creates or updates conversations, one row per key, in one statement; returns their ids by conversationKeyOf.
+ * A thread can carry several people (a colleague replying in the client's email thread): only the
+ * conversation's own contact moves its lead/deal link; each message keeps its own contact and lead.
+ */
+export async function upsertConversations(
   tx: Sql,
-  c: {
-    channel: string;
-    account: string;
-    threadKey: string;
-    contactId: string;
-    leadId: string | null;
-    dealId: string | null;
-    subject: string | null;
-    at: Date;
-  },
-): Promise<string> {
-  const [row] = await tx<{ id: string }[]>`
+  rows: readonly ConversationUpsert[],
+): Promise<Map<string, string>> {
+  if (rows.length === 0) return new Map();
+  const found = await tx<(ConversationKey & { id: string })[]>`
     INSERT INTO conversations (channel, account, thread_key, contact_id, lead_id, deal_id, subject, last_message_at)
-    VALUES (${c.channel}, ${c.account}, ${c.threadKey}, ${c.contactId}, ${c.leadId}, ${c.dealId}, ${c.subject}, ${c.at})
+    SELECT * FROM unnest(${rows.map((r) => r.channel)}::text[], ${rows.map((r) => r.account)}::text[],
+      ${rows.map((r) => r.threadKey)}::text[], ${rows.map((r) => r.contactId)}::uuid[],
+      ${rows.map((r) => r.leadId) as string[]}::uuid[], ${rows.map((r) => r.dealId) as string[]}::uuid[],
+      ${rows.map((r) => r.subject) as string[]}::text[], ${rows.map((r) => r.at.toISOString())}::timestamptz[])
     ON CONFLICT (channel, account, thread_key) DO UPDATE SET
-      -- A thread can carry several people (a colleague replying in the client's email thread): only the
-      -- conversation's own contact moves its lead/deal link; each message keeps its own contact and lead.
       lead_id = CASE WHEN conversations.contact_id = excluded.contact_id
         THEN coalesce(excluded.lead_id, conversations.lead_id) ELSE conversations.lead_id END,
       deal_id = CASE WHEN conversations.contact_id = excluded.contact_id
         THEN coalesce(excluded.deal_id, conversations.deal_id) ELSE conversations.deal_id END,
       subject = coalesce(conversations.subject, excluded.subject),
       last_message_at = greatest(conversations.last_message_at, excluded.last_message_at)
-    RETURNING id`;
-  return row!.id;
+    RETURNING id, channel, account, thread_key`;
+  return new Map(found.map((r) => [conversationKeyOf(r), r.id]));
 }
 
-export async function insertMessage(
-  tx: Sql,
-  m: {
-    /** Generated by the caller (see createLead). */
-    id: string;
-    /** The conversation by its key: it may be upserted by the statement just before, in the same round trip. */
-    conversation: { channel: string; account: string; threadKey: string };
-    contactId: string;
-    leadId: string | null;
-    dealId: string | null;
-    inboundEventId: string | null;
-    comm: InboundCommunication;
-  },
-): Promise<string> {
-  const { comm } = m;
-  const meta = { ...(comm.meta ?? {}), ...(comm.kind === 'call' ? { call: comm.call } : {}) };
-  const [row] = await tx<{ id: string }[]>`
+export interface NewMessage {
+  /** Generated by the caller. */
+  id: string;
+  /** The conversation by its key: upserted by the statement just before, in the same round trip. */
+  conversation: ConversationKey;
+  contactId: string;
+  leadId: string | null;
+  dealId: string | null;
+  inboundEventId: string | null;
+  comm: InboundCommunication;
+}
+
+/** Stores messages in one statement. */
+export async function insertMessages(tx: Sql, messages: readonly NewMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const rows = messages.map((m) => {
+    const { comm } = m;
+    const meta = { ...(comm.meta ?? {}), ...(comm.kind === 'call' ? { call: comm.call } : {}) };
+    return {
+      id: m.id,
+      channel: m.conversation.channel,
+      account: m.conversation.account,
+      threadKey: m.conversation.threadKey,
+      contactId: m.contactId,
+      leadId: m.leadId,
+      dealId: m.dealId,
+      inboundEventId: m.inboundEventId,
+      kind: comm.kind,
+      direction: comm.direction,
+      // The message's own channel account (a conversation key may name another thread).
+      msgChannel: comm.channel,
+      msgAccount: comm.account,
+      externalId: comm.externalId,
+      subject: comm.subject ?? null,
+      body: comm.text ?? null,
+      meta: Object.keys(meta).length > 0 ? meta : null,
+      occurredAt: comm.occurredAt,
+    };
+  });
+  await tx`
     INSERT INTO messages (id, conversation_id, contact_id, lead_id, deal_id, inbound_event_id, kind, direction,
                           channel, account, external_id, subject, body, meta, occurred_at)
-    VALUES (${m.id}, (SELECT id FROM conversations WHERE channel = ${m.conversation.channel}
-                        AND account = ${m.conversation.account} AND thread_key = ${m.conversation.threadKey}),
-            ${m.contactId}, ${m.leadId}, ${m.dealId}, ${m.inboundEventId}, ${comm.kind},
-            ${comm.direction}, ${comm.channel}, ${comm.account}, ${comm.externalId}, ${comm.subject ?? null},
-            ${comm.text ?? null}, ${Object.keys(meta).length > 0 ? tx.json(meta as never) : null}, ${comm.occurredAt})
-    RETURNING id`;
-  return row!.id;
+    SELECT t.id, c.id, t."contactId", t."leadId", t."dealId", t."inboundEventId", t.kind, t.direction,
+           t."msgChannel", t."msgAccount", t."externalId", t.subject, t.body, t.meta, t."occurredAt"
+    FROM jsonb_to_recordset(${tx.json(rows as never)}::jsonb) AS t(id uuid, channel text, account text,
+      "threadKey" text, "contactId" uuid, "leadId" uuid, "dealId" uuid, "inboundEventId" uuid, kind text,
+      direction text, "msgChannel" text, "msgAccount" text, "externalId" text, subject text, body text,
+      meta jsonb, "occurredAt" timestamptz)
+    LEFT JOIN conversations c
+      ON c.channel = t.channel AND c.account = t.account AND c.thread_key = t."threadKey"`;
 }
 
 /** A messenger edit: the stored message takes the new text; its meta keeps the edit time. */

@@ -20,21 +20,23 @@ export async function findIdentities(sql: Sql, identities: readonly Identity[]):
       ON i.kind = q.kind AND i.value = q.value`;
 }
 
-/** Adds identities to a contact in one statement; an identity already owned (by anyone) is left as it is. */
+/** Adds identities in one statement; an identity already owned (by anyone) is left as it is. */
 export async function addIdentities(
   sql: Sql,
-  contactId: string,
-  rows: readonly { identity: Identity; verified: boolean; source: string }[],
+  rows: readonly { contactId: string; identity: Identity; verified: boolean; source: string }[],
 ): Promise<void> {
+  if (rows.length === 0) return;
   await sql`
     INSERT INTO identities (contact_id, kind, value, verified, source)
-    SELECT ${contactId}, kind, value, verified, source
-    FROM unnest(${rows.map((r) => r.identity.kind)}::text[], ${rows.map((r) => r.identity.value)}::text[],
-                ${rows.map((r) => String(r.verified))}::text[]::bool[], ${rows.map((r) => r.source)}::text[]) AS t(kind, value, verified, source)
+    SELECT contact_id, kind, value, verified, source
+    FROM unnest(${rows.map((r) => r.contactId)}::uuid[], ${rows.map((r) => r.identity.kind)}::text[],
+                ${rows.map((r) => r.identity.value)}::text[], ${rows.map((r) => String(r.verified))}::text[]::bool[],
+                ${rows.map((r) => r.source)}::text[]) AS t(contact_id, kind, value, verified, source)
     ON CONFLICT (kind, value) DO NOTHING`;
 }
 
 export async function markVerified(sql: Sql, identities: readonly Identity[]): Promise<void> {
+  if (identities.length === 0) return;
   await sql`
     UPDATE identities SET verified = true
     FROM unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS t(kind, value)
@@ -42,9 +44,14 @@ export async function markVerified(sql: Sql, identities: readonly Identity[]): P
 }
 
 /** Re-labels where identities were learned (an address we wrote to first, now used by the client). */
-export async function setSource(sql: Sql, identities: readonly Identity[], source: string): Promise<void> {
+export async function setSources(
+  sql: Sql,
+  rows: readonly { identity: Identity; source: string }[],
+): Promise<void> {
+  if (rows.length === 0) return;
   await sql`
-    UPDATE identities SET source = ${source}
-    FROM unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS t(kind, value)
+    UPDATE identities SET source = t.source
+    FROM unnest(${rows.map((r) => r.identity.kind)}::text[], ${rows.map((r) => r.identity.value)}::text[],
+                ${rows.map((r) => r.source)}::text[]) AS t(kind, value, source)
     WHERE identities.kind = t.kind AND identities.value = t.value`;
 }
