@@ -163,4 +163,100 @@ describe.each(backends())('durability on %s', (backend) => {
     const [event] = await ctx.db.sql`SELECT status, last_error FROM inbound_events WHERE id = ${id}`;
     expect(event).toMatchObject({ status: 'processed', lastError: null });
   });
+
+  const healthyRouter = () =>
+    createPipeline({
+      sql: ctx.db.sql,
+      config: ctx.config,
+      clock: ctx.clock.clock,
+      log: silentLogger,
+      metrics: createMetrics(),
+    }).router;
+  const store = (phone: string, payload: Record<string, unknown> = {}) =>
+    storeInboundEvent(ctx.db.sql, {
+      source: 'api',
+      payload: inboundBody({ from: { phones: [phone] }, ...payload }),
+    });
+
+  it('events submitted together are decided in one transaction, in order; a failing one is dropped alone', async () => {
+    const healthy = healthyRouter();
+    const [first, second, broken, other] = [freshPhone(), freshPhone(), freshPhone(), freshPhone()];
+    // Routing fails for one sender only, after its contact and identities were decided in the batch.
+    const processor = processorWith({
+      prepare: async (tx, inputs) => {
+        const prepared = await healthy.prepare(tx, inputs);
+        return {
+          ...prepared,
+          route: (input) => {
+            if (input.identities?.some((i) => i.value === `+7${broken}`)) throw new Error('routing failed');
+            return prepared.route(input);
+          },
+        };
+      },
+    });
+    const ids = [
+      await store(first),
+      await store(broken),
+      // The same person twice: the second is decided after the first, so it joins the first one's lead.
+      await store(second),
+      await store(second, { text: 'и ещё вопрос' }),
+      await store(other),
+      await ctx.db.sql<{ id: string }[]>`
+        INSERT INTO inbound_events (source, payload) VALUES ('api', ${ctx.db.sql.json({ channel: 'fax' })})
+        RETURNING id`.then((r) => r[0]!.id),
+    ];
+    const outcomes = await Promise.all(ids.map((id) => processor.process(id)));
+    const kinds = outcomes.map((o) => (o.status === 'processed' ? o.decisions[0]!.kind : o.status));
+    expect(kinds).toEqual(['new_lead', 'failed', 'new_lead', 'attached_to_lead', 'new_lead', 'dead']);
+    // One commit for the batch: every decided event's row carries the same transaction id.
+    const decided = [ids[0]!, ids[2]!, ids[3]!, ids[4]!];
+    const [commits] = await ctx.db.sql<{ n: number }[]>`
+      SELECT count(DISTINCT xmin::text)::int AS n FROM inbound_events WHERE id = ANY(${decided}::uuid[])`;
+    expect(commits!.n).toBe(1);
+    // The failed event left nothing behind; its neighbours are whole.
+    expect(await counts(broken)).toEqual({ contacts: 0, leads: 0, messages: 0 });
+    expect(await counts(first)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+    expect(await counts(second)).toEqual({ contacts: 1, leads: 1, messages: 2 });
+    expect(await counts(other)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+    const [failed] = await ctx.db
+      .sql`SELECT status, attempts, last_error FROM inbound_events WHERE id = ${ids[1]!}`;
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, lastError: 'routing failed' });
+    // The failed event is decided by the next attempt as if the batch had never seen it.
+    ctx.clock.advance(60_000);
+    const retried = await processorWith(healthy).process(ids[1]!);
+    expect(retried).toMatchObject({ status: 'processed', decisions: [{ kind: 'new_lead' }] });
+    expect(await counts(broken)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+  });
+
+  it('a statement that fails takes the batch down; its events are then decided one by one and only the guilty one fails', async () => {
+    const [a, guilty, b] = [freshPhone(), freshPhone(), freshPhone()];
+    // A channel hook whose SQL fails for one sender: the whole transaction is aborted by it.
+    const processor = createProcessor({
+      sql: ctx.db.sql,
+      clock: ctx.clock.clock,
+      log: silentLogger,
+      metrics: createMetrics(),
+      policy: createIdentityPolicy({}),
+      router: healthyRouter(),
+      maxAttempts: 3,
+      retryBaseDelayMs: 1000,
+      sources: (name) => {
+        const source = ctx.source(name);
+        if (!source) return undefined;
+        return {
+          normalize: source.normalize,
+          afterDecision: async (tx, input) => {
+            if (input.comm.party.identities.some((i) => i.value.includes(guilty))) await tx`SELECT 1 / 0`;
+          },
+        };
+      },
+    });
+    const ids = [await store(a), await store(guilty), await store(b)];
+    const outcomes = await Promise.all(ids.map((id) => processor.process(id)));
+    expect(outcomes.map((o) => o.status)).toEqual(['processed', 'failed', 'processed']);
+    expect(outcomes[1]).toMatchObject({ error: expect.stringMatching(/division by zero/) });
+    expect(await counts(a)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+    expect(await counts(guilty)).toEqual({ contacts: 0, leads: 0, messages: 0 });
+    expect(await counts(b)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+  });
 });

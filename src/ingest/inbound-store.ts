@@ -44,12 +44,15 @@ export async function storeInboundEvent(sql: Sql, e: NewInboundEvent): Promise<s
   return row!.id;
 }
 
-/** Claims the event for processing inside `tx`; undefined when another worker holds it. */
-export async function claimEvent(tx: Sql, id: string): Promise<StoredEvent | undefined> {
-  const [row] = await tx<StoredEvent[]>`
+/**
+ * Claims a batch of events for processing inside `tx` (one statement); the ones another worker holds right
+ * now are absent from the map.
+ */
+export async function claimEvents(tx: Sql, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+  const rows = await tx<StoredEvent[]>`
     SELECT id, source, account, external_id, payload, raw, status, attempts, decision, received_at
-    FROM inbound_events WHERE id = ${id} FOR UPDATE SKIP LOCKED`;
-  return row;
+    FROM inbound_events WHERE id = ANY(${ids as string[]}::uuid[]) FOR UPDATE SKIP LOCKED`;
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /** Records what the source kept out of the lead rules, on the event and in the audit trail. */
@@ -67,11 +70,18 @@ export async function recordSkipped(tx: Sql, id: string, skipped: SkippedCommuni
     });
 }
 
-export async function markProcessed(tx: Sql, id: string, decisions: Decision[], now: Date): Promise<void> {
+/** Marks a batch of events processed with their decisions, in one statement. */
+export async function markProcessed(
+  tx: Sql,
+  decided: readonly { id: string; decisions: Decision[] }[],
+  now: Date,
+): Promise<void> {
+  if (decided.length === 0) return;
   await tx`
-    UPDATE inbound_events SET status = 'processed', decision = ${tx.json(decisions as never)},
+    UPDATE inbound_events SET status = 'processed', decision = v.decisions,
       attempts = attempts + 1, processed_at = ${now}, last_error = NULL, next_attempt_at = NULL
-    WHERE id = ${id}`;
+    FROM jsonb_to_recordset(${tx.json(decided as never)}::jsonb) AS v(id uuid, decisions jsonb)
+    WHERE inbound_events.id = v.id`;
 }
 
 /** Records a failed attempt: retried later with exponential backoff, or dead after `maxAttempts`. */

@@ -7,8 +7,9 @@ import type { Queryable } from '../db/queryable.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { applyLeadRules, type LeadRulesDeps } from '../routing/lead-rules.js';
-import { claimEvent, markFailed, markProcessed, recordSkipped } from './inbound-store.js';
+import { decideBatch, type LeadRulesDeps } from '../routing/lead-rules.js';
+import { createBatcher } from './batcher.js';
+import { claimEvents, markFailed, markProcessed, recordSkipped, type StoredEvent } from './inbound-store.js';
 
 export type ProcessOutcome =
   | { status: 'processed'; decisions: Decision[]; skipped?: SkippedCommunication[] }
@@ -54,9 +55,22 @@ export interface DecisionOutbox {
   kick(): void;
 }
 
-// Serialization failure, deadlock, unique violation from a racing writer: safe to retry at once.
-const TRANSIENT_PG_CODES = new Set(['40001', '40P01', '23505']);
+// Serialization failure, deadlock, unique violation from a racing writer, a lock wait that timed out: safe
+// to retry at once.
+const TRANSIENT_PG_CODES = new Set(['40001', '40P01', '23505', '55P03']);
 const INLINE_RETRIES = 3;
+/**
+ * At most this many events per decision transaction. Larger batches cost less per event and hold their
+ * locks (the people's, their teams' round-robin rows) longer; 32 keeps a batch to a few milliseconds.
+ */
+export const DECISION_BATCH = 32;
+/**
+ * A batch that has not finished in this time is given up by the daemon: its events answer `failed` (they
+ * are stored, and the replay worker decides them later) and the next batch starts, so one stuck query can
+ * never stall every later request. Lock waits end sooner (lock_timeout), so this is for a lost connection.
+ */
+const DECISION_TIMEOUT_MS = 30_000;
+const LOCK_TIMEOUT = '10s';
 
 class PermanentEventError extends SwitchboardError {
   constructor(message: string) {
@@ -72,121 +86,212 @@ function clampToReceived(comm: InboundCommunication, receivedAt: Date): InboundC
   return comm.occurredAt > receivedAt ? { ...comm, occurredAt: receivedAt } : comm;
 }
 
+/** An event of the batch that could not be decided: recorded (retry later, or dead) once the batch commits. */
+interface Unfinished {
+  id: string;
+  error: unknown;
+}
+
+/** What one attempt at a batch ended with: outcomes of the events it finished, and those it could not. */
+interface Attempt {
+  outcomes: Map<string, ProcessOutcome & { source?: string }>;
+  unfinished: Unfinished[];
+}
+
 /**
- * Processes one stored inbound event: normalize -> lead rules (-> routing) -> mark processed, all in one
- * transaction, so a crash anywhere leaves the event pending and its effects absent. Re-processing an event
+ * Decides stored inbound events, in batches: the events submitted while the previous batch is in flight are
+ * decided together, in submission order, in one transaction — one claim, the lead rules for the whole batch
+ * (src/routing/lead-rules.ts, set-based), the channels' decision hooks, the outbox, one markProcessed, one
+ * commit — so a crash anywhere leaves every event of the batch pending and its effects absent. An event that
+ * cannot be decided (its payload does not normalize, a rule throws) is dropped from the batch alone and
+ * recorded as failed after the commit; a statement that fails takes the transaction with it, and then the
+ * batch's events are decided again one by one, in order, so only the guilty one fails. Re-processing an event
  * that already committed returns its stored decision; a message seen before is a `duplicate`.
+ *
+ * One batch is in flight at a time: events of one person are decided in the order they were submitted.
+ * Several daemons decide concurrently; the lead rules' locks (people, then teams, each in key order) keep
+ * them consistent and free of deadlocks between batches.
  */
 export function createProcessor(deps: ProcessorDeps) {
-  const inFlight = new Set<Promise<unknown>>();
-
-  async function attempt(eventId: string): Promise<ProcessOutcome & { source?: string }> {
+  async function attempt(ids: readonly string[]): Promise<Attempt> {
     return deps.sql.begin(async (tx) => {
-      const event = await claimEvent(tx, eventId);
-      if (!event) return { status: 'busy' as const };
-      if (event.status === 'processed')
-        return { status: 'processed' as const, decisions: event.decision ?? [] };
-      if (event.status === 'dead' || event.status === 'rejected')
-        throw new PermanentEventError(`event is ${event.status}`);
-      const source = deps.sources(event.source);
-      if (!source) throw new PermanentEventError(`unknown source "${event.source}"`);
-      const normalized = await source.normalize(event.payload, event.raw ?? undefined);
-      if (!normalized.ok)
-        throw new PermanentEventError(
-          `cannot normalize: ${normalized.field ? `${normalized.field}: ` : ''}${normalized.error}`,
-        );
-      const decided: { comm: InboundCommunication; decision: Decision }[] = [];
-      for (const sent of normalized.communications) {
-        const comm = clampToReceived(sent, event.receivedAt);
-        const decision = await applyLeadRules(tx, comm, deps, event.id);
-        if (source.afterDecision && decision.kind !== 'duplicate')
-          await source.afterDecision(tx, { source: event.source, comm, decision });
-        decided.push({ comm, decision });
+      const [, claimed] = await Promise.all([
+        tx`SELECT set_config('lock_timeout', ${LOCK_TIMEOUT}, true)`,
+        claimEvents(tx, ids),
+      ]);
+      const outcomes: Attempt['outcomes'] = new Map();
+      const unfinished: Unfinished[] = [];
+      const todo: {
+        event: StoredEvent;
+        source: EventSource;
+        comms: InboundCommunication[];
+        recordOnly: InboundCommunication[];
+        skipped: SkippedCommunication[];
+      }[] = [];
+      for (const id of ids) {
+        const event = claimed.get(id);
+        if (!event) {
+          outcomes.set(id, { status: 'busy' });
+          continue;
+        }
+        if (event.status === 'processed') {
+          outcomes.set(id, { status: 'processed', decisions: event.decision ?? [] });
+          continue;
+        }
+        try {
+          if (event.status === 'dead' || event.status === 'rejected')
+            throw new PermanentEventError(`event is ${event.status}`);
+          const source = deps.sources(event.source);
+          if (!source) throw new PermanentEventError(`unknown source "${event.source}"`);
+          const normalized = await source.normalize(event.payload, event.raw ?? undefined);
+          if (!normalized.ok)
+            throw new PermanentEventError(
+              `cannot normalize: ${normalized.field ? `${normalized.field}: ` : ''}${normalized.error}`,
+            );
+          todo.push({
+            event,
+            source,
+            comms: normalized.communications.map((c) => clampToReceived(c, event.receivedAt)),
+            recordOnly: (normalized.recordOnly ?? []).map((c) => clampToReceived(c, event.receivedAt)),
+            skipped: normalized.skipped ?? [],
+          });
+        } catch (error) {
+          unfinished.push({ id, error });
+        }
       }
-      for (const kept of normalized.recordOnly ?? [])
-        await source.afterDecision?.(tx, {
-          source: event.source,
-          comm: clampToReceived(kept, event.receivedAt),
+
+      const decided = await decideBatch(
+        tx,
+        todo.map((t) => ({ comms: t.comms, inboundEventId: t.event.id })),
+        deps,
+      );
+      const done: { id: string; decisions: Decision[] }[] = [];
+      const forOutbox: { comm: InboundCommunication; decision: Decision }[] = [];
+      for (const [i, t] of todo.entries()) {
+        const outcome = decided[i]!;
+        if (!outcome.ok) {
+          unfinished.push({ id: t.event.id, error: outcome.error });
+          continue;
+        }
+        const { decisions } = outcome;
+        // A channel's own rows (telephony: the call, its recording) reference what the rules just wrote.
+        if (t.source.afterDecision) {
+          for (const [j, comm] of t.comms.entries())
+            if (decisions[j]!.kind !== 'duplicate')
+              await t.source.afterDecision(tx, { source: t.event.source, comm, decision: decisions[j]! });
+          for (const comm of t.recordOnly) await t.source.afterDecision(tx, { source: t.event.source, comm });
+        }
+        for (const [j, comm] of t.comms.entries()) forOutbox.push({ comm, decision: decisions[j]! });
+        if (t.skipped.length > 0) await recordSkipped(tx, t.event.id, t.skipped);
+        done.push({ id: t.event.id, decisions });
+        outcomes.set(t.event.id, {
+          status: 'processed',
+          decisions,
+          ...(t.skipped.length > 0 ? { skipped: t.skipped } : {}),
+          source: t.event.source,
         });
-      // Outbox (lead.created, message.created…): committed with the decision or not at all.
-      await deps.outbox?.record(tx, decided);
-      const decisions = decided.map((d) => d.decision);
-      const skipped = normalized.skipped ?? [];
-      if (skipped.length > 0) await recordSkipped(tx, event.id, skipped);
-      await markProcessed(tx, event.id, decisions, deps.clock());
-      return {
-        status: 'processed' as const,
-        decisions,
-        ...(skipped.length > 0 ? { skipped } : {}),
-        source: event.source,
-      };
+      }
+      // Outbox (lead.created, message.created…): committed with the decisions or not at all.
+      await Promise.all([deps.outbox?.record(tx, forOutbox), markProcessed(tx, done, deps.clock())]);
+      return { outcomes, unfinished };
     });
   }
 
-  async function run(eventId: string): Promise<ProcessOutcome> {
-    const started = performance.now();
+  /** Records a failed attempt at one event; undefined when another worker committed it meanwhile. */
+  async function recordFailure(id: string, err: unknown): Promise<ProcessOutcome | undefined> {
+    const permanent = err instanceof PermanentEventError;
+    const message = errorMessage(err);
+    let status: Awaited<ReturnType<typeof markFailed>> = 'failed';
+    try {
+      status = await markFailed(deps.sql, id, message, {
+        now: deps.clock(),
+        maxAttempts: deps.maxAttempts,
+        baseDelayMs: deps.retryBaseDelayMs,
+        permanent,
+      });
+    } catch (markErr) {
+      // The database is unreachable: the event stays pending and the replay worker picks it up later.
+      deps.log.error({ eventId: id, err: errorMessage(markErr) }, 'cannot record failed attempt');
+    }
+    if (status === 'processed') return undefined;
+    deps.metrics.failures.inc({ source: 'any', outcome: status === 'dead' ? 'dead' : 'retry' });
+    // The message is ours (SQL errors, validation text), never payload content.
+    deps.log.warn({ eventId: id, status, err: message }, 'inbound event processing failed');
+    return { status: status === 'dead' ? 'dead' : 'failed', error: message };
+  }
+
+  /** Decides `ids` (distinct, in submission order); never throws. */
+  async function decide(ids: readonly string[], started: number): Promise<Map<string, ProcessOutcome>> {
     for (let i = 1; ; i++) {
+      let result: Attempt;
       try {
-        const outcome = await attempt(eventId);
-        if (outcome.status === 'processed' && outcome.source) {
-          deps.outbox?.kick();
-          deps.metrics.latency.observe({ source: outcome.source }, (performance.now() - started) / 1000);
-          for (const d of outcome.decisions)
-            deps.metrics.events.inc({ channel: d.channel, decision: d.kind });
-          for (const s of outcome.skipped ?? [])
-            deps.metrics.events.inc({ channel: s.channel, decision: 'skipped' });
-          // Ids and kinds only: the reason text masks identities, but the log needs none of it.
-          deps.log.info(
-            { eventId, source: outcome.source, decisions: outcome.decisions.map((d) => d.kind) },
-            'inbound event processed',
-          );
-          const { source: _source, ...rest } = outcome;
-          return rest;
-        }
-        return outcome;
+        result = await attempt(ids);
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code && TRANSIENT_PG_CODES.has(code) && i < INLINE_RETRIES) continue;
         if (isDatabaseUnavailable(err)) {
-          // Not the event's fault and not an attempt: it stays pending and the replay worker takes it again.
-          deps.log.warn({ eventId, code }, 'database unavailable; event left pending');
-          return { status: 'failed', error: 'database unavailable' };
+          // Not the events' fault and not an attempt: they stay pending and the replay worker takes them again.
+          deps.log.warn({ events: ids.length, code }, 'database unavailable; events left pending');
+          return new Map(ids.map((id) => [id, { status: 'failed', error: 'database unavailable' }]));
         }
-        const permanent = err instanceof PermanentEventError;
-        const message = errorMessage(err);
-        let status: Awaited<ReturnType<typeof markFailed>> = 'failed';
-        try {
-          status = await markFailed(deps.sql, eventId, message, {
-            now: deps.clock(),
-            maxAttempts: deps.maxAttempts,
-            baseDelayMs: deps.retryBaseDelayMs,
-            permanent,
-          });
-        } catch (markErr) {
-          // The database is unreachable: the event stays pending and the replay worker picks it up later.
-          deps.log.error({ eventId, err: errorMessage(markErr) }, 'cannot record failed attempt');
+        if (ids.length > 1) {
+          // A statement failed and took the batch with it: each event alone, in order, finds the guilty one.
+          const alone = new Map<string, ProcessOutcome>();
+          for (const id of ids) for (const [k, v] of await decide([id], started)) alone.set(k, v);
+          return alone;
         }
-        // Another worker committed the event meanwhile: answer with its stored decision.
-        if (status === 'processed') continue;
-        deps.metrics.failures.inc({ source: 'any', outcome: status === 'dead' ? 'dead' : 'retry' });
-        // The message is ours (SQL errors, validation text), never payload content.
-        deps.log.warn({ eventId, status, err: message }, 'inbound event processing failed');
-        return { status: status === 'dead' ? 'dead' : 'failed', error: message };
+        const failed = await recordFailure(ids[0]!, err);
+        if (failed) return new Map([[ids[0]!, failed]]);
+        continue; // Another worker committed it meanwhile: answer with its stored decision.
       }
+      deps.outbox?.kick();
+      const outcomes = new Map<string, ProcessOutcome>();
+      for (const [id, { source, ...outcome }] of result.outcomes) {
+        outcomes.set(id, outcome);
+        if (outcome.status !== 'processed' || !source) continue;
+        deps.metrics.latency.observe({ source }, (performance.now() - started) / 1000);
+        for (const d of outcome.decisions) deps.metrics.events.inc({ channel: d.channel, decision: d.kind });
+        for (const s of outcome.skipped ?? [])
+          deps.metrics.events.inc({ channel: s.channel, decision: 'skipped' });
+        // Ids and kinds only: the reason text masks identities, but the log needs none of it.
+        deps.log.info(
+          { eventId: id, source, decisions: outcome.decisions.map((d) => d.kind) },
+          'inbound event processed',
+        );
+      }
+      for (const u of result.unfinished) {
+        const failed = await recordFailure(u.id, u.error);
+        if (failed) outcomes.set(u.id, failed);
+        else for (const [k, v] of await decide([u.id], started)) outcomes.set(k, v);
+      }
+      return outcomes;
     }
   }
 
-  return {
-    /** Processes the event now. Never throws for a bad event; a database outage surfaces as `failed`. */
-    process(eventId: string): Promise<ProcessOutcome> {
-      const p = run(eventId);
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p)).catch(() => {});
-      return p;
+  const batcher = createBatcher<string, ProcessOutcome>({
+    maxBatch: DECISION_BATCH,
+    timeoutMs: DECISION_TIMEOUT_MS,
+    async run(ids) {
+      const started = performance.now();
+      const outcomes = await decide([...new Set(ids)], started);
+      return ids.map((id) => ({ ok: true as const, value: outcomes.get(id)! }));
     },
-    /** Resolves when every event being processed now has finished (graceful shutdown). */
-    async drain(): Promise<void> {
-      await Promise.allSettled([...inFlight]);
+  });
+
+  return {
+    /**
+     * Decides the event with the others submitted meanwhile. Never throws for a bad event; a database outage
+     * (or a batch given up on) surfaces as `failed`, the event staying stored for the replay worker.
+     */
+    process(eventId: string): Promise<ProcessOutcome> {
+      return batcher.submit(eventId).catch((err: unknown) => {
+        deps.log.warn({ eventId, err: errorMessage(err) }, 'decision batch given up; event left pending');
+        return { status: 'failed' as const, error: 'database unavailable' };
+      });
+    },
+    /** Resolves when every event submitted so far has been decided (graceful shutdown). */
+    drain(): Promise<void> {
+      return batcher.drain();
     },
   };
 }

@@ -30,12 +30,10 @@ export function createReplayer(opts: ReplayerOptions) {
     let processed = 0;
     for (;;) {
       const ids = await dueEvents(opts.sql, opts.clock(), graceMs, opts.batchSize ?? 100);
-      let progressed = 0;
-      for (const id of ids) {
-        if (stopping) break;
-        const outcome = await opts.processor.process(id);
-        if (outcome.status === 'processed') progressed++;
-      }
+      if (stopping) break;
+      // Submitted together, in receive order: the processor decides them in batches, in that order.
+      const outcomes = await Promise.all(ids.map((id) => opts.processor.process(id)));
+      const progressed = outcomes.filter((o) => o.status === 'processed').length;
       processed += progressed;
       if (ids.length < (opts.batchSize ?? 100) || progressed === 0 || stopping) break;
     }
