@@ -55,9 +55,8 @@ export interface DecisionOutbox {
   kick(): void;
 }
 
-// Serialization failure, deadlock, unique violation from a racing writer, a lock wait that timed out: safe
-// to retry at once.
-const TRANSIENT_PG_CODES = new Set(['40001', '40P01', '23505', '55P03']);
+// Serialization failure, deadlock, unique violation from a racing writer: safe to retry at once.
+const TRANSIENT_PG_CODES = new Set(['40001', '40P01', '23505']);
 const INLINE_RETRIES = 3;
 /**
  * At most this many events per decision transaction. Larger batches cost less per event and hold their
@@ -65,12 +64,18 @@ const INLINE_RETRIES = 3;
  */
 export const DECISION_BATCH = 32;
 /**
- * A batch that has not finished in this time is given up by the daemon: its events answer `failed` (they
- * are stored, and the replay worker decides them later) and the next batch starts, so one stuck query can
- * never stall every later request. Lock waits end sooner (lock_timeout), so this is for a lost connection.
+ * Server-side bound on every statement of a decision transaction (its lock waits included): a decision
+ * statement takes milliseconds. It also ends a statement the driver left half-sent after a reconnect
+ * (postgres.js can stop after Parse/Describe/Flush: the server waits for the client, the client for the
+ * server), which PostgreSQL's statement_timeout covers from the first message of the statement.
  */
-const DECISION_TIMEOUT_MS = 30_000;
-const LOCK_TIMEOUT = '10s';
+const STATEMENT_TIMEOUT = '5s';
+/**
+ * A batch that has not finished in this time is given up by the daemon: its events answer `failed` (they
+ * are stored, and the replay worker decides them later) and the next batch starts, so nothing the database
+ * or the network does can stall every later request. Normally the statement timeout above ends it sooner.
+ */
+const DECISION_TIMEOUT_MS = 10_000;
 
 class PermanentEventError extends SwitchboardError {
   constructor(message: string) {
@@ -116,7 +121,7 @@ export function createProcessor(deps: ProcessorDeps) {
   async function attempt(ids: readonly string[]): Promise<Attempt> {
     return deps.sql.begin(async (tx) => {
       const [, claimed] = await Promise.all([
-        tx`SELECT set_config('lock_timeout', ${LOCK_TIMEOUT}, true)`,
+        tx`SELECT set_config('statement_timeout', ${STATEMENT_TIMEOUT}, true)`,
         claimEvents(tx, ids),
       ]);
       const outcomes: Attempt['outcomes'] = new Map();
@@ -273,6 +278,7 @@ export function createProcessor(deps: ProcessorDeps) {
     timeoutMs: DECISION_TIMEOUT_MS,
     async run(ids) {
       const started = performance.now();
+      deps.metrics.decisionBatch.observe(ids.length);
       const outcomes = await decide([...new Set(ids)], started);
       return ids.map((id) => ({ ok: true as const, value: outcomes.get(id)! }));
     },

@@ -25,6 +25,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    decisionBatch: new Histogram({
+      name: 'switchboard_decision_batch_events',
+      help: 'Events decided together in one transaction (the batches the processor forms under load)',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
     outbox: new Counter({
       name: 'switchboard_outbox_attempts_total',
       help: 'Outbox delivery attempts (webhooks, Bitrix24), by subscriber and outcome (delivered, retry, failed)',
