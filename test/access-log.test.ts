@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessLog } from '../src/http/access-log.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createTestContext, inboundBody, TEST_TOKEN, type TestContext } from './support/context.js';
 import { freshEmail, freshPhone } from './support/ids.js';
@@ -79,5 +81,27 @@ describe('the access log and request ids', () => {
     const last = lines.filter((l) => l.msg === 'http request').at(-1);
     expect(last).toMatchObject({ method: 'GET', route: null, status: 404 });
     expect(JSON.stringify(lines)).not.toContain('8-912-345-67-89');
+  });
+
+  it('puts the request id on responses a handler builds itself and on error answers', async () => {
+    const app = new Hono();
+    app.use('*', accessLog(createLogger('info', { write: (l: string) => lines.push(JSON.parse(l)) })));
+    app.get('/own', () => new Response('file', { headers: { 'content-type': 'text/plain' } }));
+    app.get('/boom', () => {
+      throw new Error('boom');
+    });
+    app.onError((_err, c) => c.json({ error: 'internal' }, 500));
+    for (const [path, status] of [
+      ['/own', 200],
+      ['/boom', 500],
+    ] as const) {
+      const res = await app.request(path, { headers: { 'x-request-id': `t-${status}` } });
+      expect(res.status).toBe(status);
+      expect(res.headers.get('x-request-id')).toBe(`t-${status}`);
+      expect(lines.filter((l) => l.msg === 'http request').at(-1)).toMatchObject({
+        requestId: `t-${status}`,
+        status,
+      });
+    }
   });
 });

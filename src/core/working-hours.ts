@@ -249,19 +249,43 @@ function wallParts(at: number, timeZone: string): Record<string, number> {
 /** Local calendar day and minute of the day (fractional) of an instant in a zone. */
 function localTime(at: Date, timeZone: string): { day: LocalDay; minute: number } {
   const t = at.getTime();
-  const p = wallParts(t, timeZone);
-  const subSecond = t - Math.floor(t / 1000) * 1000;
+  const seconds = Math.floor(t / 1000) * 1000;
+  const wall = new Date(seconds + offsetAt(t, timeZone));
   return {
-    day: { year: p.year!, month: p.month!, day: p.day! },
-    minute: p.hour! * 60 + p.minute! + (p.second! * 1000 + subSecond) / MINUTE,
+    day: { year: wall.getUTCFullYear(), month: wall.getUTCMonth() + 1, day: wall.getUTCDate() },
+    minute:
+      wall.getUTCHours() * 60 + wall.getUTCMinutes() + (wall.getUTCSeconds() * 1000 + t - seconds) / MINUTE,
   };
 }
 
-/** Offset of the zone from UTC at an instant, in ms. */
-function offsetAt(at: number, timeZone: string): number {
+/** Offset of the zone from UTC at an instant, in ms, as Intl formats it (whole seconds). */
+function formattedOffset(at: number, timeZone: string): number {
   const p = wallParts(at, timeZone);
   const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
   return wall - Math.floor(at / 1000) * 1000;
+}
+
+// Offsets by zone and UTC minute. Formatting is the costly part of this module (every routing decision and SLA
+// step asks for the same few days and the current minute); a zone's offset is the same for a whole minute but
+// for the rare minute in which it changes (historical changes can fall inside one), which is not cached.
+const OFFSETS_KEPT = 4096;
+const offsets = new Map<string, Map<number, number>>();
+
+/** Offset of the zone from UTC at an instant, in ms. */
+function offsetAt(at: number, timeZone: string): number {
+  const minute = Math.floor(at / MINUTE);
+  let zone = offsets.get(timeZone);
+  const known = zone?.get(minute);
+  if (known !== undefined) return known;
+  const first = formattedOffset(minute * MINUTE, timeZone);
+  if (first !== formattedOffset(minute * MINUTE + MINUTE - 1000, timeZone))
+    return formattedOffset(at, timeZone);
+  if (!zone) {
+    zone = new Map();
+    offsets.set(timeZone, zone);
+  } else if (zone.size >= OFFSETS_KEPT) zone.clear();
+  zone.set(minute, first);
+  return first;
 }
 
 /** The instant of local `minute` (0..1440) on `day` in the zone. */

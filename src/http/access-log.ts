@@ -20,15 +20,19 @@ export function routePattern(c: Context): string | null {
 }
 
 export function accessLog(log: Logger): MiddlewareHandler {
-  return async (c, next) => {
+  return (c, next) => {
     const given = c.req.header('x-request-id');
     const requestId = given && CALLER_ID.test(given) ? given : randomUUID();
     const started = performance.now();
-    await withRequestContext({ requestId }, async () => {
+    // Set before the response exists, so that c.json() & co. build it with the header: one added to a finished
+    // response makes Hono copy it into a new one, which node-server then has to send through a web stream.
+    c.header('X-Request-Id', requestId);
+    return withRequestContext({ requestId }, async () => {
       try {
         await next();
       } finally {
-        c.header('X-Request-Id', requestId);
+        // A Response a handler made itself does not carry the prepared headers.
+        if (c.res.headers.get('X-Request-Id') !== requestId) c.header('X-Request-Id', requestId);
         const route = routePattern(c);
         const line = {
           method: c.req.method,

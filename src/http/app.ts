@@ -1,9 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { registerWeb } from '../web/index.js';
 import { accessLog } from './access-log.js';
 import type { App, AppDeps, AppEnv } from './app-types.js';
 import { bearerAuth } from './auth.js';
+import { limitBody } from './body-limit.js';
 import { createErrorHandler, errorBody, validationResponse } from './errors.js';
 import { storableJsonBody } from './json-body.js';
 import { documentOperationsAndWebhooks } from './openapi-docs.js';
@@ -35,12 +35,10 @@ export function createApp(deps: AppDeps): App {
   app.onError(createErrorHandler(deps.log));
 
   app.use('*', accessLog(deps.log));
-  const limit = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: (c) => c.json(errorBody('payload_too_large', `body over ${maxSize} bytes`), 413),
-    });
-  const bodyLimits = { default: limit(deps.config.server.bodyLimitBytes), upload: limit(UPLOAD_LIMIT_BYTES) };
+  const bodyLimits = {
+    default: limitBody(deps.config.server.bodyLimitBytes),
+    upload: limitBody(UPLOAD_LIMIT_BYTES),
+  };
   // Numbering plan files (ABC-3xx.csv is ~14 MB) are uploaded by administrators: a limit of their own.
   app.use('*', (c, next) =>
     (UPLOAD_PATHS.test(c.req.path) ? bodyLimits.upload : bodyLimits.default)(c, next),

@@ -10,6 +10,24 @@ export type PhoneResult =
  * part of the person's identity. Pure; no knowledge of the company's own numbers (see IdentityPolicy).
  */
 export function normalizePhone(input: string, defaultCountry: CountryCode = 'RU'): PhoneResult {
+  if (input.length > KEPT_INPUT_LENGTH) return parsePhone(input, defaultCountry);
+  const key = `${defaultCountry} ${input}`;
+  let result = kept.get(key);
+  if (!result) {
+    result = Object.freeze(parsePhone(input, defaultCountry));
+    if (kept.size >= KEPT_RESULTS) kept.clear();
+    kept.set(key, result);
+  }
+  return result;
+}
+
+// An event's numbers are normalized more than once (by its channel, then by contact resolution), and the same
+// people write again and again; parsing is the costly part (~12 µs a number), so recent results are kept.
+const KEPT_RESULTS = 4096;
+const KEPT_INPUT_LENGTH = 64;
+const kept = new Map<string, PhoneResult>();
+
+function parsePhone(input: string, defaultCountry: CountryCode): PhoneResult {
   const cleaned = stripSipUri(input.trim());
   if (cleaned === '') return { ok: false, reason: 'empty' };
   const digits = cleaned.replace(/\D/g, '');
