@@ -44,6 +44,43 @@ export async function storeInboundEvent(sql: Sql, e: NewInboundEvent): Promise<s
   return row!.id;
 }
 
+/**
+ * Group commit of several payloads: one multi-row INSERT, one commit. Ids and receive times come from the
+ * caller so that no row depends on the order of RETURNING. A statement error fails the whole statement, so
+ * the caller stores the rows one by one when this throws (a bad row must never cost its neighbours theirs).
+ */
+export async function storeInboundEvents(
+  sql: Sql,
+  events: readonly (NewInboundEvent & { id: string; receivedAt: Date })[],
+): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e) => ({
+    id: e.id,
+    source: e.source,
+    account: e.account ?? null,
+    external_id: e.externalId ?? null,
+    content_type: e.contentType ?? 'application/json',
+    payload: e.payload === undefined ? null : sql.json(e.payload as never),
+    raw: e.raw ? Buffer.from(e.raw) : null,
+    status: e.rejectedWith ? 'rejected' : 'received',
+    last_error: e.rejectedWith ?? null,
+    received_at: e.receivedAt,
+  }));
+  await sql`INSERT INTO inbound_events ${sql(
+    rows,
+    'id',
+    'source',
+    'account',
+    'external_id',
+    'content_type',
+    'payload',
+    'raw',
+    'status',
+    'last_error',
+    'received_at',
+  )}`;
+}
+
 /** Claims the event for processing inside `tx`; undefined when another worker holds it. */
 export async function claimEvent(tx: Sql, id: string): Promise<StoredEvent | undefined> {
   const [row] = await tx<StoredEvent[]>`
