@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { channelLookup } from '../src/channels/index.js';
+import { createIntake } from '../src/channels/webhook/intake.js';
+import { isDatabaseUnavailable } from '../src/db/unavailable.js';
+import { BatchTimeoutError } from '../src/ingest/batcher.js';
 import { storeInboundEvent } from '../src/ingest/inbound-store.js';
 import { revalidateRejected } from '../src/ingest/revalidate.js';
 import { silentLogger } from '../src/observability/logger.js';
@@ -161,4 +164,73 @@ describe.each(backends())('nothing a sender writes is lost, on %s', (backend) =>
     expect((await eventRow(readable)).status).toBe('received');
     expect((await eventRow(unreadable)).status).toBe('rejected');
   });
+
+  it('payloads arriving together share one commit; one the database refuses fails alone', async () => {
+    const phones = [freshPhone(), freshPhone(), freshPhone()];
+    const payload = (phone: string) => inboundBody({ from: { phones: [phone] } });
+    // Submitted in the same turn of the event loop: one group commit (one transaction id on every row).
+    const together = await Promise.all(
+      phones.map((p) => h.ctx.intake.accept({ source: 'api', payload: payload(p) })),
+    );
+    const [commits] = await h.ctx.db.sql<{ n: number }[]>`
+      SELECT count(DISTINCT xmin::text)::int AS n FROM inbound_events WHERE id = ANY(${together}::uuid[])`;
+    expect(commits!.n).toBe(1);
+
+    // A text column cannot hold NUL: that row's INSERT fails, the batch falls back to one row at a time.
+    const settled = await Promise.allSettled([
+      h.ctx.intake.accept({ source: 'api', payload: payload(freshPhone()) }),
+      h.ctx.intake.accept({ source: 'api', account: 'bad\u0000account', payload: payload(freshPhone()) }),
+      h.ctx.intake.accept({ source: 'api', payload: payload(freshPhone()) }),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const stored = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    for (const id of stored) expect((await eventRow(id)).status).toBe('received');
+    for (const id of [...together, ...stored])
+      expect(await h.ctx.processor.process(id)).toMatchObject({ status: 'processed' });
+  });
+
+  // The embedded database has one connection: the lock below would hold up the test's own queries too.
+  it.skipIf(backend === 'embedded')(
+    'a group commit stuck past its watchdog answers "unavailable"; its late commit is decided as a duplicate',
+    async () => {
+      const sql = h.ctx.db.sql;
+      const intake = createIntake({
+        sql,
+        clock: h.ctx.clock.clock,
+        metrics: h.ctx.metrics,
+        processor: h.ctx.processor,
+        timeoutMs: 300,
+      });
+      const body = inboundBody({ from: { phones: [freshPhone()] } });
+      const incoming = { source: 'api', account: body.account, externalId: body.externalId, payload: body };
+      // Another session holds a lock every INSERT waits for: the INSERT neither fails nor returns.
+      const blocker = await sql.reserve();
+      let late: unknown;
+      try {
+        await blocker`BEGIN`;
+        await blocker`LOCK TABLE inbound_events IN SHARE MODE`;
+        late = await intake.accept(incoming).catch((e: unknown) => e);
+        expect(late).toBeInstanceOf(BatchTimeoutError);
+        expect(isDatabaseUnavailable(late)).toBe(true); // -> 503 + Retry-After
+      } finally {
+        await blocker`COMMIT`.catch(() => {});
+        blocker.release();
+      }
+      // The given-up INSERT commits after all, and the sender (told 503) sends the same payload again.
+      const retried = await intake.accept(incoming);
+      const rows = async () =>
+        sql<{ id: string }[]>`
+          SELECT id FROM inbound_events WHERE source = 'api' AND external_id = ${body.externalId}`;
+      await expect.poll(async () => (await rows()).length).toBe(2);
+      const lateId = (await rows()).find((r) => r.id !== retried)!.id;
+      // The retry is decided by its request; the late copy, by the replay worker later: rule 1's duplicate.
+      const first = await h.ctx.processor.process(retried);
+      expect(first).toMatchObject({ status: 'processed', decisions: [{ kind: 'new_lead' }] });
+      const second = await h.ctx.processor.process(lateId);
+      expect(second).toMatchObject({
+        status: 'processed',
+        decisions: [{ kind: 'duplicate', rule: 'rule_1_duplicate' }],
+      });
+    },
+  );
 });

@@ -38,6 +38,17 @@ const SHARED_OPTIONS = {
 } as const;
 
 /**
+ * Session settings for every pool on a server database. `idle_in_transaction_session_timeout`: the daemon never
+ * leaves a transaction idle for long (no transaction waits on a vendor or a user), so a session idle in one for a
+ * minute belongs to a daemon that hangs or lost its network without the server noticing (TCP keepalive takes
+ * hours to tell); until the server ends it, its advisory locks on message keys and identities hold up every other
+ * daemon's events for those people. 60 s matches docs/operations.md. Deliberately absent: statement_timeout (CRM
+ * full loads and migrations run long; latency-critical side pools set their own) and lock_timeout (waiting for
+ * the lead rules' locks, or for another daemon's migrations, is the design, not a fault).
+ */
+const SERVER_SESSION = { idle_in_transaction_session_timeout: 60_000 } as const;
+
+/**
  * A small extra pool on a server database for a latency-critical path: its own connections (a busy ingest pool
  * cannot starve it) and a statement_timeout set at connect time, so each query is one round trip.
  */
@@ -45,7 +56,7 @@ export function openSidePool(url: string, opts: { max: number; statementTimeoutM
   return postgres(url, {
     ...SHARED_OPTIONS,
     max: opts.max,
-    connection: { statement_timeout: opts.statementTimeoutMs },
+    connection: { ...SERVER_SESSION, statement_timeout: opts.statementTimeoutMs },
   });
 }
 
@@ -56,7 +67,11 @@ export function openSidePool(url: string, opts: { max: number; statementTimeoutM
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.url) {
-    const sql = postgres(opts.url, { ...SHARED_OPTIONS, max: opts.maxConnections ?? 10 });
+    const sql = postgres(opts.url, {
+      ...SHARED_OPTIONS,
+      max: opts.maxConnections ?? 10,
+      connection: SERVER_SESSION,
+    });
     const u = new URL(opts.url);
     const location = `${u.hostname}:${u.port || 5432}${u.pathname}`;
     // postgres.js connects lazily: ping, so "opened" means a working connection (the error names no credentials).

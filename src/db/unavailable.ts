@@ -17,6 +17,9 @@ const UNAVAILABLE_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EAI_AGAIN',
+  // A batch of queries that did not settle in time (BatchTimeoutError, src/ingest/batcher.ts): a stalled
+  // connection, e.g. a query that never returns after a restart; the same work succeeds on a healthy one.
+  'BATCH_TIMEOUT',
   // PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now (starting up / shutting down)
   '57P01',
   '57P02',

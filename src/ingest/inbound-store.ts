@@ -45,6 +45,30 @@ export async function storeInboundEvent(sql: Sql, e: NewInboundEvent): Promise<s
 }
 
 /**
+ * Group commit of several payloads: one multi-row INSERT, one commit. Ids and receive times come from the
+ * caller so that no row depends on the order of RETURNING. A statement error fails the whole statement, so
+ * the caller stores the rows one by one when this throws (a bad row must never cost its neighbours theirs).
+ */
+export async function storeInboundEvents(
+  sql: Sql,
+  events: readonly (NewInboundEvent & { id: string; receivedAt: Date })[],
+): Promise<void> {
+  if (events.length === 0) return;
+  // One statement text whatever the number of rows (prepared once per connection), arrays as parameters;
+  // payloads and bytes travel as text and are cast by the server (the driver would re-encode a jsonb[]).
+  const col = <T>(f: (e: (typeof events)[number]) => T) => events.map(f);
+  await sql`
+    INSERT INTO inbound_events (id, source, account, external_id, content_type, payload, raw, status, last_error, received_at)
+    SELECT * FROM unnest(
+      ${col((e) => e.id)}::uuid[], ${col((e) => e.source)}::text[], ${col((e) => e.account ?? null) as string[]}::text[],
+      ${col((e) => e.externalId ?? null) as string[]}::text[], ${col((e) => e.contentType ?? 'application/json')}::text[],
+      ${col((e) => (e.payload === undefined ? null : JSON.stringify(e.payload))) as string[]}::text[]::jsonb[],
+      ${col((e) => (e.raw ? `\\x${Buffer.from(e.raw).toString('hex')}` : null)) as string[]}::text[]::bytea[],
+      ${col((e) => (e.rejectedWith ? 'rejected' : 'received'))}::text[], ${col((e) => e.rejectedWith ?? null) as string[]}::text[],
+      ${col((e) => e.receivedAt.toISOString())}::timestamptz[])`;
+}
+
+/**
  * Claims a batch of events for processing inside `tx` (one statement); the ones another worker holds right
  * now are absent from the map.
  */

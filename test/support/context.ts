@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import type { ChannelDefinition, ChannelModule } from '../../src/channels/channel.js';
 import type { MediaDownloads } from '../../src/channels/messenger/media-downloads.js';
+import type { Intake } from '../../src/channels/webhook/intake.js';
 import { type Config, type ConfigInput, configSchema } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
 import type { AmocrmConnector } from '../../src/crm/amocrm/index.js';
@@ -62,6 +63,8 @@ export interface TestContext {
   config: Config;
   app: ReturnType<typeof createApp>;
   processor: ReturnType<typeof createProcessor>;
+  /** The intake kit every transport stores through (group commit of the raw payloads). */
+  intake: Intake;
   metrics: ReturnType<typeof createMetrics>;
   clock: ReturnType<typeof manualClock>;
   telephony: Telephony;
@@ -149,6 +152,7 @@ export async function createTestContext(
     config,
     app,
     processor,
+    intake: pipeline.intake,
     metrics,
     clock,
     telephony,
