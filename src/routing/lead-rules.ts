@@ -76,9 +76,9 @@ export type GroupOutcome = { ok: true; decisions: Decision[] } | { ok: false; er
  * the whole batch instead of a dozen per communication.
  *
  *  load    (two round trips) advisory locks on every message key and identity of the batch (sorted: two
- *          batches can never deadlock on them), the stored messages and identities; then the contacts those
- *          identities name, locked, with their active deal, open lead and conversations; then routing's
- *          reads and locks for every lead the batch might create (Router.prepare)
+ *          batches can never deadlock on them), the stored messages and identities, and routing's locks
+ *          and loads (Router.prepare); then the contacts those identities name, locked, with their active
+ *          deal, open lead, conversations, and what routing reads of them
  *  decide  (in memory, in arrival order) each communication against that state, which it updates for the
  *          next one: a person who writes twice in one batch gets one contact and one lead. Rules:
  *            1 duplicate (same channel account + external id) -> nothing changes
@@ -218,9 +218,9 @@ async function loadBatch(tx: Sql, groups: readonly DecisionGroup[], deps: LeadRu
   );
   const all = items.flat();
   const identities = uniqueIdentities(all.flatMap((i) => [...i.party.own, ...i.party.hints]));
-  // Pipelined on the transaction's connection: the statements run in the order issued, so both reads see
+  // Pipelined on the transaction's connection: the statements run in the order issued, so the reads see
   // everything committed by whoever held the locks before us, in one round trip.
-  const [, stored, identityRows] = await Promise.all([
+  const first = Promise.all([
     lockNames(tx, [...all.map((i) => `message|${i.messageKey}`), ...identities.map(identityKey)]),
     findMessages(
       tx,
@@ -228,6 +228,16 @@ async function loadBatch(tx: Sql, groups: readonly DecisionGroup[], deps: LeadRu
     ),
     findIdentities(tx, identities),
   ]);
+  // Routing's locks ride in the same round trip and its reads in the next one, when the contacts are known.
+  // A batch with nothing inbound creates no lead and needs none of it.
+  const router = all.some((i) => i.comm.direction === 'in')
+    ? deps.router.prepare(tx, {
+        contactIds: first.then(([, , rows]) => [...new Set(rows.map((r) => r.contactId))]),
+      })
+    : Promise.resolve(noRouting);
+  // A failure surfaces through `first`; the router's copy of it must not go unhandled.
+  router.catch(() => {});
+  const [, stored, identityRows] = await first;
   const known = new Map(identityRows.map((r) => [identityKey(r), r]));
 
   // The contacts any communication may resolve to, and the conversations it may land in.
@@ -244,29 +254,14 @@ async function loadBatch(tx: Sql, groups: readonly DecisionGroup[], deps: LeadRu
         });
     for (const k of keys) conversationKeys.set(conversationKeyOf(k), k);
   }
-  const [contactRows, deals, openLeads, conversations] = await Promise.all([
+  const [contactRows, deals, openLeads, conversations, prepared] = await Promise.all([
     lockContacts(tx, contactIds),
     activeDealsOf(tx, contactIds),
     openLeadsOf(tx, contactIds),
     findConversations(tx, [...conversationKeys.values()]),
+    router,
   ]);
   const contacts = new Map(contactRows.map((c) => [c.id, c]));
-
-  // Every lead the batch might create: each inbound communication that is not a duplicate, for each contact
-  // it may resolve to (a new one has no data yet), as a new and as a repeat lead.
-  const nobody = { id: '', responsible: null, region: null, clientType: null, companyId: null };
-  const possible: RoutingInput[] = [];
-  for (const { comm, party, messageKey } of all) {
-    if (comm.direction !== 'in' || stored.has(messageKey)) continue;
-    const owners = new Set(
-      [...party.own, ...party.hints].flatMap((i) => known.get(identityKey(i))?.contactId ?? []),
-    );
-    const candidates = [nobody, ...[...owners].flatMap((id) => contacts.get(id) ?? [])];
-    for (const contact of candidates)
-      for (const leadKind of ['new', 'repeat'] as const)
-        possible.push(routingInput(comm, party, contact, leadKind));
-  }
-  const router = await deps.router.prepare(tx, possible);
 
   const messages = new Map<string, KnownMessage>();
   // A stored message's conversation key is never needed: its conversation id is known.
@@ -280,10 +275,19 @@ async function loadBatch(tx: Sql, groups: readonly DecisionGroup[], deps: LeadRu
     deals,
     openLeads,
     conversations,
-    router,
+    router: prepared,
     writes: emptyWrites(),
   };
 }
+
+/** The router of a batch that cannot create a lead. */
+const noRouting: PreparedRouter = {
+  route: () => {
+    throw new Error('routing was not prepared: the batch has no inbound communication');
+  },
+  checkpoint: () => () => {},
+  flush: async () => {},
+};
 
 function uniqueIdentities(identities: readonly Identity[]): Identity[] {
   return [...new Map(identities.map((i) => [identityKey(i), i])).values()];
@@ -516,7 +520,17 @@ function decideOne(
 /** Writes what the batch decided; returns how to complete a pending decision with the ids written. */
 async function writeBatch(tx: Sql, batch: Batch): Promise<(p: PendingDecision) => Decision> {
   const w = batch.writes;
-  // Pipelined, in this order: each statement may reference what the ones before it wrote.
+  const audit = (ids: Map<string, string>) =>
+    auditMany(
+      tx,
+      w.audit.map(({ entry, merges }) => ({
+        ...entry,
+        data: { ...entry.data, mergeSuggestionIds: mergeSuggestionIds(ids, merges) },
+      })),
+    );
+  // Pipelined, in this order: each statement may reference what the ones before it wrote. The audit rows
+  // name the merge suggestions, whose ids only their upsert tells: with none in the batch (the usual case)
+  // they go in the same round trip, else in a second one.
   const [, , , , , mergeIds, , conversationIds] = await Promise.all([
     createProspects(tx, w.contacts),
     nameContacts(tx, w.names),
@@ -530,22 +544,18 @@ async function writeBatch(tx: Sql, batch: Batch): Promise<(p: PendingDecision) =
     insertMessages(tx, w.messages),
     ...w.revisions.map((r) => reviseMessage(tx, r.id, r.comm, r.editedAt)),
     batch.router.flush(tx),
+    w.merges.length === 0 ? audit(new Map()) : undefined,
   ]);
-  const mergeSuggestionIds = (merges: readonly MergeSuggestionInput[]) => [
-    ...new Set(merges.map((m) => mergeIds.get(mergeSuggestionKey(m))!)),
-  ];
-  await auditMany(
-    tx,
-    w.audit.map(({ entry, merges }) => ({
-      ...entry,
-      data: { ...entry.data, mergeSuggestionIds: mergeSuggestionIds(merges) },
-    })),
-  );
+  if (w.merges.length > 0) await audit(mergeIds);
   return ({ conversation, conversationId, merges, ...d }) => ({
     ...d,
     conversationId: conversationId ?? conversationIds.get(conversationKeyOf(conversation))!,
-    mergeSuggestionIds: mergeSuggestionIds(merges),
+    mergeSuggestionIds: mergeSuggestionIds(mergeIds, merges),
   });
+}
+
+function mergeSuggestionIds(ids: Map<string, string>, merges: readonly MergeSuggestionInput[]): string[] {
+  return [...new Set(merges.map((m) => ids.get(mergeSuggestionKey(m))!))];
 }
 
 /**

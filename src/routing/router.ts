@@ -36,18 +36,19 @@ export interface RoutingResult {
 }
 
 /**
- * The routing seam, shaped for a batch of decisions in one transaction: `prepare` reads and locks, in a round
- * trip or two, everything the possible leads of the batch may need (it is given every lead the batch might
- * create, with both lead kinds when either may apply); the prepared router then routes the leads the rules do
- * create one by one, in memory and in order (each choice sees the loads and cursors of the ones before it),
- * and `flush` returns the writes of what changed, to run with the batch's other writes.
+ * The routing seam, shaped for a batch of decisions in one transaction. `prepare` issues at once the locks
+ * routing needs whatever the batch holds (every team's round-robin row, every manager, with their open leads
+ * counted under those locks), and, as soon as `contactIds` resolves (the contacts the batch's communications
+ * may resolve to), its reads of them (companies, sticky managers): both ride in the lead rules' own round
+ * trips. The prepared router then routes the leads the rules create one by one, in memory and in order (each
+ * choice sees the loads and cursors of the ones before it), and `flush` writes what changed with the batch.
  */
 export interface Router {
-  prepare(tx: Sql, inputs: readonly RoutingInput[]): Promise<PreparedRouter>;
+  prepare(tx: Sql, batch: { contactIds: Promise<readonly string[]> }): Promise<PreparedRouter>;
 }
 
 export interface PreparedRouter {
-  /** Routes one lead; throws when the lead's team was not prepared (a bug) or the router fails. */
+  /** Routes one lead; throws when the router fails. */
   route(input: RoutingInput): RoutingResult;
   /** Remembers the in-memory state; the returned function puts it back (an event that failed later on). */
   checkpoint(): () => void;
