@@ -188,7 +188,7 @@ async function main(): Promise<void> {
       dataset,
       lookup: lookup!,
       runs,
-      targets: judge(lookup!, runs),
+      targets: judge(lookup!, runs, pgbench),
       ...(pgbench ? { pgbench } : {}),
     };
     console.log(coreMarkdown(result));
