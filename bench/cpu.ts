@@ -22,12 +22,15 @@ export interface CpuSnapshot {
 /**
  * Where the CPU goes: this process (the load generator), the daemon children, and the PostgreSQL processes
  * working for the bench database (its backends, the WAL writer, the checkpointer, the background writer).
- * Read from /proc, so it needs the server on this machine; elsewhere the postgres share stays empty.
+ * Read from /proc, so it needs the server on this machine; elsewhere the postgres share stays empty. Without
+ * `sql` (the embedded database, which runs inside the daemon child) there is no PostgreSQL process to read.
  */
-export async function cpuSnapshot(sql: Sql, daemonPids: readonly number[]): Promise<CpuSnapshot> {
-  const rows = await sql<{ pid: number }[]>`
+export async function cpuSnapshot(sql: Sql | undefined, daemonPids: readonly number[]): Promise<CpuSnapshot> {
+  const rows = sql
+    ? await sql<{ pid: number }[]>`
     SELECT pid FROM pg_stat_activity
-    WHERE datname = current_database() OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`;
+    WHERE datname = current_database() OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`
+    : [];
   const postgres = new Map<number, number>();
   for (const { pid } of rows) {
     const ms = processCpuMs(pid);

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import postgres, { type Sql } from 'postgres';
 
 export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -34,6 +37,20 @@ export async function benchDatabase(databaseUrl: string | undefined): Promise<Be
       }
     },
   };
+}
+
+export interface EmbeddedTarget {
+  /** The data directory (the daemon's SWITCHBOARD data directory: the cluster is its pg/ folder). */
+  dir: string;
+  created: boolean;
+  drop(): Promise<void>;
+}
+
+/** BENCH_EMBEDDED_DIR (--embedded-dir) when given; otherwise a fresh temp directory, removed at the end. */
+export async function embeddedTarget(dir: string | undefined): Promise<EmbeddedTarget> {
+  if (dir) return { dir: path.resolve(dir), created: false, drop: async () => {} };
+  const made = await mkdtemp(path.join(os.tmpdir(), 'sb-bench-embedded-'));
+  return { dir: made, created: true, drop: () => rm(made, { recursive: true, force: true }) };
 }
 
 /** The server the figures were measured against: version and the settings that bound write latency. */

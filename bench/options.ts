@@ -3,6 +3,13 @@ import path from 'node:path';
 
 /** Benchmark options: `--name=value` arguments override BENCH_* environment variables override defaults. */
 export interface BenchOptions {
+  /**
+   * The database under test: a PostgreSQL server (DATABASE_URL or a fresh database on the local one), or the
+   * embedded PGlite the daemon opens without DATABASE_URL, inside the daemon child.
+   */
+  database: 'postgres' | 'embedded';
+  /** Embedded only: the data directory to use (and keep); a kept run prints it. Absent: a temp directory. */
+  embeddedDir?: string;
   /** Contacts to preload (about two identities each). */
   contacts: number;
   /** Open-loop steps, events/s. */
@@ -75,8 +82,13 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
       return n;
     });
   };
-  const defaults: BenchOptions = {
-    contacts: 1_000_000,
+  const database = get('database') ?? 'postgres';
+  if (database !== 'postgres' && database !== 'embedded')
+    throw new Error(`--database: "postgres" or "embedded", not "${database}"`);
+  const embedded = database === 'embedded';
+  const defaults: Omit<BenchOptions, 'database'> = {
+    // The embedded database is seeded through one socket into WebAssembly: a tenth of the server's dataset.
+    contacts: embedded ? 100_000 : 1_000_000,
     rates: [250, 500, 1000, 1500, 2000],
     concurrency: [1, 4, 8, 16, 32, 64],
     pools: [10],
@@ -88,9 +100,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     keep: false,
     writeDocs: false,
     geo: true,
-    web: true,
+    // The web app and analytics benches make their own databases on the PostgreSQL server.
+    web: !embedded,
     pgbench: true,
-    analytics: true,
+    analytics: !embedded,
     seed: 7,
     ...(smoke ? SMOKE : {}),
   };
@@ -100,13 +113,25 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
   const cpuProfDir = get('cpu-prof');
   const writeDocs = get('write-docs') === 'true' || get('write-docs') === '1';
   if (smoke && writeDocs) throw new Error('--write-docs with --smoke would replace the documented figures');
+  const embeddedDir = get('embedded-dir');
+  if (embeddedDir && !embedded) throw new Error('--embedded-dir goes with --database=embedded');
+  const pools = list('pools', defaults.pools);
+  const instances = Math.max(1, Math.floor(num('instances', defaults.instances)));
+  if (embedded && (pools.length > 1 || instances > 1))
+    throw new Error(
+      '--database=embedded: one daemon with its one connection (no --pools list, no --instances)',
+    );
+  if (embedded && writeDocs)
+    throw new Error('--write-docs with --database=embedded would replace the PostgreSQL figures');
   return {
+    database,
+    ...(embeddedDir ? { embeddedDir } : {}),
     contacts: num('contacts', defaults.contacts),
     rates: list('rates', defaults.rates),
     concurrency: list('concurrency', defaults.concurrency),
-    pools: list('pools', defaults.pools),
+    pools,
     servers: servers as BenchOptions['servers'],
-    instances: Math.max(1, Math.floor(num('instances', defaults.instances))),
+    instances,
     stepSeconds: num('step-seconds', defaults.stepSeconds),
     warmupSeconds: num('warmup-seconds', defaults.warmupSeconds),
     lookups: num('lookups', defaults.lookups),

@@ -3,12 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../src/db/connect.js';
+import type { Sql } from 'postgres';
+import { type Database, openDatabase } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
 import { CHROMIUM, hasChromium } from '../test/support/chromium.js';
 import { analyticsMarkdown, runAnalyticsBench } from './analytics.js';
 import { type CpuSnapshot, cpuPerEvent, cpuSnapshot } from './cpu.js';
-import { benchDatabase, DEFAULT_ADMIN_URL, describeServer } from './database.js';
+import { benchDatabase, DEFAULT_ADMIN_URL, describeServer, embeddedTarget } from './database.js';
 import { runGeoBench } from './geo.js';
 import { type Client, closedLoop, createClient, openLoop, type StepResult } from './load.js';
 import { lookupBench, lookupProbe } from './lookup.js';
@@ -32,8 +33,14 @@ const DOCS = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 const SERVER_ENTRY = fileURLToPath(new URL('./server.ts', import.meta.url));
 
 /** Starts the daemon's HTTP intake in a child process (its own event loop) or in this process. */
-async function launch(mode: 'child' | 'inproc', url: string, pool: number, opts: BenchOptions) {
-  if (mode === 'inproc') return { ...(await startBenchServer({ url, poolSize: pool })), pid: undefined };
+async function launch(
+  mode: 'child' | 'inproc',
+  db: { url: string } | { dataDir: string },
+  pool: number,
+  opts: BenchOptions,
+) {
+  const target = 'url' in db ? { url: db.url, poolSize: pool } : db;
+  if (mode === 'inproc') return { ...(await startBenchServer(target)), pid: undefined };
   const execArgv = [...process.execArgv];
   if (opts.cpuProfDir) {
     await mkdir(opts.cpuProfDir, { recursive: true });
@@ -41,14 +48,19 @@ async function launch(mode: 'child' | 'inproc', url: string, pool: number, opts:
   }
   const child = fork(SERVER_ENTRY, [], {
     execArgv,
-    env: { ...process.env, BENCH_SERVER_URL: url, BENCH_POOL: String(pool) },
+    env: {
+      ...process.env,
+      ...('url' in db
+        ? { BENCH_SERVER_URL: db.url, BENCH_POOL: String(pool) }
+        : { BENCH_SERVER_EMBEDDED_DIR: db.dataDir }),
+    },
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { port: number }).port));
+  const ready = await new Promise<{ port: number; databaseUrl?: string }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { port: number; databaseUrl?: string }));
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
   return {
-    port,
+    ...ready,
     pid: child.pid,
     close: () =>
       new Promise<void>((resolve) => {
@@ -56,6 +68,14 @@ async function launch(mode: 'child' | 'inproc', url: string, pool: number, opts:
         child.send('stop');
       }),
   } satisfies BenchServer & { pid: number | undefined };
+}
+
+/** What the embedded database's figures depend on beyond its settings: the WebAssembly compiler tier. */
+function describeEmbedded(): Record<string, string> {
+  return {
+    wasm_tier:
+      process.env.SWITCHBOARD_EMBEDDED_WASM === 'optimize' ? 'optimizing' : 'baseline (--liftoff-only)',
+  };
 }
 
 function withCpu(s: StepResult, a: CpuSnapshot, b: CpuSnapshot): StepResult {
@@ -69,26 +89,37 @@ async function main(): Promise<void> {
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-  const target = await benchDatabase(process.env.DATABASE_URL);
-  const db = await openDatabase({ url: target.url, maxConnections: 4 });
+  // Embedded: the database lives in the daemon child (its one pool and its lookup connection); this process
+  // reaches it through one more pglite-socket connection while a child runs, for the seed, lookups and probes.
+  const embedded = opts.database === 'embedded' ? await embeddedTarget(opts.embeddedDir) : undefined;
+  const target = embedded ? undefined : await benchDatabase(process.env.DATABASE_URL);
+  let db: Database | undefined = target
+    ? await openDatabase({ url: target.url, maxConnections: 4 })
+    : undefined;
+  const dbName = target ? new URL(target.url).pathname.slice(1) : `the embedded database in ${embedded!.dir}`;
   const runId = randomBytes(3).toString('hex');
-  try {
-    await migrate(db.sql);
-    const [row] = await db.sql<{ n: number }[]>`
+  const prepare = async (sql: Sql): Promise<CoreBenchResult['dataset']> => {
+    // The embedded database was migrated by the daemon child as it opened it, as the daemon does.
+    if (!embedded) await migrate(sql);
+    const [row] = await sql<{ n: number }[]>`
       SELECT count(*)::int AS n FROM identities WHERE kind = 'phone' AND value IN (${phoneOf(0)}, ${phoneOf(opts.contacts - 1)})`;
-    let dataset: CoreBenchResult['dataset'];
     if (row?.n === 2) {
       log(
-        `database ${new URL(target.url).pathname.slice(1)} already holds the ${opts.contacts} bench contacts: reused`,
+        `${target ? `database ${dbName}` : dbName} already holds the ${opts.contacts} bench contacts: reused`,
       );
-      dataset = { reused: true, contacts: opts.contacts };
-    } else {
-      log(`seeding ${opts.contacts} contacts into ${new URL(target.url).pathname.slice(1)} by COPY`);
-      dataset = await seed(db.sql, opts.contacts, log);
-      log(
-        `seeded in ${(dataset.loadMs / 1000).toFixed(1)} s, VACUUM ANALYZE ${(dataset.analyzeMs / 1000).toFixed(1)} s`,
-      );
+      return { reused: true, contacts: opts.contacts };
     }
+    // COPY FROM STDIN does not pass through pglite-socket: the embedded database gets the rows by INSERT.
+    log(`seeding ${opts.contacts} contacts into ${dbName} by ${embedded ? 'INSERT' : 'COPY'}`);
+    const seeded = await seed(sql, opts.contacts, log, embedded ? 'insert' : 'copy');
+    log(
+      `seeded in ${(seeded.loadMs / 1000).toFixed(1)} s, VACUUM ANALYZE ${(seeded.analyzeMs / 1000).toFixed(1)} s`,
+    );
+    return seeded;
+  };
+  try {
+    let dataset = db ? await prepare(db.sql) : undefined;
+    let described: Record<string, string> | undefined;
 
     const workload = createWorkload({ contacts: opts.contacts, seed: opts.seed, runId });
     const next = () => workload.next();
@@ -102,7 +133,9 @@ async function main(): Promise<void> {
     for (const mode of opts.servers) {
       for (const pool of opts.pools) {
         const servers = await Promise.all(
-          Array.from({ length: opts.instances }, () => launch(mode, target.url, pool, opts)),
+          Array.from({ length: opts.instances }, () =>
+            launch(mode, target ? { url: target.url } : { dataDir: embedded!.dir }, pool, opts),
+          ),
         );
         const pids = servers.flatMap((s) => (s.pid === undefined ? [] : [s.pid]));
         const client: Client = createClient({
@@ -112,15 +145,24 @@ async function main(): Promise<void> {
         });
         const run: RunResult = {
           server: mode,
-          pool,
+          // The embedded database always has exactly one connection for the daemon's work.
+          pool: embedded ? 1 : pool,
           ...(opts.instances > 1 ? { instances: opts.instances } : {}),
           open: [],
           closed: [],
         };
         try {
+          if (embedded) {
+            db = await openDatabase({ url: servers[0]!.databaseUrl!, maxConnections: 1 });
+            dataset ??= await prepare(db.sql);
+            described ??= { ...(await describeServer(db.sql)), ...describeEmbedded() };
+          }
+          const sql = db!.sql;
+          // No PostgreSQL process to read CPU from: the embedded database works inside the daemon child.
+          const cpuSql = embedded ? undefined : sql;
           if (!lookup) {
             log(`lookups: ${opts.lookups} by findIdentities, ${opts.lookups} by GET /api/v1/contacts`);
-            lookup = await lookupBench(db.sql, client, {
+            lookup = await lookupBench(sql, client, {
               contacts: opts.contacts,
               lookups: opts.lookups,
               seed: opts.seed,
@@ -128,7 +170,7 @@ async function main(): Promise<void> {
           }
           const step = (s: StepResult) => {
             log(
-              `${mode} pool ${pool} ${s.mode} ${s.load}: ${s.eventsPerSecond} ev/s, p50 ${s.latency.p50} p99 ${s.latency.p99} ms, errors ${s.errors}, shed ${s.shed}, CPU ms/event ${JSON.stringify(s.cpu)}${s.errorSamples.length > 0 ? `; errors: ${s.errorSamples.join(' | ')}` : ''}`,
+              `${mode} pool ${run.pool} ${s.mode} ${s.load}: ${s.eventsPerSecond} ev/s, p50 ${s.latency.p50} p99 ${s.latency.p99} ms, errors ${s.errors}, shed ${s.shed}, CPU ms/event ${JSON.stringify(s.cpu)}${s.errorSamples.length > 0 ? `; errors: ${s.errorSamples.join(' | ')}` : ''}`,
             );
             return s;
           };
@@ -142,22 +184,26 @@ async function main(): Promise<void> {
               // The probe shares the bench pool with the CPU snapshots: a few ms of queueing at most.
               const probe =
                 rate === probeAt
-                  ? lookupProbe(db.sql, { contacts: opts.contacts, intervalMs: 5, seed: rate })
+                  ? lookupProbe(sql, { contacts: opts.contacts, intervalMs: 5, seed: rate })
                   : undefined;
-              const before = await cpuSnapshot(db.sql, pids);
+              const before = await cpuSnapshot(cpuSql, pids);
               const s = await openLoop(client, next, { rate, warmupMs: 0, durationMs, maxInFlight: 2_000 });
-              run.open.push(step(withCpu(s, before, await cpuSnapshot(db.sql, pids))));
+              run.open.push(step(withCpu(s, before, await cpuSnapshot(cpuSql, pids))));
               if (probe) run.lookupUnderLoad = { rate, latency: await probe.stop() };
             }
           }
           for (const concurrency of opts.concurrency) {
             await closedLoop(client, next, { concurrency, warmupMs: 0, durationMs: warmupMs });
-            const before = await cpuSnapshot(db.sql, pids);
+            const before = await cpuSnapshot(cpuSql, pids);
             const s = await closedLoop(client, next, { concurrency, warmupMs: 0, durationMs });
-            run.closed.push(step(withCpu(s, before, await cpuSnapshot(db.sql, pids))));
+            run.closed.push(step(withCpu(s, before, await cpuSnapshot(cpuSql, pids))));
           }
         } finally {
           client.close();
+          if (embedded) {
+            await db?.close();
+            db = undefined;
+          }
           await Promise.all(servers.map((s) => s.close()));
         }
         runs.push(run);
@@ -165,7 +211,9 @@ async function main(): Promise<void> {
     }
 
     // After the pipeline's steps, so that the two never compete for the cores.
-    const pgbench = opts.pgbench ? await runPgbench(PGBENCH_DEFAULTS, log) : undefined;
+    if (opts.pgbench && embedded)
+      log('pgbench: skipped, it needs a PostgreSQL server (the embedded database has none)');
+    const pgbench = opts.pgbench && !embedded ? await runPgbench(PGBENCH_DEFAULTS, log) : undefined;
     if (pgbench) log(`pgbench: ${pgbench.tps} tps`);
 
     const cpus = os.cpus();
@@ -184,8 +232,9 @@ async function main(): Promise<void> {
           .map((l) => l.toFixed(2))
           .join(' '),
       },
-      postgres: await describeServer(db.sql),
-      dataset,
+      ...(embedded ? { database: 'embedded' as const } : {}),
+      postgres: described ?? (await describeServer(db!.sql)),
+      dataset: dataset!,
       lookup: lookup!,
       runs,
       targets: judge(lookup!, runs, pgbench),
@@ -215,9 +264,14 @@ async function main(): Promise<void> {
       log(`figures written to ${DOCS}`);
     }
   } finally {
-    await db.close();
-    if (target.created && !opts.keep) await target.drop();
-    else if (target.created) log(`kept: DATABASE_URL=${target.url}`);
+    await db?.close();
+    if (target) {
+      if (target.created && !opts.keep) await target.drop();
+      else if (target.created) log(`kept: DATABASE_URL=${target.url}`);
+    } else if (embedded) {
+      if (embedded.created && !opts.keep) await embedded.drop();
+      else if (embedded.created) log(`kept: BENCH_EMBEDDED_DIR=${embedded.dir}`);
+    }
   }
 }
 

@@ -39,8 +39,16 @@ const CHUNK_ROWS = 5_000;
  * Loads `count` contacts with a phone and an email each, plus their deals and leads, by COPY. Foreign-key
  * triggers are skipped for the load (session_replication_role = replica): the generated rows are consistent
  * by construction, and the checks would only slow the load, not change the data. ANALYZE afterwards.
+ * `via: 'insert'` (the embedded database): COPY FROM STDIN hangs through pglite-socket, so the same rows go in
+ * as one INSERT per chunk instead.
  */
-export async function seed(sql: Sql, count: number, log: (line: string) => void): Promise<SeedResult> {
+export async function seed(
+  sql: Sql,
+  count: number,
+  log: (line: string) => void,
+  via: 'copy' | 'insert' = 'copy',
+): Promise<SeedResult> {
+  const copy = via === 'copy' ? copyRows : insertRows;
   const started = performance.now();
   const ids = Array.from({ length: count }, () => randomUUID());
   const since = Date.now() - 400 * 86_400_000;
@@ -104,7 +112,7 @@ function indexesWhere(count: number, pick: (plan: ContactPlan) => boolean): Uint
 }
 
 /** COPY FROM STDIN on a reserved connection, written in chunks with backpressure. */
-async function copy(sql: Sql, target: string, rows: number, line: (n: number) => string): Promise<void> {
+async function copyRows(sql: Sql, target: string, rows: number, line: (n: number) => string): Promise<void> {
   const conn = await sql.reserve();
   try {
     await conn`SET session_replication_role = replica`;
@@ -118,6 +126,40 @@ async function copy(sql: Sql, target: string, rows: number, line: (n: number) =>
       stream.once('error', reject);
       stream.end(resolve);
     });
+  } finally {
+    await conn`RESET session_replication_role`.catch(() => {});
+    conn.release();
+  }
+}
+
+/**
+ * The rows of `copyRows` (COPY text format: tab-separated, `\N` for NULL) as one INSERT per chunk, each value
+ * converted by json_populate_recordset to its column's type the way COPY converts it.
+ */
+async function insertRows(
+  sql: Sql,
+  target: string,
+  rows: number,
+  line: (n: number) => string,
+): Promise<void> {
+  const m = /^(\w+) \((.*)\)$/.exec(target);
+  if (!m) throw new Error(`seed: unexpected target "${target}"`);
+  const [, table, list] = m as unknown as [string, string, string];
+  const columns = list.split(', ');
+  const conn = await sql.reserve();
+  try {
+    await conn`SET session_replication_role = replica`;
+    for (let n = 0; n < rows; ) {
+      const chunk: Record<string, string | null>[] = [];
+      for (const end = Math.min(rows, n + CHUNK_ROWS); n < end; n++) {
+        const values = line(n).slice(0, -1).split('\t');
+        chunk.push(Object.fromEntries(columns.map((c, k) => [c, values[k] === '\\N' ? null : values[k]!])));
+      }
+      await conn.unsafe(
+        `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $1::text::json)`,
+        [JSON.stringify(chunk)],
+      );
+    }
   } finally {
     await conn`RESET session_replication_role`.catch(() => {});
     conn.release();

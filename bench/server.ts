@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import { EXAMPLE_CONFIG_PATH, parseConfig } from '../src/config/load.js';
 import { systemClock } from '../src/core/clock.js';
 import { openDatabase } from '../src/db/connect.js';
+import { migrate } from '../src/db/migrate.js';
 import {
   buildRangeIndex,
   createPhoneRegionResolver,
@@ -23,6 +24,8 @@ const DEF_FILE = fileURLToPath(new URL('../../shared/data/rossvyaz/DEF-9xx.csv',
 
 export interface BenchServer {
   port: number;
+  /** Embedded only: the database's pglite-socket URL, one connection for the load generator (seed, lookups). */
+  databaseUrl?: string;
   close(): Promise<void>;
 }
 
@@ -32,11 +35,19 @@ export interface BenchServer {
  * responsibles) and the mobile numbering plan when the shared registry file is present, on a server database
  * with a chosen pool size, on loopback. No replay worker or queue assigner: every event is decided by the
  * request that stored it, which is what is measured.
+ * With `dataDir` instead of `url`: the embedded database in that directory, opened and migrated as the daemon
+ * does without DATABASE_URL (its pool and its lookup connection), plus one socket connection for the load generator.
  */
-export async function startBenchServer(opts: { url: string; poolSize: number }): Promise<BenchServer> {
+export async function startBenchServer(
+  opts: { url: string; poolSize: number } | { dataDir: string },
+): Promise<BenchServer> {
   const config = parseConfig(await readFile(EXAMPLE_CONFIG_PATH, 'utf8'), process.env, EXAMPLE_CONFIG_PATH);
   config.api.tokens = [{ name: 'bench', token: BENCH_TOKEN }];
-  const db = await openDatabase({ url: opts.url, maxConnections: opts.poolSize });
+  const db =
+    'url' in opts
+      ? await openDatabase({ url: opts.url, maxConnections: opts.poolSize })
+      : await openDatabase({ dataDir: opts.dataDir, extraConnections: 1 });
+  if (db.kind === 'embedded') await migrate(db.sql);
   let resolver: PhoneRegionResolver = createPhoneRegionResolver();
   if (existsSync(DEF_FILE))
     resolver = createPhoneRegionResolver({
@@ -45,7 +56,12 @@ export async function startBenchServer(opts: { url: string; poolSize: number }):
   const phoneRegions = () => resolver;
   const metrics = createMetrics();
   const deps = { sql: db.sql, config, clock: systemClock, log: silentLogger, metrics };
-  const pipeline = createPipeline({ ...deps, phoneRegions, databaseUrl: opts.url });
+  const pipeline = createPipeline({
+    ...deps,
+    phoneRegions,
+    ...('url' in opts ? { databaseUrl: opts.url } : {}),
+    ...(db.lookupSql ? { lookupSql: db.lookupSql } : {}),
+  });
   const { processor, telephony } = pipeline;
   const app = createApp({
     ...deps,
@@ -62,6 +78,7 @@ export async function startBenchServer(opts: { url: string; poolSize: number }):
   });
   return {
     port: (server.address() as AddressInfo).port,
+    ...(db.socketUrl ? { databaseUrl: db.socketUrl } : {}),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -72,15 +89,18 @@ export async function startBenchServer(opts: { url: string; poolSize: number }):
   };
 }
 
-// Child-process mode: `fork(bench/server.ts)` with BENCH_SERVER_URL and BENCH_POOL set; the port is sent
-// back over IPC and a 'stop' message shuts the server down.
-if (process.send && process.env.BENCH_SERVER_URL) {
-  const server = await startBenchServer({
-    url: process.env.BENCH_SERVER_URL,
-    poolSize: Number(process.env.BENCH_POOL ?? 10),
-  });
+// Child-process mode: `fork(bench/server.ts)` with BENCH_SERVER_URL and BENCH_POOL set (or
+// BENCH_SERVER_EMBEDDED_DIR); the port (and the embedded database's socket URL) is sent back over IPC and a
+// 'stop' message shuts the server down.
+if (process.send && (process.env.BENCH_SERVER_URL || process.env.BENCH_SERVER_EMBEDDED_DIR)) {
+  const dataDir = process.env.BENCH_SERVER_EMBEDDED_DIR;
+  const server = await startBenchServer(
+    dataDir
+      ? { dataDir }
+      : { url: process.env.BENCH_SERVER_URL!, poolSize: Number(process.env.BENCH_POOL ?? 10) },
+  );
   process.on('message', (msg) => {
     if (msg === 'stop') void server.close().then(() => process.exit(0));
   });
-  process.send({ port: server.port });
+  process.send({ port: server.port, ...(server.databaseUrl ? { databaseUrl: server.databaseUrl } : {}) });
 }

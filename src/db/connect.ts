@@ -18,6 +18,8 @@ export interface Database {
    * now, never for the ones queued after it. A server database opens side pools from its URL instead.
    */
   lookupSql?: Sql;
+  /** Embedded only, with `extraConnections`: the pglite-socket URL on loopback for those extra connections. */
+  socketUrl?: string;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,11 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** Pool size for a server database. The embedded one always has exactly one connection. */
   maxConnections?: number;
+  /**
+   * Embedded only: socket connections accepted beyond the pool and `lookupSql`, for a tool in another process
+   * (the bench seeds and times lookups through one); their URL is `Database.socketUrl`. The daemon uses none.
+   */
+  extraConnections?: number;
 }
 
 const SHARED_OPTIONS = {
@@ -85,19 +92,25 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     }
     return { sql, kind: 'postgres', location, close: () => sql.end({ timeout: 5 }) };
   }
-  if (!opts.dataDir) return openEmbedded(undefined);
+  const extra = opts.extraConnections ?? 0;
+  if (!opts.dataDir) return openEmbedded(undefined, extra);
   const pgDir = path.join(opts.dataDir, 'pg');
   await prepareEmbeddedCluster(pgDir);
-  return openEmbedded(pgDir);
+  return openEmbedded(pgDir, extra);
 }
 
 /** PGlite in `pgDir` (absent: in memory), as it is: no template, no migrations. */
-export async function openEmbedded(pgDir: string | undefined): Promise<Database> {
+export async function openEmbedded(pgDir: string | undefined, extraConnections = 0): Promise<Database> {
   useBaselineWasmCompiler();
   const db = await PGlite.create(pgDir, { postgresqlconf: EMBEDDED_POSTGRESQL_CONF });
-  // Two connections share PGlite's one session: pglite-socket hands it to one connection from BEGIN to COMMIT
-  // and (patched, patches/@electric-sql+pglite-socket+*.patch) from a statement's Parse to its Sync.
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 2 });
+  // Two connections (and any extra ones) share PGlite's one session: pglite-socket hands it to one connection from
+  // BEGIN to COMMIT and (patched, patches/@electric-sql+pglite-socket+*.patch) from a statement's Parse to its Sync.
+  const server = new PGLiteSocketServer({
+    db,
+    host: '127.0.0.1',
+    port: 0,
+    maxConnections: 2 + extraConnections,
+  });
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
   const sql = postgres(url, { ...SHARED_OPTIONS, max: 1, ssl: false });
@@ -107,6 +120,7 @@ export async function openEmbedded(pgDir: string | undefined): Promise<Database>
   return {
     sql,
     lookupSql,
+    ...(extraConnections > 0 ? { socketUrl: url } : {}),
     kind: 'embedded',
     location: pgDir ?? 'memory',
     close: async () => {
