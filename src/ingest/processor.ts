@@ -64,16 +64,18 @@ const INLINE_RETRIES = 3;
  */
 export const DECISION_BATCH = 32;
 /**
- * Server-side bound on every statement of a decision transaction (its lock waits included): a decision
- * statement takes milliseconds. It also ends a statement the driver left half-sent after a reconnect
- * (postgres.js can stop after Parse/Describe/Flush: the server waits for the client, the client for the
- * server), which PostgreSQL's statement_timeout covers from the first message of the statement.
+ * Server-side bound on every statement of a decision transaction, its lock waits included (a decision statement
+ * takes milliseconds): a peer that holds a person's or a team's lock and hangs costs a batch an error and a retry,
+ * not a stall. It does not end a statement the driver left half-sent after a reconnect (postgres.js can stop
+ * after Parse/Describe/Flush; PostgreSQL ignores its timeouts while it waits for the client's next message, as
+ * a raw-protocol check showed): that case is the watchdog's below.
  */
 const STATEMENT_TIMEOUT = '5s';
 /**
  * A batch that has not finished in this time is given up by the daemon: its events answer `failed` (they
  * are stored, and the replay worker decides them later) and the next batch starts, so nothing the database
- * or the network does can stall every later request. Normally the statement timeout above ends it sooner.
+ * or the network does can stall every later request. The abandoned transaction keeps its connection until the
+ * server or the socket ends it (a restart does).
  */
 const DECISION_TIMEOUT_MS = 10_000;
 

@@ -62,7 +62,6 @@ const INTAKE_BATCH = 200;
  * its second copy is only one more row to inspect.
  */
 const INTAKE_TIMEOUT_MS = 5_000;
-const INTAKE_STATEMENT_TIMEOUT = '4s';
 
 export function createIntake(deps: {
   sql: Sql;
@@ -77,13 +76,7 @@ export function createIntake(deps: {
   const failed = (error: unknown): BatchResult<string> => ({ ok: false, error });
   // Group commit: payloads arriving together are stored by one INSERT in one commit, each sender answered
   // after it. Should the statement fail, every row is retried alone, so one bad payload fails only itself.
-  // In a transaction only to bound the INSERT server-side: a statement the driver left half-sent after a
-  // reconnect (Parse/Describe/Flush, then nothing) is ended by PostgreSQL instead of holding its connection.
-  const insert = (rows: readonly Row[]) =>
-    deps.sql.begin((tx) => [
-      tx`SELECT set_config('statement_timeout', ${INTAKE_STATEMENT_TIMEOUT}, true)`,
-      storeInboundEvents(tx, rows),
-    ]);
+  const insert = (rows: readonly Row[]) => storeInboundEvents(deps.sql, rows);
   const batcher = createBatcher<Row, string>({
     maxBatch: INTAKE_BATCH,
     timeoutMs: deps.timeoutMs ?? INTAKE_TIMEOUT_MS,
