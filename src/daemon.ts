@@ -8,6 +8,7 @@ import { errorMessage } from './core/errors.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { type Database, openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
+import { stuckSessionJanitor } from './db/stuck-sessions.js';
 import { createNumberingPlanService } from './geo/numbering-plan-service.js';
 import { createApp } from './http/app.js';
 import type { ApiToken } from './http/auth.js';
@@ -138,6 +139,8 @@ export async function startDaemon(
   // Whatever a crash left pending is processed before new intake opens. A failure while starting stops
   // what already started, in reverse order, and closes the database.
   const started: (() => Promise<unknown> | unknown)[] = [() => lock.release(), () => db.close()];
+  // Server sessions a PostgreSQL restart left stuck in a half-sent statement go back to the pool.
+  const janitor = db.kind === 'postgres' ? stuckSessionJanitor(db.sql, log) : undefined;
   let server: ReturnType<typeof serve>;
   try {
     // Payloads refused by an older version that the code running now can read are decided with the backlog.
@@ -148,6 +151,8 @@ export async function startDaemon(
     started.push(() => assigner.stop());
     numberingPlan.start();
     started.push(() => numberingPlan.stop());
+    janitor?.start();
+    started.push(() => janitor?.stop());
     await telephony.start();
     started.push(() => telephony.stop());
     server = serve({ fetch: app.fetch, port: settings.port, hostname: config.server.host });
@@ -201,6 +206,7 @@ export async function startDaemon(
         await processor.drain();
         await telephony.stop();
         await numberingPlan.stop();
+        await janitor?.stop();
         await assigner.stop();
         await replayer.stop();
         await processor.drain();

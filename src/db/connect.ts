@@ -53,7 +53,12 @@ const SHARED_OPTIONS = {
  * full loads and migrations run long; latency-critical side pools set their own) and lock_timeout (waiting for
  * the lead rules' locks, or for another daemon's migrations, is the design, not a fault).
  */
-const SERVER_SESSION = { idle_in_transaction_session_timeout: 60_000 } as const;
+/** The name the daemon's server sessions carry in pg_stat_activity (see stuck-sessions.ts). */
+export const APPLICATION_NAME = 'switchboard';
+const SERVER_SESSION = {
+  idle_in_transaction_session_timeout: 60_000,
+  application_name: APPLICATION_NAME,
+} as const;
 
 /**
  * A small extra pool on a server database for a latency-critical path: its own connections (a busy ingest pool
