@@ -259,4 +259,25 @@ describe.each(backends())('durability on %s', (backend) => {
     expect(await counts(guilty)).toEqual({ contacts: 0, leads: 0, messages: 0 });
     expect(await counts(b)).toEqual({ contacts: 1, leads: 1, messages: 1 });
   });
+
+  it('a batch with responses before and after the lead began records the first one after it', async () => {
+    const phone = freshPhone();
+    const lead = await ctx.processor.process(await store(phone, { occurredAt: '2026-11-20T10:00:00+03:00' }));
+    expect(lead).toMatchObject({ status: 'processed', decisions: [{ kind: 'new_lead' }] });
+    const out = (at: string) =>
+      storeInboundEvent(ctx.db.sql, {
+        source: 'api',
+        payload: inboundBody({ direction: 'out', from: undefined, to: { phones: [phone] }, occurredAt: at }),
+      });
+    const ids = [await out('2026-11-20T09:55:00+03:00'), await out('2026-11-20T10:05:00+03:00')];
+    const outcomes = await Promise.all(ids.map((id) => ctx.processor.process(id)));
+    expect(outcomes.map((o) => (o.status === 'processed' ? o.decisions[0]!.kind : o.status))).toEqual([
+      'outbound',
+      'outbound',
+    ]);
+    const leadId = lead.status === 'processed' ? lead.decisions[0]!.leadId : undefined;
+    const [row] = await ctx.db.sql<{ firstResponseAt: Date | null }[]>`
+      SELECT first_response_at FROM leads WHERE id = ${leadId!}`;
+    expect(row!.firstResponseAt?.toISOString()).toBe('2026-11-20T07:05:00.000Z');
+  });
 });

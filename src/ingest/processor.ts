@@ -228,8 +228,17 @@ export function createProcessor(deps: ProcessorDeps) {
   }
 
   /** Decides `ids` (distinct, in submission order); never throws. */
-  async function decide(ids: readonly string[], started: number): Promise<Map<string, ProcessOutcome>> {
+  async function decide(
+    ids: readonly string[],
+    started: number,
+    signal?: AbortSignal,
+  ): Promise<Map<string, ProcessOutcome>> {
+    // A batch the watchdog gave up on does no further work: its callers were answered, the replay worker
+    // decides its events later, in order, and the next batch is already running.
+    const givenUp = () =>
+      new Map(ids.map((id) => [id, { status: 'failed' as const, error: 'batch given up' }]));
     for (let i = 1; ; i++) {
+      if (signal?.aborted) return givenUp();
       let result: Attempt;
       try {
         result = await attempt(ids);
@@ -244,9 +253,10 @@ export function createProcessor(deps: ProcessorDeps) {
         if (ids.length > 1) {
           // A statement failed and took the batch with it: each event alone, in order, finds the guilty one.
           const alone = new Map<string, ProcessOutcome>();
-          for (const id of ids) for (const [k, v] of await decide([id], started)) alone.set(k, v);
+          for (const id of ids) for (const [k, v] of await decide([id], started, signal)) alone.set(k, v);
           return alone;
         }
+        if (signal?.aborted) return givenUp();
         const failed = await recordFailure(ids[0]!, err);
         if (failed) return new Map([[ids[0]!, failed]]);
         continue; // Another worker committed it meanwhile: answer with its stored decision.
@@ -269,7 +279,7 @@ export function createProcessor(deps: ProcessorDeps) {
       for (const u of result.unfinished) {
         const failed = await recordFailure(u.id, u.error);
         if (failed) outcomes.set(u.id, failed);
-        else for (const [k, v] of await decide([u.id], started)) outcomes.set(k, v);
+        else for (const [k, v] of await decide([u.id], started, signal)) outcomes.set(k, v);
       }
       return outcomes;
     }
@@ -278,10 +288,10 @@ export function createProcessor(deps: ProcessorDeps) {
   const batcher = createBatcher<string, ProcessOutcome>({
     maxBatch: DECISION_BATCH,
     timeoutMs: DECISION_TIMEOUT_MS,
-    async run(ids) {
+    async run(ids, { signal }) {
       const started = performance.now();
       deps.metrics.decisionBatch.observe(ids.length);
-      const outcomes = await decide([...new Set(ids)], started);
+      const outcomes = await decide([...new Set(ids)], started, signal);
       return ids.map((id) => ({ ok: true as const, value: outcomes.get(id)! }));
     },
   });

@@ -24,7 +24,9 @@ export interface AssignerTick {
 
 /**
  * The background assigner: gives queued leads (routing found nobody on shift or under capacity) to a manager
- * as soon as one can take them. Each lead is claimed in its own transaction with FOR UPDATE SKIP LOCKED, so
+ * as soon as one can take them. Each lead is claimed in its own transaction with FOR NO KEY UPDATE SKIP LOCKED
+ * (NO KEY: a decision batch that holds the team rows and writes a message referencing the lead only needs KEY
+ * SHARE on it, so the two never deadlock over the foreign key), so
  * several daemons share the queue; assignment itself goes through `assignInTeam` (the same locks and rules
  * as live routing). A team that could not take a lead is skipped for the rest of the tick, so one closed team
  * never starves the others. Oldest leads first.
@@ -47,7 +49,7 @@ export function createAssigner(deps: AssignerDeps) {
           routing: RoutingTrace | null;
         }[]
       >`SELECT id, contact_id, team, status, responsible, routing FROM leads
-        WHERE id = ${id} AND queued_at IS NOT NULL FOR UPDATE SKIP LOCKED`;
+        WHERE id = ${id} AND queued_at IS NOT NULL FOR NO KEY UPDATE SKIP LOCKED`;
       if (!lead) return 'gone';
       const team = lead.team ? directory.teams.get(lead.team) : undefined;
       if (lead.status !== 'new' || lead.responsible !== null || !team) {

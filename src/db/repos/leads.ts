@@ -101,11 +101,15 @@ export async function recordFirstResponses(
   rows: readonly { leadId: string; at: Date }[],
 ): Promise<void> {
   if (rows.length === 0) return;
+  // The earliest response at or after the lead's first contact, per lead (an earlier message in the same
+  // batch must not hide a later one that counts).
   await tx`
     UPDATE leads SET first_response_at = t.at
-    FROM (SELECT id, min(at) AS at FROM unnest(${rows.map((r) => r.leadId)}::uuid[], ${rows.map((r) => r.at.toISOString())}::timestamptz[]) AS u(id, at) GROUP BY id) AS t
-    WHERE leads.id = t.id AND leads.first_contact_at <= t.at
-      AND (leads.first_response_at IS NULL OR leads.first_response_at > t.at)`;
+    FROM (SELECT l.id, min(u.at) AS at
+          FROM unnest(${rows.map((r) => r.leadId)}::uuid[], ${rows.map((r) => r.at.toISOString())}::timestamptz[]) AS u(id, at)
+          JOIN leads l ON l.id = u.id AND l.first_contact_at <= u.at
+          GROUP BY l.id) AS t
+    WHERE leads.id = t.id AND (leads.first_response_at IS NULL OR leads.first_response_at > t.at)`;
 }
 
 export async function getLead(
