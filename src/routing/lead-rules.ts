@@ -131,17 +131,17 @@ interface Item {
   messageKey: string;
 }
 
+/** A conversation by its id when stored, by its key when the batch writes it (its id is known after). */
+type ConversationRef = { id: string } | { key: ConversationKey };
+
 /** A message the batch knows: stored, or written by an earlier communication of the batch. */
 interface KnownMessage extends Omit<MessageRef, 'conversationId'> {
-  /** Stored messages know their conversation; the batch's own learn it when the batch is written. */
-  conversationId?: string;
-  conversation: ConversationKey;
+  conversation: ConversationRef;
 }
 
 /** A decision whose ids that only the writes produce (conversation, merge suggestions) are still open. */
 interface PendingDecision extends Omit<Decision, 'conversationId' | 'mergeSuggestionIds'> {
-  conversation: ConversationKey;
-  conversationId?: string;
+  conversation: ConversationRef;
   merges: MergeSuggestionInput[];
 }
 
@@ -264,9 +264,8 @@ async function loadBatch(tx: Sql, groups: readonly DecisionGroup[], deps: LeadRu
   const contacts = new Map(contactRows.map((c) => [c.id, c]));
 
   const messages = new Map<string, KnownMessage>();
-  // A stored message's conversation key is never needed: its conversation id is known.
-  for (const [key, ref] of stored)
-    messages.set(key, { ...ref, conversation: { channel: '', account: '', threadKey: '' } });
+  for (const [key, { conversationId, ...ref }] of stored)
+    messages.set(key, { ...ref, conversation: { id: conversationId } });
   return {
     items,
     messages,
@@ -365,7 +364,6 @@ function decideOne(
       ...(seen.leadId ? { leadId: seen.leadId } : {}),
       ...(seen.dealId ? { dealId: seen.dealId } : {}),
       conversation: seen.conversation,
-      ...(seen.conversationId ? { conversationId: seen.conversationId } : {}),
       messageId: seen.id,
       matches: [],
       merges: [],
@@ -485,7 +483,7 @@ function decideOne(
     contactId: contact.id,
     leadId: leadId ?? null,
     dealId: dealId ?? null,
-    conversation,
+    conversation: { key: conversation },
   });
   writes.audit.push({
     entry: {
@@ -507,7 +505,7 @@ function decideOne(
     contactId: contact.id,
     ...(leadId ? { leadId } : {}),
     ...(dealId ? { dealId } : {}),
-    conversation,
+    conversation: { key: conversation },
     messageId,
     matches: bound.matches,
     merges,
@@ -547,9 +545,10 @@ async function writeBatch(tx: Sql, batch: Batch): Promise<(p: PendingDecision) =
     w.merges.length === 0 ? audit(new Map()) : undefined,
   ]);
   if (w.merges.length > 0) await audit(mergeIds);
-  return ({ conversation, conversationId, merges, ...d }) => ({
+  return ({ conversation, merges, ...d }) => ({
     ...d,
-    conversationId: conversationId ?? conversationIds.get(conversationKeyOf(conversation))!,
+    conversationId:
+      'id' in conversation ? conversation.id : conversationIds.get(conversationKeyOf(conversation.key))!,
     mergeSuggestionIds: mergeSuggestionIds(mergeIds, merges),
   });
 }
