@@ -117,7 +117,11 @@ export async function recordCallOutcome(
   const endedAt = new Date(comm.occurredAt.getTime() + ((c.waitSeconds ?? 0) + (talk ?? 0)) * 1000);
   const answeredAt = answered ? new Date(comm.occurredAt.getTime() + (c.waitSeconds ?? 0) * 1000) : null;
   const issues = c.parseIssues && c.parseIssues.length > 0 ? tx.json(c.parseIssues as never) : null;
-  const [row] = await tx<{ id: string }[]>`
+  // One round trip: the call (with its recording queued by the same statement) and the lead's mark are
+  // pipelined; a decision batch runs this for each call it decided.
+  const url = c.recordingUrl ?? null;
+  const callRow = tx<{ id: string }[]>`
+    WITH call AS (
     INSERT INTO calls (provider, account, call_key, direction, client_phone, dialled, agent_pbx, agent, state,
                        started_at, answered_at, ended_at, wait_seconds, talk_seconds, recording_url, outcome_at,
                        contact_id, lead_id, deal_id, message_id, number_hidden, parse_issues, updated_at)
@@ -138,18 +142,26 @@ export async function recordCallOutcome(
       contact_id = excluded.contact_id, lead_id = excluded.lead_id, deal_id = excluded.deal_id,
       message_id = excluded.message_id, number_hidden = excluded.number_hidden,
       parse_issues = excluded.parse_issues, updated_at = excluded.updated_at
-    RETURNING id`;
-  const callId = row!.id;
-  if (c.recordingUrl) await queueRecording(tx, callId, c.recordingUrl, now);
+    RETURNING id
+    ), recording AS (
+    -- As queueRecording: a link already queued for the call is kept.
+    INSERT INTO call_recordings (call_id, url, next_attempt_at)
+    SELECT id, ${url}::text, ${now} FROM call WHERE ${url}::text IS NOT NULL
+    ON CONFLICT (call_id) DO UPDATE SET url = excluded.url
+    WHERE call_recordings.status <> 'stored' AND call_recordings.url <> excluded.url
+    )
+    SELECT id FROM call`;
+  let mark: Promise<unknown> | undefined;
   if (decision?.leadId) {
     // Nobody can call a hidden number back (under anonymousCalls: lead such a call still makes a lead).
     if (!answered && comm.direction === 'in' && !c.numberHidden)
-      await tx`UPDATE leads SET needs_callback = true, updated_at = ${now} WHERE id = ${decision.leadId}`;
+      mark = tx`UPDATE leads SET needs_callback = true, updated_at = ${now} WHERE id = ${decision.leadId}`;
     else if (answered)
-      await tx`UPDATE leads SET needs_callback = false, updated_at = ${now}
-               WHERE id = ${decision.leadId} AND needs_callback`;
+      mark = tx`UPDATE leads SET needs_callback = false, updated_at = ${now}
+                WHERE id = ${decision.leadId} AND needs_callback`;
   }
-  return callId;
+  const [[row]] = await Promise.all([callRow, mark]);
+  return row!.id;
 }
 
 /** Queues a recording file to be copied; a link already queued for the call is kept. */
