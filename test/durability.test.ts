@@ -260,6 +260,34 @@ describe.each(backends())('durability on %s', (backend) => {
     expect(await counts(b)).toEqual({ contacts: 1, leads: 1, messages: 1 });
   });
 
+  it('the last statement, sent with the COMMIT without waiting for it, failing fails the batch and commits nothing of it', async () => {
+    const [a, guilty, b] = [freshPhone(), freshPhone(), freshPhone()];
+    // markProcessed is the statement that rides with the COMMIT: a trigger makes it fail for one event.
+    await ctx.db.sql.unsafe(`
+      CREATE FUNCTION durability_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status = 'processed' AND NEW.payload::text LIKE '%${guilty}%' THEN
+          RAISE EXCEPTION 'refused by the test';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER durability_refuse BEFORE UPDATE ON inbound_events
+        FOR EACH ROW EXECUTE FUNCTION durability_refuse();`);
+    try {
+      const ids = [await store(a), await store(guilty), await store(b)];
+      const outcomes = await Promise.all(ids.map((id) => ctx.processor.process(id)));
+      expect(outcomes.map((o) => o.status)).toEqual(['processed', 'failed', 'processed']);
+      expect(outcomes[1]).toMatchObject({ error: expect.stringMatching(/refused by the test/) });
+      expect(await counts(a)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+      expect(await counts(guilty)).toEqual({ contacts: 0, leads: 0, messages: 0 });
+      expect(await counts(b)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+      const [event] = await ctx.db.sql<{ status: string }[]>`SELECT status FROM inbound_events WHERE id = ${ids[1]!}`;
+      expect(event!.status).toBe('failed');
+    } finally {
+      await ctx.db.sql.unsafe(`DROP TRIGGER durability_refuse ON inbound_events; DROP FUNCTION durability_refuse();`);
+    }
+  });
+
   it('a batch with responses before and after the lead began records the first one after it', async () => {
     const phone = freshPhone();
     const lead = await ctx.processor.process(await store(phone, { occurredAt: '2026-11-20T10:00:00+03:00' }));
