@@ -60,9 +60,7 @@ export function createOutbox(deps: {
   const decisions: DecisionOutbox = {
     async record(tx, decided) {
       if (deps.subscribers.length === 0) return;
-      const events = [];
-      for (const d of decided) events.push(...(await decisionEvents(tx, d.comm, d.decision)));
-      await writer.record(tx, events, deps.clock());
+      await writer.record(tx, await decisionEvents(tx, decided), deps.clock());
     },
     kick: () => worker.kick(),
   };
