@@ -281,11 +281,42 @@ describe.each(backends())('durability on %s', (backend) => {
       expect(await counts(a)).toEqual({ contacts: 1, leads: 1, messages: 1 });
       expect(await counts(guilty)).toEqual({ contacts: 0, leads: 0, messages: 0 });
       expect(await counts(b)).toEqual({ contacts: 1, leads: 1, messages: 1 });
-      const [event] = await ctx.db.sql<{ status: string }[]>`SELECT status FROM inbound_events WHERE id = ${ids[1]!}`;
+      const [event] = await ctx.db.sql<
+        { status: string }[]
+      >`SELECT status FROM inbound_events WHERE id = ${ids[1]!}`;
       expect(event!.status).toBe('failed');
     } finally {
-      await ctx.db.sql.unsafe(`DROP TRIGGER durability_refuse ON inbound_events; DROP FUNCTION durability_refuse();`);
+      await ctx.db.sql.unsafe(
+        `DROP TRIGGER durability_refuse ON inbound_events; DROP FUNCTION durability_refuse();`,
+      );
     }
+  });
+
+  it('an event handed over with its content is claimed like any other: decided once, then answered from the row', async () => {
+    const phone = freshPhone();
+    const payload = inboundBody({ from: { phones: [phone] } });
+    const id = await storeInboundEvent(ctx.db.sql, { source: 'api', payload });
+    const [row] = await ctx.db.sql<
+      { receivedAt: Date }[]
+    >`SELECT received_at FROM inbound_events WHERE id = ${id}`;
+    const content = { source: 'api', payload, raw: null, receivedAt: row!.receivedAt };
+    // Two processors (two daemons, or the live path beside the replay worker) given the same event at once.
+    const other = processorWith(healthyRouter());
+    const [a, b] = await Promise.all([ctx.processor.process(id, content), other.process(id, content)]);
+    // One decides it; the other finds it held (busy) or already decided (the same decision).
+    expect([
+      ['busy', 'processed'],
+      ['processed', 'processed'],
+    ]).toContainEqual([a.status, b.status].sort());
+    const decided = [a, b].filter((o) => o.status === 'processed');
+    const leadIds = decided.map((o) => (o.status === 'processed' ? o.decisions[0]!.leadId : undefined));
+    expect(new Set(leadIds).size).toBe(1);
+    const again = await other.process(id, content);
+    expect(again).toMatchObject({
+      status: 'processed',
+      decisions: [{ kind: 'new_lead', leadId: leadIds[0] }],
+    });
+    expect(await counts(phone)).toEqual({ contacts: 1, leads: 1, messages: 1 });
   });
 
   it('a batch with responses before and after the lead began records the first one after it', async () => {

@@ -68,14 +68,28 @@ export async function storeInboundEvents(
       ${col((e) => e.receivedAt.toISOString())}::timestamptz[])`;
 }
 
+/** What deciding an event needs of it: its payload as stored, and who sent it when. */
+export type EventContent = Pick<StoredEvent, 'source' | 'payload' | 'raw' | 'receivedAt'>;
+
+/** The content of stored events, without a lock (the claim decides who works on an event). */
+export async function readEvents(sql: Sql, ids: readonly string[]): Promise<Map<string, EventContent>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<(EventContent & { id: string })[]>`
+    SELECT id, source, payload, raw, received_at FROM inbound_events WHERE id = ANY(${ids as string[]}::uuid[])`;
+  return new Map(rows.map(({ id, ...content }) => [id, content]));
+}
+
+/** An event claimed for processing: where it stands (the content was read before, or is in memory). */
+export type ClaimedEvent = Pick<StoredEvent, 'id' | 'status' | 'decision'>;
+
 /**
  * Claims a batch of events for processing inside `tx` (one statement); the ones another worker holds right
  * now are absent from the map.
  */
-export async function claimEvents(tx: Sql, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
-  const rows = await tx<StoredEvent[]>`
-    SELECT id, source, account, external_id, payload, raw, status, attempts, decision, received_at
-    FROM inbound_events WHERE id = ANY(${ids as string[]}::uuid[]) FOR UPDATE SKIP LOCKED`;
+export async function claimEvents(tx: Sql, ids: readonly string[]): Promise<Map<string, ClaimedEvent>> {
+  const rows = await tx<ClaimedEvent[]>`
+    SELECT id, status, decision FROM inbound_events WHERE id = ANY(${ids as string[]}::uuid[])
+    FOR UPDATE SKIP LOCKED`;
   return new Map(rows.map((r) => [r.id, r]));
 }
 

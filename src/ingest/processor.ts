@@ -9,7 +9,15 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { decideBatch, type LeadRulesDeps } from '../routing/lead-rules.js';
 import { createBatcher } from './batcher.js';
-import { claimEvents, markFailed, markProcessed, recordSkipped, type StoredEvent } from './inbound-store.js';
+import {
+  type ClaimedEvent,
+  claimEvents,
+  type EventContent,
+  markFailed,
+  markProcessed,
+  readEvents,
+  recordSkipped,
+} from './inbound-store.js';
 
 export type ProcessOutcome =
   | { status: 'processed'; decisions: Decision[]; skipped?: SkippedCommunication[] }
@@ -127,83 +135,110 @@ interface Attempt {
  * them consistent and free of deadlocks between batches.
  */
 export function createProcessor(deps: ProcessorDeps) {
-  async function attempt(ids: readonly string[]): Promise<Attempt> {
-    return deps.sql.begin(async (tx) => {
-      const [, claimed] = await Promise.all([
-        tx`SELECT set_config('statement_timeout', ${STATEMENT_TIMEOUT}, true),
-                  set_config('plan_cache_mode', 'force_generic_plan', true)`,
-        claimEvents(tx, ids),
-      ]);
-      const outcomes: Attempt['outcomes'] = new Map();
-      const unfinished: Unfinished[] = [];
-      const todo: {
-        event: StoredEvent;
-        source: EventSource;
+  /** An event made ready to decide before its transaction: normalized, or what stopped it. */
+  type Prepared =
+    | {
+        id: string;
+        source: string;
+        channel: EventSource;
         comms: InboundCommunication[];
         recordOnly: InboundCommunication[];
         skipped: SkippedCommunication[];
-      }[] = [];
-      for (const id of ids) {
-        const event = claimed.get(id);
-        if (!event) {
-          outcomes.set(id, { status: 'busy' });
-          continue;
-        }
-        if (event.status === 'processed') {
-          outcomes.set(id, { status: 'processed', decisions: event.decision ?? [] });
-          continue;
-        }
-        try {
-          if (event.status === 'dead' || event.status === 'rejected')
-            throw new PermanentEventError(`event is ${event.status}`);
-          const source = deps.sources(event.source);
-          if (!source) throw new PermanentEventError(`unknown source "${event.source}"`);
-          const normalized = await source.normalize(event.payload, event.raw ?? undefined);
-          if (!normalized.ok)
-            throw new PermanentEventError(
-              `cannot normalize: ${normalized.field ? `${normalized.field}: ` : ''}${normalized.error}`,
-            );
-          todo.push({
-            event,
-            source,
-            comms: normalized.communications.map((c) => clampToReceived(c, event.receivedAt)),
-            recordOnly: (normalized.recordOnly ?? []).map((c) => clampToReceived(c, event.receivedAt)),
-            skipped: normalized.skipped ?? [],
-          });
-        } catch (error) {
-          unfinished.push({ id, error });
-        }
       }
+    | { id: string; error: unknown };
 
+  async function prepare(id: string, content: EventContent | undefined): Promise<Prepared | undefined> {
+    if (!content) return undefined; // No such event: the claim finds none either.
+    try {
+      const channel = deps.sources(content.source);
+      if (!channel) throw new PermanentEventError(`unknown source "${content.source}"`);
+      const normalized = await channel.normalize(content.payload, content.raw ?? undefined);
+      if (!normalized.ok)
+        throw new PermanentEventError(
+          `cannot normalize: ${normalized.field ? `${normalized.field}: ` : ''}${normalized.error}`,
+        );
+      return {
+        id,
+        source: content.source,
+        channel,
+        comms: normalized.communications.map((c) => clampToReceived(c, content.receivedAt)),
+        recordOnly: (normalized.recordOnly ?? []).map((c) => clampToReceived(c, content.receivedAt)),
+        skipped: normalized.skipped ?? [],
+      };
+    } catch (error) {
+      return { id, error };
+    }
+  }
+
+  async function attempt(ids: readonly string[], known: ReadonlyMap<string, EventContent>): Promise<Attempt> {
+    // Normalized before the transaction, from memory for the events this daemon has just stored and from
+    // the table for the others (the replay worker's): the claim then rides in the lead rules' first round
+    // trip, and only the events it gives us are decided.
+    const read = await readEvents(
+      deps.sql,
+      ids.filter((id) => !known.has(id)),
+    );
+    const prepared = await Promise.all(ids.map((id) => prepare(id, known.get(id) ?? read.get(id))));
+    const todo = prepared.filter(
+      (p): p is Extract<Prepared, { comms: unknown }> => p !== undefined && 'comms' in p,
+    );
+    return deps.sql.begin(async (tx) => {
+      const claim = Promise.all([
+        tx`SELECT set_config('statement_timeout', ${STATEMENT_TIMEOUT}, true),
+                  set_config('plan_cache_mode', 'force_generic_plan', true)`,
+        claimEvents(tx, ids),
+      ]).then(([, claimed]) => claimed);
+      const fresh = (claimed: Map<string, ClaimedEvent>, id: string) => {
+        const status = claimed.get(id)?.status;
+        return status === 'received' || status === 'failed';
+      };
       const decided = await decideBatch(
         tx,
-        todo.map((t) => ({ comms: t.comms, inboundEventId: t.event.id })),
+        todo.map((t) => ({ comms: t.comms, inboundEventId: t.id })),
         deps,
+        { admit: claim.then((claimed) => todo.map((t) => fresh(claimed, t.id))) },
       );
+      const claimed = await claim;
+      const outcomes: Attempt['outcomes'] = new Map();
+      const unfinished: Unfinished[] = [];
+      for (const [i, id] of ids.entries()) {
+        const event = claimed.get(id);
+        if (!event) outcomes.set(id, { status: 'busy' });
+        else if (event.status === 'processed')
+          outcomes.set(id, { status: 'processed', decisions: event.decision ?? [] });
+        else if (event.status === 'dead' || event.status === 'rejected')
+          unfinished.push({ id, error: new PermanentEventError(`event is ${event.status}`) });
+        else {
+          const p = prepared[i];
+          // Stored after we read (cannot happen for an id we were given after its commit): next attempt.
+          if (!p) unfinished.push({ id, error: new Error('event was not readable before its claim') });
+          else if ('error' in p) unfinished.push({ id, error: p.error });
+        }
+      }
       const done: { id: string; decisions: Decision[] }[] = [];
       const forOutbox: { comm: InboundCommunication; decision: Decision }[] = [];
       for (const [i, t] of todo.entries()) {
         const outcome = decided[i]!;
         if (!outcome.ok) {
-          unfinished.push({ id: t.event.id, error: outcome.error });
+          if ('error' in outcome) unfinished.push({ id: t.id, error: outcome.error });
           continue;
         }
         const { decisions } = outcome;
         // A channel's own rows (telephony: the call, its recording) reference what the rules just wrote.
-        if (t.source.afterDecision) {
+        if (t.channel.afterDecision) {
           for (const [j, comm] of t.comms.entries())
             if (decisions[j]!.kind !== 'duplicate')
-              await t.source.afterDecision(tx, { source: t.event.source, comm, decision: decisions[j]! });
-          for (const comm of t.recordOnly) await t.source.afterDecision(tx, { source: t.event.source, comm });
+              await t.channel.afterDecision(tx, { source: t.source, comm, decision: decisions[j]! });
+          for (const comm of t.recordOnly) await t.channel.afterDecision(tx, { source: t.source, comm });
         }
         for (const [j, comm] of t.comms.entries()) forOutbox.push({ comm, decision: decisions[j]! });
-        if (t.skipped.length > 0) await recordSkipped(tx, t.event.id, t.skipped);
-        done.push({ id: t.event.id, decisions });
-        outcomes.set(t.event.id, {
+        if (t.skipped.length > 0) await recordSkipped(tx, t.id, t.skipped);
+        done.push({ id: t.id, decisions });
+        outcomes.set(t.id, {
           status: 'processed',
           decisions,
           ...(t.skipped.length > 0 ? { skipped: t.skipped } : {}),
-          source: t.event.source,
+          source: t.source,
         });
       }
       // Outbox (lead.created, message.created…): committed with the decisions or not at all.
@@ -242,6 +277,7 @@ export function createProcessor(deps: ProcessorDeps) {
   /** Decides `ids` (distinct, in submission order); never throws. */
   async function decide(
     ids: readonly string[],
+    known: ReadonlyMap<string, EventContent>,
     started: number,
     signal?: AbortSignal,
   ): Promise<Map<string, ProcessOutcome>> {
@@ -253,7 +289,7 @@ export function createProcessor(deps: ProcessorDeps) {
       if (signal?.aborted) return givenUp();
       let result: Attempt;
       try {
-        result = await attempt(ids);
+        result = await attempt(ids, known);
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code && TRANSIENT_PG_CODES.has(code) && i < INLINE_RETRIES) continue;
@@ -265,7 +301,8 @@ export function createProcessor(deps: ProcessorDeps) {
         if (ids.length > 1) {
           // A statement failed and took the batch with it: each event alone, in order, finds the guilty one.
           const alone = new Map<string, ProcessOutcome>();
-          for (const id of ids) for (const [k, v] of await decide([id], started, signal)) alone.set(k, v);
+          for (const id of ids)
+            for (const [k, v] of await decide([id], known, started, signal)) alone.set(k, v);
           return alone;
         }
         if (signal?.aborted) return givenUp();
@@ -291,20 +328,22 @@ export function createProcessor(deps: ProcessorDeps) {
       for (const u of result.unfinished) {
         const failed = await recordFailure(u.id, u.error);
         if (failed) outcomes.set(u.id, failed);
-        else for (const [k, v] of await decide([u.id], started, signal)) outcomes.set(k, v);
+        else for (const [k, v] of await decide([u.id], known, started, signal)) outcomes.set(k, v);
       }
       return outcomes;
     }
   }
 
-  const batcher = createBatcher<string, ProcessOutcome>({
+  const batcher = createBatcher<{ id: string; content?: EventContent }, ProcessOutcome>({
     maxBatch: DECISION_BATCH,
     timeoutMs: DECISION_TIMEOUT_MS,
-    async run(ids, { signal }) {
+    async run(items, { signal }) {
       const started = performance.now();
-      deps.metrics.decisionBatch.observe(ids.length);
-      const outcomes = await decide([...new Set(ids)], started, signal);
-      return ids.map((id) => ({ ok: true as const, value: outcomes.get(id)! }));
+      deps.metrics.decisionBatch.observe(items.length);
+      const known = new Map<string, EventContent>();
+      for (const { id, content } of items) if (content) known.set(id, content);
+      const outcomes = await decide([...new Set(items.map((i) => i.id))], known, started, signal);
+      return items.map(({ id }) => ({ ok: true as const, value: outcomes.get(id)! }));
     },
   });
 
@@ -312,9 +351,11 @@ export function createProcessor(deps: ProcessorDeps) {
     /**
      * Decides the event with the others submitted meanwhile. Never throws for a bad event; a database outage
      * (or a batch given up on) surfaces as `failed`, the event staying stored for the replay worker.
+     * `content`: the event as it was stored, when the caller has it at hand (the intake that stored it), which
+     * spares reading it back; it must be exactly what the row holds.
      */
-    process(eventId: string): Promise<ProcessOutcome> {
-      return batcher.submit(eventId).catch((err: unknown) => {
+    process(eventId: string, content?: EventContent): Promise<ProcessOutcome> {
+      return batcher.submit(content ? { id: eventId, content } : { id: eventId }).catch((err: unknown) => {
         deps.log.warn({ eventId, err: errorMessage(err) }, 'decision batch given up; event left pending');
         return { status: 'failed' as const, error: 'database unavailable' };
       });

@@ -69,7 +69,20 @@ export interface DecisionGroup {
   inboundEventId?: string;
 }
 
-export type GroupOutcome = { ok: true; decisions: Decision[] } | { ok: false; error: unknown };
+export type GroupOutcome =
+  | { ok: true; decisions: Decision[] }
+  | { ok: false; error: unknown }
+  /** Left out by the caller's `admit` (another worker holds the event, or it was decided before). */
+  | { ok: false; notAdmitted: true };
+
+export interface DecideOptions {
+  /**
+   * Which groups to decide, known only once the caller's own statements, issued on `tx` just before, have
+   * answered (the processor's claim of its events): it rides in the batch's first round trip instead of one
+   * of its own. The groups left out are still locked and read, and decided not at all.
+   */
+  admit?: Promise<readonly boolean[]>;
+}
 
 /**
  * The lead rules for a batch of events in the caller's transaction, set-based: a handful of statements for
@@ -96,9 +109,14 @@ export async function decideBatch(
   tx: Sql,
   groups: readonly DecisionGroup[],
   deps: LeadRulesDeps,
+  opts: DecideOptions = {},
 ): Promise<GroupOutcome[]> {
-  const batch = await loadBatch(tx, groups, deps);
-  const outcomes = groups.map((group, i) => decideGroup(batch, batch.items[i]!, group.inboundEventId, deps));
+  const batch = await loadBatch(tx, groups, deps, opts.admit);
+  const outcomes = groups.map((group, i) =>
+    batch.admitted[i]
+      ? decideGroup(batch, batch.items[i]!, group.inboundEventId, deps)
+      : ({ ok: false, notAdmitted: true } as const),
+  );
   const done = await writeBatch(tx, batch);
   return outcomes.map((o) => (o.ok ? { ok: true, decisions: o.pending.map(done) } : o));
 }
@@ -117,7 +135,7 @@ export async function applyLeadRules(
     [{ comms: [comm], ...(inboundEventId ? { inboundEventId } : {}) }],
     deps,
   );
-  if (!outcome!.ok) throw outcome!.error;
+  if (!outcome!.ok) throw 'error' in outcome! ? outcome.error : new Error('not admitted');
   return outcome!.decisions[0]!;
 }
 
@@ -176,6 +194,8 @@ const emptyWrites = (): Writes => ({
 
 interface Batch {
   items: Item[][];
+  /** Per group: to be decided (DecideOptions.admit). */
+  admitted: readonly boolean[];
   messages: Map<string, KnownMessage>;
   identities: Map<string, IdentityRow>;
   contacts: Map<string, ContactRow>;
@@ -208,7 +228,12 @@ class Journal {
 // ---------------------------------------------------------------------------------------------------------
 // Load
 
-async function loadBatch(tx: Sql, groups: readonly DecisionGroup[], deps: LeadRulesDeps): Promise<Batch> {
+async function loadBatch(
+  tx: Sql,
+  groups: readonly DecisionGroup[],
+  deps: LeadRulesDeps,
+  admit: Promise<readonly boolean[]> = Promise.resolve(groups.map(() => true)),
+): Promise<Batch> {
   const items = groups.map((g) =>
     g.comms.map((comm) => ({
       comm,
@@ -227,6 +252,7 @@ async function loadBatch(tx: Sql, groups: readonly DecisionGroup[], deps: LeadRu
       all.map((i) => i.comm),
     ),
     findIdentities(tx, identities),
+    admit,
   ]);
   // Routing's locks ride in the same round trip and its reads in the next one, when the contacts are known.
   // A batch with nothing inbound creates no lead and needs none of it.
@@ -237,7 +263,8 @@ async function loadBatch(tx: Sql, groups: readonly DecisionGroup[], deps: LeadRu
     : Promise.resolve(noRouting);
   // A failure surfaces through `first`; the router's copy of it must not go unhandled.
   router.catch(() => {});
-  const [, stored, identityRows] = await first;
+  const [, stored, identityRows, admitted] = await first;
+  if (admitted.length !== groups.length) throw new Error('admit: one flag per group');
   const known = new Map(identityRows.map((r) => [identityKey(r), r]));
 
   // The contacts any communication may resolve to, and the conversations it may land in.
@@ -268,6 +295,7 @@ async function loadBatch(tx: Sql, groups: readonly DecisionGroup[], deps: LeadRu
     messages.set(key, { ...ref, conversation: { id: conversationId } });
   return {
     items,
+    admitted,
     messages,
     identities: known,
     contacts,

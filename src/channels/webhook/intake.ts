@@ -3,7 +3,7 @@ import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
 import { isDatabaseUnavailable } from '../../db/unavailable.js';
 import { type BatchResult, createBatcher } from '../../ingest/batcher.js';
-import { storeInboundEvents } from '../../ingest/inbound-store.js';
+import { type EventContent, storeInboundEvents } from '../../ingest/inbound-store.js';
 import type { ProcessOutcome, Processor } from '../../ingest/processor.js';
 import type { Metrics } from '../../observability/metrics.js';
 
@@ -42,6 +42,9 @@ export interface Intake {
   /** Decides a stored event now (the caller awaits the decision, or fires and forgets). */
   process(eventId: string): Promise<ProcessOutcome>;
 }
+
+/** Stored events kept in memory for the processor (a few seconds' worth at the most the daemon takes). */
+const RECENT_EVENTS = 2_000;
 
 /** At most this many payloads per group commit (10 columns each: far below the protocol's parameter limit). */
 const INTAKE_BATCH = 200;
@@ -93,7 +96,7 @@ export function createIntake(deps: {
       }
     },
   });
-  const store = (e: IncomingPayload, rejectedWith?: string) =>
+  const store = (e: IncomingPayload, rejectedWith?: string, receivedAt = deps.clock()) =>
     batcher.submit({
       id: randomUUID(),
       source: e.source,
@@ -103,21 +106,44 @@ export function createIntake(deps: {
       ...(e.raw ? { raw: e.raw } : {}),
       ...(e.contentType ? { contentType: e.contentType } : {}),
       ...(rejectedWith !== undefined ? { rejectedWith } : {}),
-      receivedAt: deps.clock(),
+      receivedAt,
     });
+  // What this daemon has just stored, handed to the processor with the id so that it need not read it back.
+  // A copy through JSON, as the row holds it (and gives it back); removed when processed or enriched, and
+  // bounded for the events a caller stores and never asks to process.
+  const recent = new Map<string, EventContent>();
+  const remember = (id: string, e: IncomingPayload, receivedAt: Date) => {
+    recent.set(id, {
+      source: e.source,
+      payload: e.payload === undefined ? null : JSON.parse(JSON.stringify(e.payload)),
+      raw: e.raw ? Buffer.from(e.raw) : null,
+      receivedAt,
+    });
+    if (recent.size > RECENT_EVENTS) recent.delete(recent.keys().next().value!);
+  };
   return {
-    accept: (incoming) => store(incoming),
+    async accept(incoming) {
+      const receivedAt = deps.clock();
+      const id = await store(incoming, undefined, receivedAt);
+      remember(id, incoming, receivedAt);
+      return id;
+    },
     async reject(incoming) {
       const id = await store(incoming, incoming.reason || 'rejected');
       deps.metrics.failures.inc({ source: incoming.source, outcome: 'rejected' });
       return id;
     },
     async enrich(eventId, enrichment) {
+      recent.delete(eventId); // The row changes: the processor reads it back.
       await deps.sql`
         UPDATE inbound_events
         SET payload = payload || jsonb_build_object('enrichment', ${deps.sql.json(enrichment as never)}::jsonb)
         WHERE id = ${eventId} AND status = 'received' AND jsonb_typeof(payload) = 'object'`;
     },
-    process: (eventId) => deps.processor.process(eventId),
+    process(eventId) {
+      const content = recent.get(eventId);
+      recent.delete(eventId);
+      return deps.processor.process(eventId, content);
+    },
   };
 }
