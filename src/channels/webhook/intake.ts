@@ -39,6 +39,12 @@ export interface Intake {
    * stored payload, while the event is still unprocessed. The received bytes and fields are left as they were.
    */
   enrich(eventId: string, enrichment: Record<string, unknown>): Promise<void>;
+  /**
+   * Adds top-level fields to the stored payload while the event is still unprocessed (what a transport fetched
+   * after storing: WhatsApp's copied media files). Every change to a stored payload goes through the intake,
+   * which hands the processor the payload it stored (see `process`).
+   */
+  amend(eventId: string, fields: Record<string, unknown>): Promise<void>;
   /** Decides a stored event now (the caller awaits the decision, or fires and forgets). */
   process(eventId: string): Promise<ProcessOutcome>;
 }
@@ -121,6 +127,12 @@ export function createIntake(deps: {
     });
     if (recent.size > RECENT_EVENTS) recent.delete(recent.keys().next().value!);
   };
+  async function amend(eventId: string, fields: Record<string, unknown>): Promise<void> {
+    recent.delete(eventId); // The row changes: the processor reads it back.
+    await deps.sql`
+      UPDATE inbound_events SET payload = payload || ${deps.sql.json(fields as never)}::jsonb
+      WHERE id = ${eventId} AND status = 'received' AND jsonb_typeof(payload) = 'object'`;
+  }
   return {
     async accept(incoming) {
       const receivedAt = deps.clock();
@@ -134,12 +146,9 @@ export function createIntake(deps: {
       return id;
     },
     async enrich(eventId, enrichment) {
-      recent.delete(eventId); // The row changes: the processor reads it back.
-      await deps.sql`
-        UPDATE inbound_events
-        SET payload = payload || jsonb_build_object('enrichment', ${deps.sql.json(enrichment as never)}::jsonb)
-        WHERE id = ${eventId} AND status = 'received' AND jsonb_typeof(payload) = 'object'`;
+      await amend(eventId, { enrichment });
     },
+    amend,
     process(eventId) {
       const content = recent.get(eventId);
       recent.delete(eventId);

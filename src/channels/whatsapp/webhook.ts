@@ -86,10 +86,7 @@ export function greenApiWebhook(
         account.status.state = notification.stateInstance;
       try {
         const media = await downloadMedia(ctx, account.client, req.account, notification);
-        if (media)
-          await ctx.sql`
-            UPDATE inbound_events SET payload = payload || jsonb_build_object('media', ${ctx.sql.json(media as never)}::jsonb)
-            WHERE id = ${eventId}`;
+        if (media) await ctx.intake.amend(eventId, { media });
         await ctx.intake.process(eventId);
       } catch (err) {
         // Stored: the replay worker decides it later. Green-API must not redeliver it.
