@@ -111,6 +111,8 @@ export async function decideBatch(
   deps: LeadRulesDeps,
   opts: DecideOptions = {},
 ): Promise<GroupOutcome[]> {
+  // Should loading throw before it awaits the verdict, its rejection is the caller's to see, not unhandled.
+  opts.admit?.catch(() => {});
   const batch = await loadBatch(tx, groups, deps, opts.admit);
   const outcomes = groups.map((group, i) =>
     batch.admitted[i]
