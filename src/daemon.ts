@@ -7,6 +7,7 @@ import { type Clock, systemClock } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { type Database, openDatabase } from './db/connect.js';
+import { lacksAutovacuum, maintenanceWorker } from './db/maintenance.js';
 import { migrate } from './db/migrate.js';
 import { stuckSessionJanitor } from './db/stuck-sessions.js';
 import { createNumberingPlanService } from './geo/numbering-plan-service.js';
@@ -141,6 +142,14 @@ export async function startDaemon(
   const started: (() => Promise<unknown> | unknown)[] = [() => lock.release(), () => db.close()];
   // Server sessions a PostgreSQL restart left stuck in a half-sent statement go back to the pool.
   const janitor = db.kind === 'postgres' ? stuckSessionJanitor(db.sql, log) : undefined;
+  // Where nothing vacuums and analyzes (PGlite; a server with autovacuum off) the daemon does it itself.
+  const maintenance = (await lacksAutovacuum(db.sql, db.kind).catch(() => false))
+    ? maintenanceWorker(db.sql, log)
+    : undefined;
+  if (maintenance && db.kind === 'postgres')
+    log.warn(
+      'autovacuum is off on the database server: the daemon vacuums and analyzes its tables every 10 minutes',
+    );
   let server: ReturnType<typeof serve>;
   try {
     // Payloads refused by an older version that the code running now can read are decided with the backlog.
@@ -153,6 +162,8 @@ export async function startDaemon(
     started.push(() => numberingPlan.stop());
     janitor?.start();
     started.push(() => janitor?.stop());
+    maintenance?.start();
+    started.push(() => maintenance?.stop());
     await telephony.start();
     started.push(() => telephony.stop());
     server = serve({ fetch: app.fetch, port: settings.port, hostname: config.server.host });
@@ -207,6 +218,7 @@ export async function startDaemon(
         await telephony.stop();
         await numberingPlan.stop();
         await janitor?.stop();
+        await maintenance?.stop();
         await assigner.stop();
         await replayer.stop();
         await processor.drain();
