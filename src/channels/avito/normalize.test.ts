@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { normalizeAvito } from './normalize.js';
+import { avitoAttachments, normalizeAvito } from './normalize.js';
 import {
   avitoChatSchema,
   avitoErrorSchema,
@@ -139,6 +139,15 @@ describe('normalizeAvito', () => {
     expect(result.communications[0]?.meta?.attachments).toEqual([
       { kind: 'photo', url: 'https://img.k.avito.ru/chat/1280x960/5083651369.3e79.jpg' },
     ]);
+  });
+
+  it('picks the same photo size whatever the order of the sizes (the stored JSON reorders keys)', () => {
+    const sizes = { '960x1280': 'https://img/portrait.jpg', '1280x960': 'https://img/landscape.jpg', '64x48': 's' };
+    const reversed = Object.fromEntries(Object.entries(sizes).reverse());
+    const pick = (s: Record<string, string>) =>
+      avitoAttachments({ type: 'image', content: { image: { sizes: s } } } as never);
+    expect(pick(sizes)).toEqual(pick(reversed));
+    expect(pick(sizes)).toEqual([{ kind: 'photo', url: 'https://img/landscape.jpg' }]);
   });
 
   it('returns an error for a body that is not a webhook', () => {

@@ -96,7 +96,8 @@ export function avitoAttachments(m: Pick<AvitoMessage, 'type' | 'content'>): Mes
     case 'image': {
       const sizes = Object.entries(obj(obj(c.image).sizes));
       const area = (k: string) => k.split('x').reduce((a, b) => a * (Number(b) || 0), 1);
-      const largest = sizes.sort(([a], [b]) => area(b) - area(a))[0];
+      // Ties broken by the key: the stored JSON (jsonb) does not keep the sender's key order.
+      const largest = sizes.sort(([a], [b]) => area(b) - area(a) || (a < b ? -1 : a > b ? 1 : 0))[0];
       return [attachment({ kind: 'photo', url: str(largest?.[1]) })];
     }
     case 'voice':
