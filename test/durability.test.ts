@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upsertConversations } from '../src/db/repos/conversations.js';
 import { createIdentityPolicy } from '../src/identity/identity.js';
 import { markFailed, storeInboundEvent } from '../src/ingest/inbound-store.js';
 import { createProcessor } from '../src/ingest/processor.js';
@@ -317,6 +319,33 @@ describe.each(backends())('durability on %s', (backend) => {
       decisions: [{ kind: 'new_lead', leadId: leadIds[0] }],
     });
     expect(await counts(phone)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+  });
+
+  it('a conversation created meanwhile under another id fails the upsert retryably (40001), never forks the thread', async () => {
+    const [contact] = await ctx.db.sql<
+      { id: string }[]
+    >`INSERT INTO contacts (name) VALUES ('x') RETURNING id`;
+    const key = { channel: 'api', account: 'durability', threadKey: `thread-${freshPhone()}` };
+    const row = (id: string, at: string) => ({
+      ...key,
+      id,
+      contactId: contact!.id,
+      leadId: null,
+      dealId: null,
+      subject: null,
+      at: new Date(at),
+    });
+    const stored = randomUUID();
+    await ctx.db.sql.begin((tx) => upsertConversations(tx, [row(stored, '2026-11-20T10:00:00Z')]));
+    // Another batch that did not see it, with the id it made for a new conversation of that key.
+    await expect(
+      ctx.db.sql.begin((tx) => upsertConversations(tx, [row(randomUUID(), '2026-11-20T11:00:00Z')])),
+    ).rejects.toMatchObject({ code: '40001' });
+    // Retried, it reads the stored one and passes its id.
+    await ctx.db.sql.begin((tx) => upsertConversations(tx, [row(stored, '2026-11-20T12:00:00Z')]));
+    const rows = await ctx.db.sql<{ id: string; lastMessageAt: Date }[]>`
+      SELECT id, last_message_at FROM conversations WHERE account = 'durability' AND thread_key = ${key.threadKey}`;
+    expect(rows).toEqual([{ id: stored, lastMessageAt: new Date('2026-11-20T12:00:00Z') }]);
   });
 
   it('a batch with responses before and after the lead began records the first one after it', async () => {

@@ -138,6 +138,9 @@ export async function applyLeadRules(
     deps,
   );
   if (!outcome!.ok) throw 'error' in outcome! ? outcome.error : new Error('not admitted');
+  // The batch's writes are not awaited (writeBatch): a caller of this one gets its decision written, or the
+  // write's error (a statement after a failed one fails, and the transaction then rejects with the first).
+  await tx`SELECT 1`;
   return outcome!.decisions[0]!;
 }
 
@@ -151,15 +154,15 @@ interface Item {
   messageKey: string;
 }
 
-/** A conversation by its id when stored, by its key when the batch writes it (its id is known after). */
-type ConversationRef = { id: string } | { key: ConversationKey };
+/** A conversation by its id: the stored one's, or the one the batch made for a conversation it creates. */
+type ConversationRef = { id: string };
 
 /** A message the batch knows: stored, or written by an earlier communication of the batch. */
 interface KnownMessage extends Omit<MessageRef, 'conversationId'> {
   conversation: ConversationRef;
 }
 
-/** A decision whose ids that only the writes produce (conversation, merge suggestions) are still open. */
+/** A decision whose ids that only the writes produce (merge suggestions) are still open. */
 interface PendingDecision extends Omit<Decision, 'conversationId' | 'mergeSuggestionIds'> {
   conversation: ConversationRef;
   merges: MergeSuggestionInput[];
@@ -205,6 +208,8 @@ interface Batch {
   openLeads: Map<string, { id: string; status: string }>;
   /** Whose thread each stored conversation of the batch is. */
   conversations: Map<string, { id: string; contactId: string }>;
+  /** The ids made for the conversations the batch creates, by conversationKeyOf. */
+  newConversations: Map<string, string>;
   router: PreparedRouter;
   writes: Writes;
 }
@@ -304,6 +309,7 @@ async function loadBatch(
     deals,
     openLeads,
     conversations,
+    newConversations: new Map(),
     router: prepared,
     writes: emptyWrites(),
   };
@@ -498,10 +504,12 @@ function decideOne(
     account: comm.account,
     threadKey: comm.threadKey ?? `contact:${contact.id}`,
   };
+  const conversationId = conversationIdOf(batch, conversation);
   const messageId = randomUUID();
   writes.messages.push({
     id: messageId,
     conversation,
+    conversationId,
     contactId: contact.id,
     leadId: leadId ?? null,
     dealId: dealId ?? null,
@@ -513,7 +521,7 @@ function decideOne(
     contactId: contact.id,
     leadId: leadId ?? null,
     dealId: dealId ?? null,
-    conversation: { key: conversation },
+    conversation: { id: conversationId },
   });
   writes.audit.push({
     entry: {
@@ -535,7 +543,7 @@ function decideOne(
     contactId: contact.id,
     ...(leadId ? { leadId } : {}),
     ...(dealId ? { dealId } : {}),
-    conversation: { key: conversation },
+    conversation: { id: conversationId },
     messageId,
     matches: bound.matches,
     merges,
@@ -545,7 +553,14 @@ function decideOne(
 // ---------------------------------------------------------------------------------------------------------
 // Write
 
-/** Writes what the batch decided; returns how to complete a pending decision with the ids written. */
+/**
+ * Writes what the batch decided; returns how to complete a pending decision with the ids written. Every id
+ * but the merge suggestions' is made in Node (a new conversation's too: conversationIdOf), so without merge
+ * suggestions (the usual case) the writes are issued and not awaited: the caller's next statements — the
+ * channels' hooks, markProcessed, the COMMIT — follow them in the same round trip. A failing write aborts the
+ * transaction, which then rejects with its error (the driver keeps the first error of a transaction's
+ * statements; patches/postgres+3.4.9.patch makes that so at COMMIT too).
+ */
 async function writeBatch(tx: Sql, batch: Batch): Promise<(p: PendingDecision) => Decision> {
   const w = batch.writes;
   const audit = (ids: Map<string, string>) =>
@@ -556,10 +571,10 @@ async function writeBatch(tx: Sql, batch: Batch): Promise<(p: PendingDecision) =
         data: { ...entry.data, mergeSuggestionIds: mergeSuggestionIds(ids, merges) },
       })),
     );
-  // Pipelined, in this order: each statement may reference what the ones before it wrote. The audit rows
-  // name the merge suggestions, whose ids only their upsert tells: with none in the batch (the usual case)
-  // they go in the same round trip, else in a second one.
-  const [, , , , , mergeIds, , conversationIds] = await Promise.all([
+  // Pipelined, in this order: each statement may reference what the ones before it wrote. Every statement is
+  // issued here, synchronously (each repository function is one statement): none may be left for later, when
+  // the COMMIT could already have been sent.
+  const writes = Promise.all([
     createProspects(tx, w.contacts),
     nameContacts(tx, w.names),
     addIdentities(tx, w.identities),
@@ -574,13 +589,30 @@ async function writeBatch(tx: Sql, batch: Batch): Promise<(p: PendingDecision) =
     batch.router.flush(tx),
     w.merges.length === 0 ? audit(new Map()) : undefined,
   ]);
-  if (w.merges.length > 0) await audit(mergeIds);
+  let mergeIds = new Map<string, string>();
+  if (w.merges.length > 0) {
+    // The audit rows name the merge suggestions, whose ids only their upsert tells: a second round trip.
+    mergeIds = (await writes)[5];
+    await audit(mergeIds);
+  } else writes.catch(() => {}); // Surfaces through the transaction (above).
   return ({ conversation, merges, ...d }) => ({
     ...d,
-    conversationId:
-      'id' in conversation ? conversation.id : conversationIds.get(conversationKeyOf(conversation.key))!,
+    conversationId: conversation.id,
     mergeSuggestionIds: mergeSuggestionIds(mergeIds, merges),
   });
+}
+
+/** A conversation's id: the stored one's, or one made once per batch for a conversation the batch creates. */
+function conversationIdOf(batch: Batch, key: ConversationKey): string {
+  const k = conversationKeyOf(key);
+  const stored = batch.conversations.get(k)?.id;
+  if (stored) return stored;
+  let id = batch.newConversations.get(k);
+  if (!id) {
+    id = randomUUID();
+    batch.newConversations.set(k, id);
+  }
+  return id;
 }
 
 function mergeSuggestionIds(ids: Map<string, string>, merges: readonly MergeSuggestionInput[]): string[] {
@@ -600,6 +632,7 @@ function foldConversations(batch: Batch, messages: readonly NewMessage[]): Conve
     if (!c) {
       c = {
         ...m.conversation,
+        id: m.conversationId,
         contactId: batch.conversations.get(key)?.contactId ?? m.contactId,
         leadId: null,
         dealId: null,

@@ -142,7 +142,11 @@ describe('normalizeAvito', () => {
   });
 
   it('picks the same photo size whatever the order of the sizes (the stored JSON reorders keys)', () => {
-    const sizes = { '960x1280': 'https://img/portrait.jpg', '1280x960': 'https://img/landscape.jpg', '64x48': 's' };
+    const sizes = {
+      '960x1280': 'https://img/portrait.jpg',
+      '1280x960': 'https://img/landscape.jpg',
+      '64x48': 's',
+    };
     const reversed = Object.fromEntries(Object.entries(sizes).reverse());
     const pick = (s: Record<string, string>) =>
       avitoAttachments({ type: 'image', content: { image: { sizes: s } } } as never);
