@@ -3,7 +3,7 @@ import type { InboundCommunication } from '../src/core/communication.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { createPipeline } from '../src/pipeline.js';
-import { applyLeadRules } from '../src/routing/lead-rules.js';
+import { applyLeadRules, decideBatch } from '../src/routing/lead-rules.js';
 import { createTestContext, sendInbound, type TestContext } from './support/context.js';
 import { freshEmail, freshPhone } from './support/ids.js';
 import { backends } from './support/pg.js';
@@ -30,6 +30,61 @@ describe.each(backends())('identity precedence on %s', (backend) => {
     });
     return ctx.db.sql.begin((tx) => applyLeadRules(tx, comm, { policy, router, clock: ctx.clock.clock }));
   };
+  it('a message that reaches a known client through an identity an earlier event of its batch gave him lands in his stored thread', async () => {
+    const [phone, email] = [freshPhone(), freshEmail()];
+    const { policy, router } = createPipeline({
+      sql: ctx.db.sql,
+      config: ctx.config,
+      clock: ctx.clock.clock,
+      log: silentLogger,
+      metrics: createMetrics(),
+    });
+    const deps = { policy, router, clock: ctx.clock.clock };
+    const comm = (
+      channel: 'email' | 'webform',
+      account: string,
+      ids: { kind: 'phone' | 'email'; value: string }[],
+    ) =>
+      ({
+        kind: 'message',
+        channel,
+        account,
+        externalId: `batch-thread-${freshPhone()}`,
+        direction: 'in',
+        occurredAt: new Date('2026-11-20T09:00:00Z'),
+        party: { identities: ids, hints: [] },
+        text: 'Заявка',
+      }) as InboundCommunication;
+    // The client writes by email with his phone in the signature: his thread on email/sales.
+    const first = await decide(comm('email', 'sales', [{ kind: 'phone', value: phone }]));
+    // One batch: a web form with his phone and a new address, then an email from that address alone.
+    const [form, mail] = await ctx.db.sql.begin((tx) =>
+      decideBatch(
+        tx,
+        [
+          {
+            comms: [
+              comm('webform', 'site', [
+                { kind: 'phone', value: phone },
+                { kind: 'email', value: email },
+              ]),
+            ],
+          },
+          { comms: [comm('email', 'sales', [{ kind: 'email', value: email }])] },
+        ],
+        deps,
+      ),
+    );
+    expect(form).toMatchObject({ ok: true, decisions: [{ contactId: first.contactId }] });
+    expect(mail).toMatchObject({
+      ok: true,
+      decisions: [{ contactId: first.contactId, conversationId: first.conversationId }],
+    });
+    const [threads] = await ctx.db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM conversations WHERE contact_id = ${first.contactId} AND channel = 'email'`;
+    expect(threads!.n).toBe(1);
+  });
+
   const managerEmails = (email: string) =>
     send({ channel: 'email', account: 'sales', direction: 'out', from: undefined, to: { emails: [email] } });
 

@@ -100,8 +100,9 @@ export interface DecideOptions {
  *            4 active deal -> attached_to_deal;  5 open lead -> attached_to_lead;
  *            6 known client -> repeat_lead;      7 otherwise -> new_lead
  *          An event whose decision throws is undone in memory alone; its neighbours go on.
- *  write   (two round trips) one statement per kind of row: contacts, identities, merge suggestions, leads,
- *          conversations, messages, routing cursors; then the audit rows, which name the merge suggestions.
+ *  write   one statement per kind of row: contacts, identities, merge suggestions, leads, conversations,
+ *          messages, routing cursors, audit rows; issued and not awaited (they ride with the caller's next
+ *          round trip), except that a batch with merge suggestions waits for them: its audit rows name their ids.
  *
  * A failing statement fails the transaction and so the batch: the caller retries its events one by one.
  */
@@ -274,18 +275,21 @@ async function loadBatch(
   if (admitted.length !== groups.length) throw new Error('admit: one flag per group');
   const known = new Map(identityRows.map((r) => [identityKey(r), r]));
 
-  // The contacts any communication may resolve to, and the conversations it may land in.
+  // The contacts any communication may resolve to, and the conversations it may land in. A communication
+  // without a thread of its own lands in its contact's thread on its channel account, and the contact may be
+  // any stored contact of the batch — not only an owner of its own identities: an earlier event of the batch
+  // may have given one of them to that contact. Every such thread is read, so that the id the batch uses for
+  // a stored thread is always the stored one (writeBatch relies on it).
   const contactIds = [...new Set(identityRows.map((r) => r.contactId))];
   const conversationKeys = new Map<string, ConversationKey>();
-  for (const { comm, party } of all) {
+  for (const { comm } of all) {
     const keys = comm.threadKey
       ? [{ channel: comm.channel, account: comm.account, threadKey: comm.threadKey }]
-      : [...party.own, ...party.hints].flatMap((i) => {
-          const owner = known.get(identityKey(i))?.contactId;
-          return owner
-            ? [{ channel: comm.channel, account: comm.account, threadKey: `contact:${owner}` }]
-            : [];
-        });
+      : contactIds.map((owner) => ({
+          channel: comm.channel,
+          account: comm.account,
+          threadKey: `contact:${owner}`,
+        }));
     for (const k of keys) conversationKeys.set(conversationKeyOf(k), k);
   }
   const [contactRows, deals, openLeads, conversations, prepared] = await Promise.all([

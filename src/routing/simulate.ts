@@ -90,6 +90,23 @@ export async function simulateCommunication(
 ) {
   const config = proposedConfig(deps.config, proposal);
   const router = createRuleRouter({ config, phoneRegions: deps.phoneRegions, clock: deps.clock });
+  // A thread created at that moment by the pipeline makes the rules' write a serialization failure
+  // (upsertConversations): the dry run is simply run again, as the pipeline does.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await simulateOnce(deps, comm, router);
+    } catch (err) {
+      if ((err as { code?: string }).code === '40001' && attempt < 3) continue;
+      throw err;
+    }
+  }
+}
+
+async function simulateOnce(
+  deps: SimulatorDeps,
+  comm: InboundCommunication,
+  router: ReturnType<typeof createRuleRouter>,
+) {
   try {
     await deps.sql.begin(async (tx) => {
       const decision = await applyLeadRules(tx, comm, { policy: deps.policy, router, clock: deps.clock });
