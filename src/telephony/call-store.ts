@@ -117,11 +117,9 @@ export async function recordCallOutcome(
   const endedAt = new Date(comm.occurredAt.getTime() + ((c.waitSeconds ?? 0) + (talk ?? 0)) * 1000);
   const answeredAt = answered ? new Date(comm.occurredAt.getTime() + (c.waitSeconds ?? 0) * 1000) : null;
   const issues = c.parseIssues && c.parseIssues.length > 0 ? tx.json(c.parseIssues as never) : null;
-  // One round trip: the call (with its recording queued by the same statement) and the lead's mark are
-  // pipelined; a decision batch runs this for each call it decided.
-  const url = c.recordingUrl ?? null;
+  // One round trip: the call, its recording and the lead's mark are pipelined (each statement sees the ones
+  // before it); a decision batch runs this for each call it decided.
   const callRow = tx<{ id: string }[]>`
-    WITH call AS (
     INSERT INTO calls (provider, account, call_key, direction, client_phone, dialled, agent_pbx, agent, state,
                        started_at, answered_at, ended_at, wait_seconds, talk_seconds, recording_url, outcome_at,
                        contact_id, lead_id, deal_id, message_id, number_hidden, parse_issues, updated_at)
@@ -142,15 +140,15 @@ export async function recordCallOutcome(
       contact_id = excluded.contact_id, lead_id = excluded.lead_id, deal_id = excluded.deal_id,
       message_id = excluded.message_id, number_hidden = excluded.number_hidden,
       parse_issues = excluded.parse_issues, updated_at = excluded.updated_at
-    RETURNING id
-    ), recording AS (
-    -- As queueRecording: a link already queued for the call is kept.
-    INSERT INTO call_recordings (call_id, url, next_attempt_at)
-    SELECT id, ${url}::text, ${now} FROM call WHERE ${url}::text IS NOT NULL
-    ON CONFLICT (call_id) DO UPDATE SET url = excluded.url
-    WHERE call_recordings.status <> 'stored' AND call_recordings.url <> excluded.url
-    )
-    SELECT id FROM call`;
+    RETURNING id`.execute(); // Sent now (a query is otherwise sent when awaited): the recording's needs the row.
+  const recording = c.recordingUrl
+    ? queueRecording(
+        tx,
+        { provider: input.provider, account: comm.account, callKey: comm.externalId },
+        c.recordingUrl,
+        now,
+      )
+    : undefined;
   let mark: Promise<unknown> | undefined;
   if (decision?.leadId) {
     // Nobody can call a hidden number back (under anonymousCalls: lead such a call still makes a lead).
@@ -160,14 +158,24 @@ export async function recordCallOutcome(
       mark = tx`UPDATE leads SET needs_callback = false, updated_at = ${now}
                 WHERE id = ${decision.leadId} AND needs_callback`;
   }
-  const [[row]] = await Promise.all([callRow, mark]);
+  const [[row]] = await Promise.all([callRow, recording, mark]);
   return row!.id;
 }
 
-/** Queues a recording file to be copied; a link already queued for the call is kept. */
-export async function queueRecording(tx: Sql, callId: string, url: string, now: Date): Promise<void> {
+/**
+ * Queues a recording file of a stored call to be copied; a link already queued for the call is kept. The call
+ * is named by its key, so that this can be pipelined right behind the statement that stores it.
+ */
+async function queueRecording(
+  tx: Sql,
+  ref: { provider: CallProvider; account: string; callKey: string },
+  url: string,
+  now: Date,
+): Promise<void> {
   await tx`
-    INSERT INTO call_recordings (call_id, url, next_attempt_at) VALUES (${callId}, ${url}, ${now})
+    INSERT INTO call_recordings (call_id, url, next_attempt_at)
+    SELECT id, ${url}, ${now} FROM calls
+    WHERE provider = ${ref.provider} AND account = ${ref.account} AND call_key = ${ref.callKey}
     ON CONFLICT (call_id) DO UPDATE SET url = excluded.url
     WHERE call_recordings.status <> 'stored' AND call_recordings.url <> excluded.url`;
 }
@@ -203,7 +211,7 @@ export async function queueCallRecording(
 ): Promise<string> {
   return sql.begin(async (tx) => {
     const id = await ensureCall(tx, ref.provider, ref.account, ref.callKey, now);
-    await queueRecording(tx, id, url, now);
+    await queueRecording(tx, ref, url, now);
     return id;
   });
 }
