@@ -51,7 +51,12 @@ export async function storeInboundEvent(sql: Sql, e: NewInboundEvent): Promise<s
  */
 export async function storeInboundEvents(
   sql: Sql,
-  events: readonly (NewInboundEvent & { id: string; receivedAt: Date })[],
+  events: readonly (Omit<NewInboundEvent, 'payload'> & {
+    id: string;
+    receivedAt: Date;
+    /** The payload as JSON text (the caller's, which keeps it: see the intake). */
+    payloadJson?: string;
+  })[],
 ): Promise<void> {
   if (events.length === 0) return;
   // One statement text whatever the number of rows (prepared once per connection), arrays as parameters;
@@ -62,7 +67,7 @@ export async function storeInboundEvents(
     SELECT * FROM unnest(
       ${col((e) => e.id)}::uuid[], ${col((e) => e.source)}::text[], ${col((e) => e.account ?? null) as string[]}::text[],
       ${col((e) => e.externalId ?? null) as string[]}::text[], ${col((e) => e.contentType ?? 'application/json')}::text[],
-      ${col((e) => (e.payload === undefined ? null : JSON.stringify(e.payload))) as string[]}::text[]::jsonb[],
+      ${col((e) => e.payloadJson ?? null) as string[]}::text[]::jsonb[],
       ${col((e) => (e.raw ? `\\x${Buffer.from(e.raw).toString('hex')}` : null)) as string[]}::text[]::bytea[],
       ${col((e) => (e.rejectedWith ? 'rejected' : 'received'))}::text[], ${col((e) => e.rejectedWith ?? null) as string[]}::text[],
       ${col((e) => e.receivedAt.toISOString())}::timestamptz[])`;

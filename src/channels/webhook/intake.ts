@@ -102,28 +102,28 @@ export function createIntake(deps: {
       }
     },
   });
-  const store = (e: IncomingPayload, rejectedWith?: string, receivedAt = deps.clock()) =>
-    batcher.submit({
-      id: randomUUID(),
-      source: e.source,
-      ...(e.account !== undefined ? { account: e.account } : {}),
-      ...(e.externalId !== undefined ? { externalId: e.externalId } : {}),
-      ...(e.payload !== undefined ? { payload: e.payload } : {}),
-      ...(e.raw ? { raw: e.raw } : {}),
-      ...(e.contentType ? { contentType: e.contentType } : {}),
-      ...(rejectedWith !== undefined ? { rejectedWith } : {}),
-      receivedAt,
-    });
-  // What this daemon has just stored, handed to the processor with the id so that it need not read it back.
-  // A copy through JSON, as the row holds it (and gives it back); removed when processed or enriched, and
-  // bounded for the events a caller stores and never asks to process.
+  const rowOf = (e: IncomingPayload, rejectedWith?: string): Row => ({
+    id: randomUUID(),
+    source: e.source,
+    ...(e.account !== undefined ? { account: e.account } : {}),
+    ...(e.externalId !== undefined ? { externalId: e.externalId } : {}),
+    ...(e.payload !== undefined ? { payloadJson: JSON.stringify(e.payload) } : {}),
+    ...(e.raw ? { raw: e.raw } : {}),
+    ...(e.contentType ? { contentType: e.contentType } : {}),
+    ...(rejectedWith !== undefined ? { rejectedWith } : {}),
+    receivedAt: deps.clock(),
+  });
+  // What this daemon has just stored, handed to the processor with the id so that it need not read it back:
+  // the payload parsed from the JSON text the row was stored from, as the row gives it back (but for the
+  // order of object keys). Removed when processed or amended, and bounded for the events a caller stores and
+  // never asks to process.
   const recent = new Map<string, EventContent>();
-  const remember = (id: string, e: IncomingPayload, receivedAt: Date) => {
-    recent.set(id, {
-      source: e.source,
-      payload: e.payload === undefined ? null : JSON.parse(JSON.stringify(e.payload)),
-      raw: e.raw ? Buffer.from(e.raw) : null,
-      receivedAt,
+  const remember = (row: Row) => {
+    recent.set(row.id, {
+      source: row.source,
+      payload: row.payloadJson === undefined ? null : JSON.parse(row.payloadJson),
+      raw: row.raw ? Buffer.from(row.raw) : null,
+      receivedAt: row.receivedAt,
     });
     if (recent.size > RECENT_EVENTS) recent.delete(recent.keys().next().value!);
   };
@@ -135,13 +135,13 @@ export function createIntake(deps: {
   }
   return {
     async accept(incoming) {
-      const receivedAt = deps.clock();
-      const id = await store(incoming, undefined, receivedAt);
-      remember(id, incoming, receivedAt);
+      const row = rowOf(incoming);
+      const id = await batcher.submit(row);
+      remember(row);
       return id;
     },
     async reject(incoming) {
-      const id = await store(incoming, incoming.reason || 'rejected');
+      const id = await batcher.submit(rowOf(incoming, incoming.reason || 'rejected'));
       deps.metrics.failures.inc({ source: incoming.source, outcome: 'rejected' });
       return id;
     },
