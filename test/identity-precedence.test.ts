@@ -19,8 +19,8 @@ describe.each(backends())('identity precedence on %s', (backend) => {
   const send = (overrides: Record<string, unknown>) => sendInbound(ctx, overrides);
   const leadsOf = async (contactId: string) =>
     (await ctx.db.sql`SELECT count(*)::int AS n FROM leads WHERE contact_id = ${contactId}`)[0]!.n;
-  /** A communication straight into the lead rules (what the email channel makes of a message with a signature). */
-  const decide = (comm: InboundCommunication) => {
+  /** What the lead rules need, as the pipeline composes it. */
+  const rulesDeps = () => {
     const { policy, router } = createPipeline({
       sql: ctx.db.sql,
       config: ctx.config,
@@ -28,18 +28,15 @@ describe.each(backends())('identity precedence on %s', (backend) => {
       log: silentLogger,
       metrics: createMetrics(),
     });
-    return ctx.db.sql.begin((tx) => applyLeadRules(tx, comm, { policy, router, clock: ctx.clock.clock }));
+    return { policy, router, clock: ctx.clock.clock };
   };
+  /** A communication straight into the lead rules (what the email channel makes of a message with a signature). */
+  const decide = (comm: InboundCommunication) =>
+    ctx.db.sql.begin((tx) => applyLeadRules(tx, comm, rulesDeps()));
+
   it('a message that reaches a known client through an identity an earlier event of its batch gave him lands in his stored thread', async () => {
     const [phone, email] = [freshPhone(), freshEmail()];
-    const { policy, router } = createPipeline({
-      sql: ctx.db.sql,
-      config: ctx.config,
-      clock: ctx.clock.clock,
-      log: silentLogger,
-      metrics: createMetrics(),
-    });
-    const deps = { policy, router, clock: ctx.clock.clock };
+    const deps = rulesDeps();
     const comm = (
       channel: 'email' | 'webform',
       account: string,

@@ -72,6 +72,5 @@ export function maintenanceWorker(
       if (first) clearTimeout(first);
       await worker.stop();
     },
-    kick: () => worker.kick(),
   };
 }

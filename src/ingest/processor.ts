@@ -176,13 +176,11 @@ export function createProcessor(deps: ProcessorDeps) {
       (p): p is Extract<Prepared, { comms: unknown }> => p !== undefined && 'comms' in p,
     );
     return deps.sql.begin(async (tx) => {
+      // Plans stay PostgreSQL's choice (re-planned at each execution). Forcing the prepared statements'
+      // generic plans saved ~0.6 ms of server CPU per event on a batch of one, but a generic plan is made once
+      // per connection with the statistics of that moment: on a young or never-analyzed table it froze in
+      // sequential scans that grew with the table (5,000 scans of 60,000 rows per table in one bench run).
       const claim = Promise.all([
-        // Plans stay PostgreSQL's choice (custom plans, re-planned at each execution): forcing the prepared
-        // statements' generic plans saved ~0.6 ms of server CPU per event on a batch of one, but a generic plan
-        // is made once per connection with the statistics of that moment, and on a young or never-analyzed
-        // table (a fresh install; PGlite, which has no autovacuum; a server with autovacuum off) it froze
-        // sequential scans in that grew with the table (measured: 5,000 scans of 60,000 rows per table in one
-        // bench run).
         tx`SELECT set_config('statement_timeout', ${STATEMENT_TIMEOUT}, true)`,
         claimEvents(tx, ids),
       ]).then(([, claimed]) => claimed);

@@ -133,9 +133,8 @@ export async function insertMessages(tx: Sql, messages: readonly NewMessage[]): 
       inboundEventId: m.inboundEventId,
       kind: comm.kind,
       direction: comm.direction,
-      // The message's own channel account (a conversation key may name another thread).
-      msgChannel: comm.channel,
-      msgAccount: comm.account,
+      channel: comm.channel,
+      account: comm.account,
       externalId: comm.externalId,
       subject: comm.subject ?? null,
       body: comm.text ?? null,
@@ -143,16 +142,15 @@ export async function insertMessages(tx: Sql, messages: readonly NewMessage[]): 
       occurredAt: comm.occurredAt,
     };
   });
-  // The conversation's id is the caller's (upsertConversations): no lookup by key. (A join to conversations
-  // by key, as before, was planned as a hash of the whole table: jsonb_to_recordset is estimated at 100 rows.)
+  // The conversation's id is the caller's (upsertConversations): no lookup by key.
   await tx`
     INSERT INTO messages (id, conversation_id, contact_id, lead_id, deal_id, inbound_event_id, kind, direction,
                           channel, account, external_id, subject, body, meta, occurred_at)
     SELECT t.id, t."conversationId", t."contactId", t."leadId", t."dealId", t."inboundEventId", t.kind, t.direction,
-           t."msgChannel", t."msgAccount", t."externalId", t.subject, t.body, t.meta, t."occurredAt"
+           t.channel, t.account, t."externalId", t.subject, t.body, t.meta, t."occurredAt"
     FROM jsonb_to_recordset(${tx.json(rows as never)}::jsonb) AS t(id uuid, "conversationId" uuid,
       "contactId" uuid, "leadId" uuid, "dealId" uuid, "inboundEventId" uuid, kind text,
-      direction text, "msgChannel" text, "msgAccount" text, "externalId" text, subject text, body text,
+      direction text, channel text, account text, "externalId" text, subject text, body text,
       meta jsonb, "occurredAt" timestamptz)`;
 }
 
