@@ -50,19 +50,27 @@ export async function lockTeams(
   const teams = [...new Set(teamIds)].sort();
   const logins = [...new Set(managers)];
   if (teams.length === 0) return { cursors: new Map(), load: new Map() };
+  const lockState = (ids: readonly string[]) => tx<{ team: string; lastManager: string | null }[]>`
+    SELECT team, last_manager FROM routing_team_state WHERE team = ANY(${ids as string[]}::text[])
+    ORDER BY team FOR UPDATE`;
   // Pipelined: the statements run in this order on the transaction's connection, so the counts are read
   // after both kinds of lock are held.
-  const [, stateRows, , load] = await Promise.all([
-    tx`INSERT INTO routing_team_state (team) SELECT unnest(${teams as string[]}::text[]) ON CONFLICT (team) DO NOTHING`,
-    tx<{ team: string; lastManager: string | null }[]>`
-      SELECT team, last_manager FROM routing_team_state WHERE team = ANY(${teams as string[]}::text[])
-      ORDER BY team FOR UPDATE`,
+  const [stateRows, , load] = await Promise.all([
+    lockState(teams),
     lockNames(
       tx,
       logins.map((l) => `manager|${l}`),
     ),
     openLeadCounts(tx, logins),
   ]);
+  // A team's row is made by its first assignment ever: one more round trip, once per team and database,
+  // instead of an INSERT in every batch. A batch that makes it meanwhile (ON CONFLICT: one of them does) still
+  // holds it locked, so the lock below waits for its commit as for any other holder.
+  const missing = teams.filter((t) => !stateRows.some((r) => r.team === t));
+  if (missing.length > 0) {
+    await tx`INSERT INTO routing_team_state (team) SELECT unnest(${missing}::text[]) ON CONFLICT (team) DO NOTHING`;
+    stateRows.push(...(await lockState(missing)));
+  }
   return { cursors: new Map(stateRows.map((r) => [r.team, r.lastManager])), load };
 }
 
