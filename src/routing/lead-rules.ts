@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Decision, InboundCommunication } from '../core/communication.js';
 import { NotFoundError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
 import { lockNames } from '../db/locks.js';
 import type { Queryable as Sql } from '../db/queryable.js';
 import { type AuditEntry, auditMany } from '../db/repos/audit.js';
@@ -426,7 +426,7 @@ function decideOne(
       journal.set(batch.contacts, contact.id, { ...contact, name: party.name });
     }
   } else {
-    contact = prospectRow(randomUUID(), party.name ?? null, deps.clock());
+    contact = prospectRow(newId(), party.name ?? null, deps.clock());
     created = true;
     writes.contacts.push(contact);
     journal.set(batch.contacts, contact.id, contact);
@@ -480,7 +480,7 @@ function decideOne(
     case 'new_lead': {
       const leadKind = kind === 'repeat_lead' ? 'repeat' : 'new';
       const routed = batch.router.route(routingInput(comm, party, contact, leadKind));
-      leadId = randomUUID();
+      leadId = newId();
       writes.leads.push({
         id: leadId,
         contactId: contact.id,
@@ -509,7 +509,7 @@ function decideOne(
     threadKey: comm.threadKey ?? `contact:${contact.id}`,
   };
   const conversationId = conversationIdOf(batch, conversation);
-  const messageId = randomUUID();
+  const messageId = newId();
   writes.messages.push({
     id: messageId,
     conversation,
@@ -613,7 +613,7 @@ function conversationIdOf(batch: Batch, key: ConversationKey): string {
   if (stored) return stored;
   let id = batch.newConversations.get(k);
   if (!id) {
-    id = randomUUID();
+    id = newId();
     batch.newConversations.set(k, id);
   }
   return id;

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
+import { newId } from '../../core/ids.js';
 import { isDatabaseUnavailable } from '../../db/unavailable.js';
 import { type BatchResult, createBatcher } from '../../ingest/batcher.js';
 import { type EventContent, storeInboundEvents } from '../../ingest/inbound-store.js';
@@ -103,7 +103,7 @@ export function createIntake(deps: {
     },
   });
   const rowOf = (e: IncomingPayload, rejectedWith?: string): Row => ({
-    id: randomUUID(),
+    id: newId(),
     source: e.source,
     ...(e.account !== undefined ? { account: e.account } : {}),
     ...(e.externalId !== undefined ? { externalId: e.externalId } : {}),

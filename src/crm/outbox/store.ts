@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../core/ids.js';
 import type { Queryable } from '../../db/queryable.js';
 import type { OutboxEvent, OutboxEventType } from './events.js';
 
@@ -34,7 +34,7 @@ export function createOutboxWriter(subscribers: readonly SubscriberSpec[]): Outb
   return {
     async record(tx, events, now) {
       const rows = events.flatMap((e) => {
-        const eventId = randomUUID();
+        const eventId = newId();
         const payload = { id: eventId, type: e.type, occurredAt: e.occurredAt, data: e.data };
         return subscribers
           .filter((s) => s.events.includes(e.type) && s.name !== e.origin)
