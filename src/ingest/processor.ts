@@ -30,6 +30,10 @@ export type ProcessOutcome =
  * Work a channel family adds to a decision, inside the same transaction (telephony: the calls row, the
  * recording to copy, the lead's call-back mark). Not called for duplicates. Called without a decision for a
  * communication its source keeps out of the lead rules (NormalizeResult.recordOnly).
+ *
+ * It must issue every statement before it first awaits anything: the processor calls the hooks of a batch one
+ * after another without waiting for each, so that their statements run in one round trip and in the order of
+ * the events (a hook that waited half-way would let the next one's statements run before its own rest).
  */
 export type AfterDecision = (
   tx: Queryable,
@@ -211,6 +215,10 @@ export function createProcessor(deps: ProcessorDeps) {
       }
       const done: { id: string; decisions: Decision[] }[] = [];
       const forOutbox: { comm: InboundCommunication; decision: Decision }[] = [];
+      // A channel's own rows (telephony: the call, its recording) reference what the rules just wrote. The
+      // hooks issue their statements at once (AfterDecision), so all of them ride in one round trip, in the
+      // order of the events, with the outbox's.
+      const hooks: Promise<void>[] = [];
       for (const [i, t] of todo.entries()) {
         const outcome = decided[i]!;
         if (!outcome.ok) {
@@ -218,12 +226,17 @@ export function createProcessor(deps: ProcessorDeps) {
           continue;
         }
         const { decisions } = outcome;
-        // A channel's own rows (telephony: the call, its recording) reference what the rules just wrote.
-        if (t.channel.afterDecision) {
+        const hook = t.channel.afterDecision;
+        if (hook) {
+          const run = (input: Parameters<AfterDecision>[1]) => {
+            const p = hook(tx, input);
+            p.catch(() => {}); // Seen by the Promise.all below; not unhandled while the loop awaits.
+            hooks.push(p);
+          };
           for (const [j, comm] of t.comms.entries())
             if (decisions[j]!.kind !== 'duplicate')
-              await t.channel.afterDecision(tx, { source: t.source, comm, decision: decisions[j]! });
-          for (const comm of t.recordOnly) await t.channel.afterDecision(tx, { source: t.source, comm });
+              run({ source: t.source, comm, decision: decisions[j]! });
+          for (const comm of t.recordOnly) run({ source: t.source, comm });
         }
         for (const [j, comm] of t.comms.entries()) forOutbox.push({ comm, decision: decisions[j]! });
         if (t.skipped.length > 0) await recordSkipped(tx, t.id, t.skipped);
@@ -236,7 +249,7 @@ export function createProcessor(deps: ProcessorDeps) {
         });
       }
       // Outbox (lead.created, message.created…): committed with the decisions or not at all.
-      await deps.outbox?.record(tx, forOutbox);
+      await Promise.all([...hooks, deps.outbox?.record(tx, forOutbox)]);
       // The last statement rides with the COMMIT in one round trip: it is issued and not awaited, so the
       // driver sends COMMIT right behind it. Should it fail, the server ends the transaction with a rollback
       // and the transaction rejects with its error (patches/postgres+3.4.9.patch), as for any statement.

@@ -118,7 +118,8 @@ export async function recordCallOutcome(
   const answeredAt = answered ? new Date(comm.occurredAt.getTime() + (c.waitSeconds ?? 0) * 1000) : null;
   const issues = c.parseIssues && c.parseIssues.length > 0 ? tx.json(c.parseIssues as never) : null;
   // One round trip: the call, its recording and the lead's mark are pipelined (each statement sees the ones
-  // before it); a decision batch runs this for each call it decided.
+  // before it). All are issued before the first await: a decision batch issues the calls it decided one after
+  // another and waits for them together (AfterDecision).
   const callRow = tx<{ id: string }[]>`
     INSERT INTO calls (provider, account, call_key, direction, client_phone, dialled, agent_pbx, agent, state,
                        started_at, answered_at, ended_at, wait_seconds, talk_seconds, recording_url, outcome_at,
