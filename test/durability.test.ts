@@ -262,6 +262,41 @@ describe.each(backends())('durability on %s', (backend) => {
     expect(await counts(b)).toEqual({ contacts: 1, leads: 1, messages: 1 });
   });
 
+  it('a channel hook that throws before it issued its statements fails its event alone; nothing of it commits', async () => {
+    const [a, guilty, b] = [freshPhone(), freshPhone(), freshPhone()];
+    // The hooks of a batch are not awaited (their statements ride with the commit): an exception thrown in
+    // JavaScript, with no statement of its own to fail the transaction, must still keep the batch from committing.
+    const processor = createProcessor({
+      sql: ctx.db.sql,
+      clock: ctx.clock.clock,
+      log: silentLogger,
+      metrics: createMetrics(),
+      policy: createIdentityPolicy({}),
+      router: healthyRouter(),
+      maxAttempts: 3,
+      retryBaseDelayMs: 1000,
+      sources: (name) => {
+        const source = ctx.source(name);
+        if (!source) return undefined;
+        return {
+          normalize: source.normalize,
+          afterDecision: async (tx, input) => {
+            if (input.comm.party.identities.some((i) => i.value.includes(guilty)))
+              throw new Error('the hook refused');
+            await tx`SELECT 1`;
+          },
+        };
+      },
+    });
+    const ids = [await store(a), await store(guilty), await store(b)];
+    const outcomes = await Promise.all(ids.map((id) => processor.process(id)));
+    expect(outcomes.map((o) => o.status)).toEqual(['processed', 'failed', 'processed']);
+    expect(outcomes[1]).toMatchObject({ error: 'the hook refused' });
+    expect(await counts(a)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+    expect(await counts(guilty)).toEqual({ contacts: 0, leads: 0, messages: 0 });
+    expect(await counts(b)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+  });
+
   it('the last statement, sent with the COMMIT without waiting for it, failing fails the batch and commits nothing of it', async () => {
     const [a, guilty, b] = [freshPhone(), freshPhone(), freshPhone()];
     // markProcessed is the statement that rides with the COMMIT: a trigger makes it fail for one event.
