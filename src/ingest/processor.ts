@@ -234,8 +234,7 @@ export function createProcessor(deps: ProcessorDeps) {
           const run = (input: Parameters<AfterDecision>[1]) =>
             hook(tx, input).catch((err: unknown) => hookErrors.push(err));
           for (const [j, comm] of t.comms.entries())
-            if (decisions[j]!.kind !== 'duplicate')
-              run({ source: t.source, comm, decision: decisions[j]! });
+            if (decisions[j]!.kind !== 'duplicate') run({ source: t.source, comm, decision: decisions[j]! });
           for (const comm of t.recordOnly) run({ source: t.source, comm });
         }
         for (const [j, comm] of t.comms.entries()) forOutbox.push({ comm, decision: decisions[j]! });

@@ -16,6 +16,7 @@ import {
   type ConversationKey,
   type ConversationUpsert,
   conversationKeyOf,
+  findContactThreads,
   findConversations,
   findMessages,
   insertMessages,
@@ -30,6 +31,7 @@ import {
   findIdentities,
   type IdentityRow,
   markVerified,
+  ownersOf,
   setSources,
 } from '../db/repos/identities.js';
 import {
@@ -251,8 +253,27 @@ async function loadBatch(
   );
   const all = items.flat();
   const identities = uniqueIdentities(all.flatMap((i) => [...i.party.own, ...i.party.hints]));
-  // Pipelined on the transaction's connection: the statements run in the order issued, so the reads see
-  // everything committed by whoever held the locks before us, in one round trip.
+  // The contacts any communication may resolve to are the owners of the batch's identities; the statements
+  // name them by a subquery (ownersOf), so that everything the batch locks and reads goes in one round trip.
+  const owners = ownersOf(tx, identities);
+  // The conversations a communication may land in: its own thread, or, without one, its contact's thread on
+  // its channel account. That contact may be any stored contact of the batch — not only an owner of its own
+  // identities: an earlier event of the batch may have given one of them to that contact. Every such thread
+  // is read, so that the id the batch uses for a stored thread is always the stored one (writeBatch relies on
+  // it).
+  const threads = new Map<string, ConversationKey>();
+  const contactThreadAccounts = new Map<string, { channel: string; account: string }>();
+  for (const { comm } of all) {
+    const { channel, account } = comm;
+    if (comm.threadKey) {
+      const k = { channel, account, threadKey: comm.threadKey };
+      threads.set(conversationKeyOf(k), k);
+    } else contactThreadAccounts.set(`${channel}|${account}`, { channel, account });
+  }
+  // Pipelined on the transaction's connection: the statements run in the order issued — people's locks
+  // (message keys and identities), then routing's (teams, then managers), then the contacts' rows — so every
+  // read sees what was committed by whoever held those locks before us, and two batches take the locks they
+  // share in the same order.
   const first = Promise.all([
     lockNames(tx, [...all.map((i) => `message|${i.messageKey}`), ...identities.map(identityKey)]),
     findMessages(
@@ -262,43 +283,25 @@ async function loadBatch(
     findIdentities(tx, identities),
     admit,
   ]);
-  // Routing's locks ride in the same round trip and its reads in the next one, when the contacts are known.
-  // A batch with nothing inbound creates no lead and needs none of it.
+  // A batch with nothing inbound creates no lead and needs no routing.
   const router = all.some((i) => i.comm.direction === 'in')
-    ? deps.router.prepare(tx, {
-        contactIds: first.then(([, , rows]) => [...new Set(rows.map((r) => r.contactId))]),
-      })
+    ? deps.router.prepare(tx, { contacts: owners })
     : Promise.resolve(noRouting);
-  // A failure surfaces through `first`; the router's copy of it must not go unhandled.
-  router.catch(() => {});
+  const rest = Promise.all([
+    lockContacts(tx, owners),
+    activeDealsOf(tx, owners),
+    openLeadsOf(tx, owners),
+    findConversations(tx, [...threads.values()]),
+    findContactThreads(tx, [...contactThreadAccounts.values()], owners),
+    router,
+  ]);
+  // A failure surfaces through `first`; the later statements' copies of it must not go unhandled.
+  rest.catch(() => {});
   const [, stored, identityRows, admitted] = await first;
   if (admitted.length !== groups.length) throw new Error('admit: one flag per group');
   const known = new Map(identityRows.map((r) => [identityKey(r), r]));
-
-  // The contacts any communication may resolve to, and the conversations it may land in. A communication
-  // without a thread of its own lands in its contact's thread on its channel account, and the contact may be
-  // any stored contact of the batch — not only an owner of its own identities: an earlier event of the batch
-  // may have given one of them to that contact. Every such thread is read, so that the id the batch uses for
-  // a stored thread is always the stored one (writeBatch relies on it).
-  const contactIds = [...new Set(identityRows.map((r) => r.contactId))];
-  const conversationKeys = new Map<string, ConversationKey>();
-  for (const { comm } of all) {
-    const keys = comm.threadKey
-      ? [{ channel: comm.channel, account: comm.account, threadKey: comm.threadKey }]
-      : contactIds.map((owner) => ({
-          channel: comm.channel,
-          account: comm.account,
-          threadKey: `contact:${owner}`,
-        }));
-    for (const k of keys) conversationKeys.set(conversationKeyOf(k), k);
-  }
-  const [contactRows, deals, openLeads, conversations, prepared] = await Promise.all([
-    lockContacts(tx, contactIds),
-    activeDealsOf(tx, contactIds),
-    openLeadsOf(tx, contactIds),
-    findConversations(tx, [...conversationKeys.values()]),
-    router,
-  ]);
+  const [contactRows, deals, openLeads, threadRows, contactThreadRows, prepared] = await rest;
+  const conversations = new Map([...threadRows, ...contactThreadRows]);
   const contacts = new Map(contactRows.map((c) => [c.id, c]));
 
   const messages = new Map<string, KnownMessage>();

@@ -1,6 +1,7 @@
 import type { ChannelKind, RoutingSignals } from '../core/communication.js';
 import type { RoutingTrace } from '../core/routing-trace.js';
 import type { Queryable as Sql } from '../db/queryable.js';
+import type { ContactSet } from '../db/repos/contacts.js';
 import type { Identity } from '../identity/identity.js';
 
 export type { RoutingCandidate, RoutingTrace } from '../core/routing-trace.js';
@@ -38,13 +39,12 @@ export interface RoutingResult {
 /**
  * The routing seam, shaped for a batch of decisions in one transaction. `prepare` issues at once the locks
  * routing needs whatever the batch holds (every team's round-robin row, every manager, with their open leads
- * counted under those locks), and, as soon as `contactIds` resolves (the contacts the batch's communications
- * may resolve to), its reads of them (companies, sticky managers): both ride in the lead rules' own round
- * trips. The prepared router then routes the leads the rules create one by one, in memory and in order (each
+ * counted under those locks) and its reads of `contacts` (the contacts the batch's communications may resolve
+ * to, as a subquery: their companies, sticky managers): all ride in the lead rules' own round trip. The prepared router then routes the leads the rules create one by one, in memory and in order (each
  * choice sees the loads and cursors of the ones before it), and `flush` writes what changed with the batch.
  */
 export interface Router {
-  prepare(tx: Sql, batch: { contactIds: Promise<readonly string[]> }): Promise<PreparedRouter>;
+  prepare(tx: Sql, batch: { contacts: ContactSet }): Promise<PreparedRouter>;
 }
 
 export interface PreparedRouter {

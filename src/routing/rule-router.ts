@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Queryable as Sql } from '../db/queryable.js';
+import { amongContacts, type ContactSet, noContacts } from '../db/repos/contacts.js';
 import type { PhoneRegionResolver } from '../geo/index.js';
 import { chooseInTeam, involvedManagers, lockTeams, type StickyCandidate } from './assign.js';
 import { type ClientTypeFact, classifyClient } from './client-type.js';
@@ -84,7 +85,7 @@ export function createRuleRouter(deps: RuleRouterDeps): Router & {
 
   return {
     facts,
-    async prepare(tx: Sql, batch: { contactIds: Promise<readonly string[]> }): Promise<PreparedRouter> {
+    async prepare(tx: Sql, batch: { contacts: ContactSet }): Promise<PreparedRouter> {
       // Every team and every manager a lead could go to: the batch does not know its teams before it has
       // read its contacts, and locking them all in the first round trip saves one. Few rows, taken in order.
       const teams = [...directory.teams.keys()];
@@ -92,7 +93,7 @@ export function createRuleRouter(deps: RuleRouterDeps): Router & {
       for (const team of directory.teams.values())
         for (const login of involvedManagers(team, [])) managers.add(login);
       const locked = lockTeams(tx, teams, [...managers]);
-      const loaded = batch.contactIds.then((ids) => routingReads(tx, ids));
+      const loaded = routingReads(tx, batch.contacts);
       const [{ cursors, load }, { companies, sticky }] = await Promise.all([locked, loaded]);
       const stickyOf = (input: RoutingInput) => sticky.get(input.contact.id) ?? [];
       const teamOf = (input: RoutingInput) => {
@@ -165,15 +166,15 @@ export function createRuleRouter(deps: RuleRouterDeps): Router & {
 /** What routing reads of the batch's contacts: their companies and sticky managers, in one round trip. */
 async function routingReads(
   tx: Sql,
-  contactIds: readonly string[],
+  contacts: ContactSet,
 ): Promise<{ companies: Map<string, CompanyFacts>; sticky: Map<string, StickyCandidate[]> }> {
-  if (contactIds.length === 0) return { companies: new Map(), sticky: new Map() };
+  if (noContacts(contacts)) return { companies: new Map(), sticky: new Map() };
   const [companyRows, sticky] = await Promise.all([
     tx<(CompanyFacts & { id: string })[]>`
       SELECT co.id, co.name, co.inn, co.region, co.client_type, co.responsible
       FROM companies co WHERE co.id IN (
-        SELECT company_id FROM contacts WHERE id = ANY(${contactIds as string[]}::uuid[]) AND company_id IS NOT NULL)`,
-    stickyCandidatesOf(tx, contactIds),
+        SELECT company_id FROM contacts WHERE ${amongContacts(tx, 'id', contacts)} AND company_id IS NOT NULL)`,
+    stickyCandidatesOf(tx, contacts),
   ]);
   return { companies: new Map(companyRows.map((c) => [c.id, c])), sticky };
 }
@@ -184,11 +185,8 @@ export async function stickyCandidates(tx: Sql, contactId: string): Promise<Stic
 }
 
 /** stickyCandidates for several contacts in one statement. */
-async function stickyCandidatesOf(
-  tx: Sql,
-  contactIds: readonly string[],
-): Promise<Map<string, StickyCandidate[]>> {
-  if (contactIds.length === 0) return new Map();
+async function stickyCandidatesOf(tx: Sql, contacts: ContactSet): Promise<Map<string, StickyCandidate[]>> {
+  if (noContacts(contacts)) return new Map();
   const rows = await tx<
     { id: string; contact: string | null; company: string | null; deal: string | null; lead: string | null }[]
   >`
@@ -197,7 +195,7 @@ async function stickyCandidatesOf(
         ORDER BY updated_at DESC LIMIT 1) AS deal,
       (SELECT responsible FROM leads WHERE contact_id = c.id AND responsible IS NOT NULL
         ORDER BY created_at DESC LIMIT 1) AS lead
-    FROM contacts c LEFT JOIN companies co ON co.id = c.company_id WHERE c.id = ANY(${contactIds as string[]}::uuid[])`;
+    FROM contacts c LEFT JOIN companies co ON co.id = c.company_id WHERE ${amongContacts(tx, 'c.id', contacts)}`;
   return new Map(rows.map((row) => [row.id, stickyOfRow(row)]));
 }
 

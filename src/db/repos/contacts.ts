@@ -1,4 +1,31 @@
+import type { Fragment } from 'postgres';
 import type { Queryable as Sql } from '../queryable.js';
+
+/**
+ * The contacts a statement is about: their ids, or a subquery that names them (`ownersOf` an identity list).
+ * The subquery lets the decision's reads of its contacts be pipelined behind the identities' locks, in the
+ * same round trip, before the daemon has seen which contacts those are.
+ */
+export type ContactSet = readonly string[] | Fragment;
+
+/** `column` is one of `contacts`: `= ANY(ids)` for a list of ids, `IN (subquery)` for a subquery. */
+export function amongContacts(sql: Sql, column: string, contacts: ContactSet): Fragment {
+  return isIdList(contacts)
+    ? sql`${sql(column)} = ANY(${contacts as string[]}::uuid[])`
+    : sql`${sql(column)} IN (${contacts})`;
+}
+
+/** The contacts as rows of one column `contact_id`, for a FROM clause. */
+export function contactRows(sql: Sql, contacts: ContactSet): Fragment {
+  return isIdList(contacts)
+    ? sql`(SELECT unnest(${contacts as string[]}::uuid[]) AS contact_id)`
+    : sql`(${contacts})`;
+}
+
+/** True for an empty list of ids: nothing to read. A subquery is never known to be empty. */
+export const noContacts = (contacts: ContactSet): boolean => isIdList(contacts) && contacts.length === 0;
+
+const isIdList = (contacts: ContactSet): contacts is readonly string[] => Array.isArray(contacts);
 
 export interface ContactRow {
   id: string;
@@ -31,10 +58,10 @@ export const CONTACT_COLUMNS = [
  * serialized. NO KEY UPDATE, so inserts that merely reference a contact (foreign-key checks take KEY SHARE) are
  * not blocked: a plain FOR UPDATE here deadlocks against a lead update that marks the contact a client.
  */
-export async function lockContacts(tx: Sql, ids: readonly string[]): Promise<ContactRow[]> {
-  if (ids.length === 0) return [];
+export async function lockContacts(tx: Sql, contacts: ContactSet): Promise<ContactRow[]> {
+  if (noContacts(contacts)) return [];
   return tx<ContactRow[]>`
-    SELECT ${tx(CONTACT_COLUMNS)} FROM contacts WHERE id = ANY(${ids as string[]}::uuid[])
+    SELECT ${tx(CONTACT_COLUMNS)} FROM contacts WHERE ${amongContacts(tx, 'id', contacts)}
     ORDER BY id FOR NO KEY UPDATE`;
 }
 

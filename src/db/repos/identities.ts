@@ -1,3 +1,4 @@
+import type { Fragment } from 'postgres';
 import type { IdentityKind } from '../../core/communication.js';
 import type { Identity } from '../../identity/identity.js';
 import type { Queryable as Sql } from '../queryable.js';
@@ -16,6 +17,17 @@ export async function findIdentities(sql: Sql, identities: readonly Identity[]):
   return sql<IdentityRow[]>`
     SELECT i.kind, i.value, i.contact_id, i.verified, i.source
     FROM identities i
+    JOIN unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS q(kind, value)
+      ON i.kind = q.kind AND i.value = q.value`;
+}
+
+/**
+ * The contacts that own any of `identities`, as a subquery (a ContactSet) yielding `contact_id`, possibly more
+ * than once: for statements issued before the daemon has read those identities.
+ */
+export function ownersOf(sql: Sql, identities: readonly Identity[]): Fragment {
+  return sql`
+    SELECT i.contact_id FROM identities i
     JOIN unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS q(kind, value)
       ON i.kind = q.kind AND i.value = q.value`;
 }

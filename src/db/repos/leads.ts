@@ -1,5 +1,6 @@
 import type { RoutingTrace } from '../../core/routing-trace.js';
 import type { Queryable as Sql } from '../queryable.js';
+import { amongContacts, type ContactSet, noContacts } from './contacts.js';
 
 export type LeadStatus = 'new' | 'in_progress' | 'converted' | 'junk';
 
@@ -45,12 +46,12 @@ export const LEAD_COLUMNS = [
 /** The open lead (`new` or `in_progress`) of each contact that has one. */
 export async function openLeadsOf(
   sql: Sql,
-  contactIds: readonly string[],
+  contacts: ContactSet,
 ): Promise<Map<string, { id: string; status: LeadStatus }>> {
-  if (contactIds.length === 0) return new Map();
+  if (noContacts(contacts)) return new Map();
   const rows = await sql<{ contactId: string; id: string; status: LeadStatus }[]>`
     SELECT DISTINCT ON (contact_id) contact_id, id, status FROM leads
-    WHERE contact_id = ANY(${contactIds as string[]}::uuid[]) AND status IN ('new', 'in_progress')
+    WHERE ${amongContacts(sql, 'contact_id', contacts)} AND status IN ('new', 'in_progress')
     ORDER BY contact_id, created_at DESC`;
   return new Map(rows.map(({ contactId, ...lead }) => [contactId, lead]));
 }
@@ -58,12 +59,12 @@ export async function openLeadsOf(
 /** The most recently updated active deal of each contact that has one. */
 export async function activeDealsOf(
   sql: Sql,
-  contactIds: readonly string[],
+  contacts: ContactSet,
 ): Promise<Map<string, { id: string; externalId: string; stage: string | null }>> {
-  if (contactIds.length === 0) return new Map();
+  if (noContacts(contacts)) return new Map();
   const rows = await sql<{ contactId: string; id: string; externalId: string; stage: string | null }[]>`
     SELECT DISTINCT ON (contact_id) contact_id, id, external_id, stage FROM deals
-    WHERE contact_id = ANY(${contactIds as string[]}::uuid[]) AND status = 'active'
+    WHERE ${amongContacts(sql, 'contact_id', contacts)} AND status = 'active'
     ORDER BY contact_id, updated_at DESC`;
   return new Map(rows.map(({ contactId, ...deal }) => [contactId, deal]));
 }
