@@ -8,12 +8,19 @@ const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}
 const msOf = (id: string) => Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16);
 
 describe('row ids', () => {
-  it('the daemon makes UUIDv7 ids that sort in the order they were made', () => {
+  it('the daemon makes UUIDv7 ids: the time first, so ids of rows made later sort later', async () => {
+    const before = Date.now();
     const ids = Array.from({ length: 2_000 }, () => newId());
     for (const id of ids) expect(id).toMatch(V7);
-    expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(Math.abs(msOf(ids[0]!) - Date.now())).toBeLessThan(5_000);
+    const times = ids.map(msOf);
+    expect(times[0]).toBeGreaterThanOrEqual(before);
+    expect(times.at(-1)).toBeLessThanOrEqual(Date.now());
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    // A millisecond later, every new id sorts after every earlier one.
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const later = newId();
+    expect(ids.every((id) => id < later)).toBe(true);
   });
 });
 
