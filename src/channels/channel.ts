@@ -69,7 +69,10 @@ export interface ChannelModule {
   readonly accounts?: readonly string[];
   /** A long-running part (IMAP watchers, a messenger client, a poller). Started once intake is open. */
   readonly transport?: ChannelTransport;
-  /** Work done in the decision's transaction for each non-duplicate communication of this channel. */
+  /**
+   * Work done in the decision's transaction for each non-duplicate communication of this channel. It issues all
+   * its statements before it first awaits: the hooks of a batch share one round trip (AfterDecision).
+   */
   readonly afterDecision?: AfterDecision;
   /**
    * Attachments worth copying before the provider's links expire: the channel queues them in `afterDecision`

@@ -21,6 +21,9 @@ export const HOT_TABLES = [
   'calls',
   'merge_suggestions',
   'routing_team_state',
+  // Read by every decision (generic plans, src/db/key-lookup-plans.ts: ANALYZE is what re-plans them).
+  'deals',
+  'companies',
 ] as const;
 
 /** `VACUUM (ANALYZE)` of the hot tables: what autovacuum does for them on a server that runs it. */

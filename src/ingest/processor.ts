@@ -31,10 +31,10 @@ export type ProcessOutcome =
  * recording to copy, the lead's call-back mark). Not called for duplicates. Called without a decision for a
  * communication its source keeps out of the lead rules (NormalizeResult.recordOnly).
  *
- * It must issue every statement before it first awaits anything: the processor calls the hooks of a batch one
- * after another without waiting for them, so that their statements ride with the batch's next round trip, in
- * the order of the events (a hook that waited half-way would let the next one's statements run before its
- * own rest). What it resolves with is not used; a statement of it that fails fails the batch.
+ * It must issue every statement before it first awaits anything (a query is sent when it is awaited or
+ * `.execute()`d): the processor calls the hooks of a batch one after another and awaits them together, so
+ * that their statements run in one round trip, in the order of the events (a hook that waited half-way
+ * would let the next one's statements run before its own rest). What it resolves with is not used.
  */
 export type AfterDecision = (
   tx: Queryable,
@@ -217,11 +217,10 @@ export function createProcessor(deps: ProcessorDeps) {
       const done: { id: string; decisions: Decision[] }[] = [];
       const forOutbox: { comm: InboundCommunication; decision: Decision }[] = [];
       // A channel's own rows (telephony: the call, its recording) reference what the rules just wrote. The
-      // hooks issue their statements at once (AfterDecision), in the order of the events, and are not awaited:
-      // like the rules' writes they ride with the next round trip (the outbox's, or markProcessed and COMMIT),
-      // and a statement of theirs that fails fails the transaction, which then rejects with its error. A hook
-      // that throws before it issued its statements is seen below, before anything commits.
-      const hookErrors: unknown[] = [];
+      // hooks issue their statements at once (AfterDecision), in the order of the events, and are awaited
+      // together with the outbox: one round trip for all of them. Awaited, so that whatever a hook throws, in
+      // SQL or in JavaScript, fails the batch before anything commits.
+      const hooks: Promise<unknown>[] = [];
       for (const [i, t] of todo.entries()) {
         const outcome = decided[i]!;
         if (!outcome.ok) {
@@ -231,8 +230,11 @@ export function createProcessor(deps: ProcessorDeps) {
         const { decisions } = outcome;
         const hook = t.channel.afterDecision;
         if (hook) {
-          const run = (input: Parameters<AfterDecision>[1]) =>
-            hook(tx, input).catch((err: unknown) => hookErrors.push(err));
+          const run = (input: Parameters<AfterDecision>[1]) => {
+            const p = hook(tx, input);
+            p.catch(() => {}); // Seen by the Promise.all below; not unhandled while the loop awaits.
+            hooks.push(p);
+          };
           for (const [j, comm] of t.comms.entries())
             if (decisions[j]!.kind !== 'duplicate') run({ source: t.source, comm, decision: decisions[j]! });
           for (const comm of t.recordOnly) run({ source: t.source, comm });
@@ -248,10 +250,7 @@ export function createProcessor(deps: ProcessorDeps) {
         });
       }
       // Outbox (lead.created, message.created…): committed with the decisions or not at all.
-      await deps.outbox?.record(tx, forOutbox);
-      // (Without an outbox this await is one turn of the microtask queue: enough for a hook that threw before
-      // its first await to have been caught above.)
-      if (hookErrors.length > 0) throw hookErrors[0];
+      await Promise.all([...hooks, deps.outbox?.record(tx, forOutbox)]);
       // The last statement rides with the COMMIT in one round trip: it is issued and not awaited, so the
       // driver sends COMMIT right behind it. Should it fail, the server ends the transaction with a rollback
       // and the transaction rejects with its error (patches/postgres+3.4.9.patch), as for any statement.

@@ -53,8 +53,9 @@ export async function lockTeams(
   const lockState = (ids: readonly string[]) => tx<{ team: string; lastManager: string | null }[]>`
     SELECT team, last_manager FROM routing_team_state WHERE team = ANY(${ids as string[]}::text[])
     ORDER BY team FOR UPDATE`;
-  // Pipelined: the statements run in this order on the transaction's connection, so the counts are read
-  // after both kinds of lock are held.
+  // Pipelined, and sent in this order: the managers' locks and their counts (async functions: sent when
+  // called), then the teams' rows (a query is sent when Promise.all takes it up, a microtask later). Every
+  // locker goes through here, so the order is the same for all; the counts are read under the managers' locks.
   const [stateRows, , load] = await Promise.all([
     lockState(teams),
     lockNames(

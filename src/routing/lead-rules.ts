@@ -271,9 +271,9 @@ async function loadBatch(
     } else contactThreadAccounts.set(`${channel}|${account}`, { channel, account });
   }
   // Pipelined on the transaction's connection: the statements run in the order issued — people's locks
-  // (message keys and identities), then routing's (teams, then managers), then the contacts' rows — so every
-  // read sees what was committed by whoever held those locks before us, and two batches take the locks they
-  // share in the same order.
+  // (message keys and identities), the contacts' rows, then routing's (managers, then teams) — so every read
+  // sees what was committed by whoever held those locks before us, and two batches take the locks they share
+  // in the same order.
   const first = Promise.all([
     lockNames(tx, [...all.map((i) => `message|${i.messageKey}`), ...identities.map(identityKey)]),
     findMessages(
@@ -283,24 +283,25 @@ async function loadBatch(
     findIdentities(tx, identities),
     admit,
   ]);
-  // A batch with nothing inbound creates no lead and needs no routing.
-  const router = all.some((i) => i.comm.direction === 'in')
-    ? deps.router.prepare(tx, { contacts: owners })
-    : Promise.resolve(noRouting);
-  const rest = Promise.all([
+  const contactReads = Promise.all([
     lockContacts(tx, owners),
     activeDealsOf(tx, owners),
     openLeadsOf(tx, owners),
     findConversations(tx, [...threads.values()]),
     findContactThreads(tx, [...contactThreadAccounts.values()], owners),
-    router,
   ]);
+  // Routing last: it reads the contacts (companies, sticky managers) under their locks. A batch with nothing
+  // inbound creates no lead and needs no routing.
+  const router = all.some((i) => i.comm.direction === 'in')
+    ? deps.router.prepare(tx, { contacts: owners })
+    : Promise.resolve(noRouting);
+  const rest = Promise.all([contactReads, router]);
   // A failure surfaces through `first`; the later statements' copies of it must not go unhandled.
   rest.catch(() => {});
   const [, stored, identityRows, admitted] = await first;
   if (admitted.length !== groups.length) throw new Error('admit: one flag per group');
   const known = new Map(identityRows.map((r) => [identityKey(r), r]));
-  const [contactRows, deals, openLeads, threadRows, contactThreadRows, prepared] = await rest;
+  const [[contactRows, deals, openLeads, threadRows, contactThreadRows], prepared] = await rest;
   const conversations = new Map([...threadRows, ...contactThreadRows]);
   const contacts = new Map(contactRows.map((c) => [c.id, c]));
 

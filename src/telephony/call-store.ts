@@ -154,10 +154,11 @@ export async function recordCallOutcome(
   if (decision?.leadId) {
     // Nobody can call a hidden number back (under anonymousCalls: lead such a call still makes a lead).
     if (!answered && comm.direction === 'in' && !c.numberHidden)
-      mark = tx`UPDATE leads SET needs_callback = true, updated_at = ${now} WHERE id = ${decision.leadId}`;
+      mark =
+        tx`UPDATE leads SET needs_callback = true, updated_at = ${now} WHERE id = ${decision.leadId}`.execute();
     else if (answered)
       mark = tx`UPDATE leads SET needs_callback = false, updated_at = ${now}
-                WHERE id = ${decision.leadId} AND needs_callback`;
+                WHERE id = ${decision.leadId} AND needs_callback`.execute();
   }
   const [[row]] = await Promise.all([callRow, recording, mark]);
   return row!.id;
