@@ -1,0 +1,77 @@
+import { createServer, type Server, Socket } from 'node:net';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_URL } from './support/pg.js';
+
+/**
+ * postgres.js as patched (patches/postgres+3.4.9.patch): a transaction's BEGIN is not awaited on its own, the
+ * callback's first statements go out right behind it. Checked against the real server through a loopback proxy
+ * that counts what the client writes.
+ */
+describe('transactions (postgres.js, patched)', () => {
+  let proxy: Server;
+  let sql: postgres.Sql;
+  /** Writes from the client to the server, counted by the proxy. */
+  let writes = 0;
+
+  beforeAll(async () => {
+    const target = new URL(ADMIN_URL);
+    proxy = createServer((client) => {
+      const server = new Socket();
+      server.connect(Number(target.port || 5432), target.hostname);
+      client.on('data', (chunk) => {
+        writes++;
+        server.write(chunk);
+      });
+      server.on('data', (chunk) => client.write(chunk));
+      client.on('close', () => server.destroy());
+      server.on('close', () => client.destroy());
+      client.on('error', () => server.destroy());
+      server.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as { port: number }).port;
+    const url = new URL(ADMIN_URL);
+    url.hostname = '127.0.0.1';
+    url.port = String(port);
+    sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    await sql`SELECT 1`; // Connected, and the startup exchange is over.
+  });
+  afterAll(async () => {
+    await sql?.end();
+    await new Promise((resolve) => proxy?.close(resolve));
+  });
+
+  it('the first statements ride with the BEGIN, and run inside the transaction', async () => {
+    const transaction = () =>
+      sql.begin(async (tx) => {
+        // Both issued at once: they go out with the BEGIN, in one write.
+        const [[x], [y]] = await Promise.all([
+          tx<{ id: string }[]>`SELECT txid_current()::text AS id`,
+          tx<{ id: string }[]>`SELECT txid_current()::text AS id, 2 AS second`,
+        ]);
+        return [x!.id, y!.id];
+      });
+    await transaction(); // The statements' first use on the connection prepares them (a round trip each).
+    writes = 0;
+    const [a, b] = await transaction();
+    // One transaction id: both ran after the BEGIN, in its transaction.
+    expect(a).toBe(b);
+    // BEGIN with the statements, then COMMIT: two writes (three when BEGIN waits for its own answer).
+    expect(writes).toBe(2);
+  });
+
+  it('a statement that fails undoes the ones before it, the first one included', async () => {
+    await sql`CREATE TEMP TABLE IF NOT EXISTS driver_t (v int)`;
+    await expect(
+      sql.begin(async (tx) => {
+        await tx`INSERT INTO driver_t VALUES (1)`;
+        await tx`SELECT 1 / 0`;
+      }),
+    ).rejects.toThrow(/division by zero/);
+    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM driver_t`;
+    expect(row!.n).toBe(0);
+    // And the connection is usable again.
+    expect(await sql.begin((tx) => tx`SELECT 2 AS v`)).toEqual([{ v: 2 }]);
+  });
+});
