@@ -61,6 +61,20 @@ describe('transactions (postgres.js, patched)', () => {
     expect(writes).toBe(2);
   });
 
+  it("a query waiting for the pool never runs inside another caller's transaction", async () => {
+    // One connection, busy; a transaction and a plain query wait for it, in that order. When it frees, the
+    // transaction's BEGIN goes out first: the plain query must wait for its COMMIT, not ride behind the BEGIN.
+    const busy = sql`SELECT pg_sleep(0.2)`;
+    const inTransaction = sql.begin(async (tx) => {
+      const [row] = await tx<{ id: string }[]>`SELECT txid_current()::text AS id`;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return row!.id;
+    });
+    const outside = sql<{ id: string }[]>`SELECT txid_current()::text AS id`;
+    const [, a, [b]] = await Promise.all([busy, inTransaction, outside]);
+    expect(b!.id).not.toBe(a);
+  });
+
   it('a statement that fails undoes the ones before it, the first one included', async () => {
     await sql`CREATE TEMP TABLE IF NOT EXISTS driver_t (v int)`;
     await expect(
