@@ -15,13 +15,6 @@ export function amongContacts(sql: Sql, column: string, contacts: ContactSet): F
     : sql`${sql(column)} IN (${contacts})`;
 }
 
-/** The contacts as rows of one column `contact_id`, for a FROM clause. */
-export function contactRows(sql: Sql, contacts: ContactSet): Fragment {
-  return isIdList(contacts)
-    ? sql`(SELECT unnest(${contacts as string[]}::uuid[]) AS contact_id)`
-    : sql`(${contacts})`;
-}
-
 /** True for an empty list of ids: nothing to read. A subquery is never known to be empty. */
 export const noContacts = (contacts: ContactSet): boolean => isIdList(contacts) && contacts.length === 0;
 

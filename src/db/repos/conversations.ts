@@ -1,6 +1,6 @@
+import type { Fragment } from 'postgres';
 import type { InboundCommunication } from '../../core/communication.js';
 import type { Queryable as Sql } from '../queryable.js';
-import { type ContactSet, contactRows, noContacts } from './contacts.js';
 
 export interface MessageRef {
   id: string;
@@ -60,19 +60,19 @@ export async function findConversations(
 }
 
 /**
- * The threads of `contacts` on these channel accounts (`contact:<id>`: where a communication without a thread of
- * its own lands), keyed like findConversations.
+ * The threads on these channel accounts (`contact:<id>`: where a communication without a thread of its own
+ * lands) of the contacts a subquery yields as `contact_id` (ownersOf), keyed like findConversations.
  */
 export async function findContactThreads(
   sql: Sql,
   accounts: readonly { channel: string; account: string }[],
-  contacts: ContactSet,
+  owners: Fragment,
 ): Promise<Map<string, { id: string; contactId: string }>> {
-  if (accounts.length === 0 || noContacts(contacts)) return new Map();
+  if (accounts.length === 0) return new Map();
   const rows = await sql<(ConversationKey & { id: string; contactId: string })[]>`
     SELECT c.id, c.contact_id, c.channel, c.account, c.thread_key
     FROM unnest(${accounts.map((a) => a.channel)}::text[], ${accounts.map((a) => a.account)}::text[]) AS q(channel, account)
-    CROSS JOIN ${contactRows(sql, contacts)} AS o
+    CROSS JOIN (${owners}) AS o
     JOIN conversations c
       ON c.channel = q.channel AND c.account = q.account AND c.thread_key = 'contact:' || o.contact_id`;
   return new Map(rows.map((r) => [conversationKeyOf(r), { id: r.id, contactId: r.contactId }]));

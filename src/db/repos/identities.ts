@@ -14,22 +14,23 @@ export interface IdentityRow {
 /** Every stored identity among `identities`, in one query (the hot path's lookup). */
 export async function findIdentities(sql: Sql, identities: readonly Identity[]): Promise<IdentityRow[]> {
   if (identities.length === 0) return [];
-  return sql<IdentityRow[]>`
-    SELECT i.kind, i.value, i.contact_id, i.verified, i.source
-    FROM identities i
-    JOIN unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS q(kind, value)
-      ON i.kind = q.kind AND i.value = q.value`;
+  return sql<
+    IdentityRow[]
+  >`SELECT i.kind, i.value, i.contact_id, i.verified, i.source FROM ${stored(sql, identities)}`;
 }
+
+/** The stored rows `i` among `identities`: a FROM item joining the list to the unique (kind, value) index. */
+const stored = (sql: Sql, identities: readonly Identity[]): Fragment => sql`
+  identities i
+  JOIN unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS q(kind, value)
+    ON i.kind = q.kind AND i.value = q.value`;
 
 /**
  * The contacts that own any of `identities`, as a subquery (a ContactSet) yielding `contact_id`, possibly more
  * than once: for statements issued before the daemon has read those identities.
  */
 export function ownersOf(sql: Sql, identities: readonly Identity[]): Fragment {
-  return sql`
-    SELECT i.contact_id FROM identities i
-    JOIN unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) AS q(kind, value)
-      ON i.kind = q.kind AND i.value = q.value`;
+  return sql`SELECT i.contact_id FROM ${stored(sql, identities)}`;
 }
 
 /** Adds identities in one statement; an identity already owned (by anyone) is left as it is. */
