@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertConversations } from '../src/db/repos/conversations.js';
 import { createIdentityPolicy } from '../src/identity/identity.js';
 import { markFailed, storeInboundEvent } from '../src/ingest/inbound-store.js';
-import { createProcessor } from '../src/ingest/processor.js';
+import { type AfterDecision, createProcessor } from '../src/ingest/processor.js';
 import { createReplayer } from '../src/ingest/replayer.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
@@ -20,7 +20,8 @@ describe.each(backends())('durability on %s', (backend) => {
   });
   afterAll(() => ctx?.close());
 
-  const processorWith = (router: Router) =>
+  /** A processor on the test channels; with `afterDecision`, that hook replaces every channel's own. */
+  const processorWith = (router: Router, afterDecision?: AfterDecision) =>
     createProcessor({
       sql: ctx.db.sql,
       clock: ctx.clock.clock,
@@ -30,8 +31,16 @@ describe.each(backends())('durability on %s', (backend) => {
       router,
       maxAttempts: 3,
       retryBaseDelayMs: 1000,
-      sources: ctx.source,
+      sources: afterDecision
+        ? (name) => {
+            const source = ctx.source(name);
+            return source && { normalize: source.normalize, afterDecision };
+          }
+        : ctx.source,
     });
+  /** The communication comes from this (national) phone number. */
+  const from = (input: Parameters<AfterDecision>[1], phone: string) =>
+    input.comm.party.identities.some((i) => i.value.includes(phone));
   /** A router that fails at the first lead it routes (after its reads, like a backend going away). */
   const failingRouter = (message: string): Router => ({
     prepare: async () => ({
@@ -233,25 +242,8 @@ describe.each(backends())('durability on %s', (backend) => {
   it('a statement that fails takes the batch down; its events are then decided one by one and only the guilty one fails', async () => {
     const [a, guilty, b] = [freshPhone(), freshPhone(), freshPhone()];
     // A channel hook whose SQL fails for one sender: the whole transaction is aborted by it.
-    const processor = createProcessor({
-      sql: ctx.db.sql,
-      clock: ctx.clock.clock,
-      log: silentLogger,
-      metrics: createMetrics(),
-      policy: createIdentityPolicy({}),
-      router: healthyRouter(),
-      maxAttempts: 3,
-      retryBaseDelayMs: 1000,
-      sources: (name) => {
-        const source = ctx.source(name);
-        if (!source) return undefined;
-        return {
-          normalize: source.normalize,
-          afterDecision: async (tx, input) => {
-            if (input.comm.party.identities.some((i) => i.value.includes(guilty))) await tx`SELECT 1 / 0`;
-          },
-        };
-      },
+    const processor = processorWith(healthyRouter(), async (tx, input) => {
+      if (from(input, guilty)) await tx`SELECT 1 / 0`;
     });
     const ids = [await store(a), await store(guilty), await store(b)];
     const outcomes = await Promise.all(ids.map((id) => processor.process(id)));
@@ -262,31 +254,13 @@ describe.each(backends())('durability on %s', (backend) => {
     expect(await counts(b)).toEqual({ contacts: 1, leads: 1, messages: 1 });
   });
 
-  it('a channel hook that throws before it issued its statements fails its event alone; nothing of it commits', async () => {
+  it('a channel hook that throws after its statements fails its event alone; nothing of it commits', async () => {
     const [a, guilty, b] = [freshPhone(), freshPhone(), freshPhone()];
-    // The hooks of a batch are not awaited (their statements ride with the commit): an exception thrown in
-    // JavaScript, with no statement of its own to fail the transaction, must still keep the batch from committing.
-    const processor = createProcessor({
-      sql: ctx.db.sql,
-      clock: ctx.clock.clock,
-      log: silentLogger,
-      metrics: createMetrics(),
-      policy: createIdentityPolicy({}),
-      router: healthyRouter(),
-      maxAttempts: 3,
-      retryBaseDelayMs: 1000,
-      sources: (name) => {
-        const source = ctx.source(name);
-        if (!source) return undefined;
-        return {
-          normalize: source.normalize,
-          afterDecision: async (tx, input) => {
-            if (input.comm.party.identities.some((i) => i.value.includes(guilty)))
-              throw new Error('the hook refused');
-            await tx`SELECT 1`;
-          },
-        };
-      },
+    // The hooks of a batch are awaited together: an exception thrown in JavaScript once the hook's statement
+    // has run, with nothing in SQL to fail the transaction, must still keep the batch from committing.
+    const processor = processorWith(healthyRouter(), async (tx, input) => {
+      await tx`SELECT 1`;
+      if (from(input, guilty)) throw new Error('the hook refused');
     });
     const ids = [await store(a), await store(guilty), await store(b)];
     const outcomes = await Promise.all(ids.map((id) => processor.process(id)));
