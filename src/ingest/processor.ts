@@ -74,9 +74,12 @@ const TRANSIENT_PG_CODES = new Set(['40001', '40P01', '23505']);
 const INLINE_RETRIES = 3;
 /**
  * At most this many events per decision transaction. Larger batches cost less per event and hold their
- * locks (the people's, their teams' round-robin rows) longer; 32 keeps a batch to a few milliseconds.
+ * locks (the people's, their teams' round-robin rows) longer. At 64 requests in flight, batches of 32 were
+ * always full (pg_stat_statements: 30.6 events per batch); 64 took the closed loop from ~1,000 to ~1,130
+ * events/s and CPU per event from 1.47 to 1.27 ms, and a batch of 64 still takes tens of milliseconds
+ * (docs/benchmarks.md, «Issue 18: batch size and set-based call hooks»).
  */
-export const DECISION_BATCH = 32;
+export const DECISION_BATCH = 64;
 /**
  * Server-side bound on every statement of a decision transaction, its lock waits included (a decision statement
  * takes milliseconds): a peer that holds a person's or a team's lock and hangs costs a batch an error and a retry,
