@@ -38,9 +38,9 @@ describe.each(backends())('durability on %s', (backend) => {
           }
         : ctx.source,
     });
-  /** The communication comes from this (national) phone number. */
-  const from = (input: Parameters<AfterDecision>[1], phone: string) =>
-    input.comm.party.identities.some((i) => i.value.includes(phone));
+  /** A communication of the hook's batch comes from this (national) phone number. */
+  const from = (decided: Parameters<AfterDecision>[1], phone: string) =>
+    decided.some(({ comm }) => comm.party.identities.some((i) => i.value.includes(phone)));
   /** A router that fails at the first lead it routes (after its reads, like a backend going away). */
   const failingRouter = (message: string): Router => ({
     prepare: async () => ({
@@ -242,8 +242,8 @@ describe.each(backends())('durability on %s', (backend) => {
   it('a statement that fails takes the batch down; its events are then decided one by one and only the guilty one fails', async () => {
     const [a, guilty, b] = [freshPhone(), freshPhone(), freshPhone()];
     // A channel hook whose SQL fails for one sender: the whole transaction is aborted by it.
-    const processor = processorWith(healthyRouter(), async (tx, input) => {
-      if (from(input, guilty)) await tx`SELECT 1 / 0`;
+    const processor = processorWith(healthyRouter(), async (tx, decided) => {
+      if (from(decided, guilty)) await tx`SELECT 1 / 0`;
     });
     const ids = [await store(a), await store(guilty), await store(b)];
     const outcomes = await Promise.all(ids.map((id) => processor.process(id)));
@@ -258,9 +258,9 @@ describe.each(backends())('durability on %s', (backend) => {
     const [a, guilty, b] = [freshPhone(), freshPhone(), freshPhone()];
     // The hooks of a batch are awaited together: an exception thrown in JavaScript once the hook's statement
     // has run, with nothing in SQL to fail the transaction, must still keep the batch from committing.
-    const processor = processorWith(healthyRouter(), async (tx, input) => {
+    const processor = processorWith(healthyRouter(), async (tx, decided) => {
       await tx`SELECT 1`;
-      if (from(input, guilty)) throw new Error('the hook refused');
+      if (from(decided, guilty)) throw new Error('the hook refused');
     });
     const ids = [await store(a), await store(guilty), await store(b)];
     const outcomes = await Promise.all(ids.map((id) => processor.process(id)));

@@ -36,7 +36,7 @@ export type {
  *                        is answered; a payload refused for its shape is kept with ctx.intake.reject(...)
  *   -> normalize         ChannelModule.normalize(stored payload) -> InboundCommunication[] (pure, re-runnable)
  *   -> lead rules, routing, persist     the core; a channel never touches a lead table
- *   -> afterDecision     optional: channel-family work in the decision's transaction (telephony's call row)
+ *   -> afterDecision     optional: channel-family work in the decision's transaction, per batch (telephony's calls rows)
  * ```
  * A manager's reply goes the other way through `replier`.
  *
@@ -70,8 +70,9 @@ export interface ChannelModule {
   /** A long-running part (IMAP watchers, a messenger client, a poller). Started once intake is open. */
   readonly transport?: ChannelTransport;
   /**
-   * Work done in the decision's transaction for each non-duplicate communication of this channel. It issues all
-   * its statements before it first awaits: the hooks of a batch share one round trip (AfterDecision).
+   * Work done in the decision's transaction for the batch's non-duplicate communications of this channel, once
+   * per batch and set-based. It issues all its statements before it first awaits: the hooks of a batch share
+   * one round trip (AfterDecision).
    */
   readonly afterDecision?: AfterDecision;
   /**

@@ -26,20 +26,26 @@ export type ProcessOutcome =
   | { status: 'busy' }
   | { status: 'failed' | 'dead'; error: string };
 
+/** A communication of a decision batch as a channel's decision hook sees it. */
+export interface DecidedCommunication {
+  source: string;
+  comm: InboundCommunication;
+  /** Absent for a communication its source keeps out of the lead rules (NormalizeResult.recordOnly). */
+  decision?: Decision;
+}
+
 /**
- * Work a channel family adds to a decision, inside the same transaction (telephony: the calls row, the
- * recording to copy, the lead's call-back mark). Not called for duplicates. Called without a decision for a
- * communication its source keeps out of the lead rules (NormalizeResult.recordOnly).
+ * Work a channel family adds to the decisions of a batch, inside their transaction (telephony: the calls rows,
+ * the recordings to copy, the leads' call-back marks). Called once per batch with the batch's communications
+ * of the channels that share the hook, in the order of their events; never with duplicates, nor with an event
+ * that could not be decided. Set-based: a few statements for the whole batch, not one per communication.
  *
  * It must issue every statement before it first awaits anything (a query is sent when it is awaited or
- * `.execute()`d): the processor calls the hooks of a batch one after another and awaits them together, so
- * that their statements run in one round trip, in the order of the events (a hook that waited half-way
- * would let the next one's statements run before its own rest). What it resolves with is not used.
+ * `.execute()`d): the processor awaits the hooks together with the outbox, in one round trip, and the COMMIT
+ * follows right behind. What it resolves with is not used; what it throws (in SQL or in JavaScript) fails
+ * the batch, whose events are then decided one by one, so that only the guilty one fails.
  */
-export type AfterDecision = (
-  tx: Queryable,
-  input: { source: string; comm: InboundCommunication; decision?: Decision },
-) => Promise<void>;
+export type AfterDecision = (tx: Queryable, decided: readonly DecidedCommunication[]) => Promise<void>;
 
 /** What the processor needs of a channel: how to read its stored payloads, and its decision hook. */
 export interface EventSource {
@@ -219,11 +225,11 @@ export function createProcessor(deps: ProcessorDeps) {
       }
       const done: { id: string; decisions: Decision[] }[] = [];
       const forOutbox: { comm: InboundCommunication; decision: Decision }[] = [];
-      // A channel's own rows (telephony: the call, its recording) reference what the rules just wrote. The
-      // hooks issue their statements at once (AfterDecision), in the order of the events, and are awaited
-      // together with the outbox: one round trip for all of them. Awaited, so that whatever a hook throws, in
-      // SQL or in JavaScript, fails the batch before anything commits.
-      const hooks: Promise<unknown>[] = [];
+      // A channel's own rows (telephony: the calls, their recordings) reference what the rules just wrote.
+      // Each hook is called once, with its channels' communications in the order of the events (several
+      // channels may share one: telephony's), and the hooks are awaited together with the outbox: one round
+      // trip for all of them. Awaited, so that whatever a hook throws fails the batch before anything commits.
+      const forHooks = new Map<AfterDecision, DecidedCommunication[]>();
       for (const [i, t] of todo.entries()) {
         const outcome = decided[i]!;
         if (!outcome.ok) {
@@ -233,14 +239,15 @@ export function createProcessor(deps: ProcessorDeps) {
         const { decisions } = outcome;
         const hook = t.channel.afterDecision;
         if (hook) {
-          const run = (input: Parameters<AfterDecision>[1]) => {
-            const p = hook(tx, input);
-            p.catch(() => {}); // Seen by the Promise.all below; not unhandled while the loop awaits.
-            hooks.push(p);
-          };
+          let list = forHooks.get(hook);
+          if (!list) {
+            list = [];
+            forHooks.set(hook, list);
+          }
           for (const [j, comm] of t.comms.entries())
-            if (decisions[j]!.kind !== 'duplicate') run({ source: t.source, comm, decision: decisions[j]! });
-          for (const comm of t.recordOnly) run({ source: t.source, comm });
+            if (decisions[j]!.kind !== 'duplicate')
+              list.push({ source: t.source, comm, decision: decisions[j]! });
+          for (const comm of t.recordOnly) list.push({ source: t.source, comm });
         }
         for (const [j, comm] of t.comms.entries()) forOutbox.push({ comm, decision: decisions[j]! });
         if (t.skipped.length > 0) await recordSkipped(tx, t.id, t.skipped);
@@ -252,6 +259,14 @@ export function createProcessor(deps: ProcessorDeps) {
           source: t.source,
         });
       }
+      const hooks = [...forHooks].map(([hook, list]) => {
+        if (list.length === 0) return undefined;
+        try {
+          return hook(tx, list);
+        } catch (err) {
+          return Promise.reject(err); // Thrown before it returned a promise: the same as rejecting.
+        }
+      });
       // Outbox (lead.created, message.created…): committed with the decisions or not at all.
       await Promise.all([...hooks, deps.outbox?.record(tx, forOutbox)]);
       // The last statement rides with the COMMIT in one round trip: it is issued and not awaited, so the

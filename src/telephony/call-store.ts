@@ -96,40 +96,139 @@ export async function applyLegEvent(
   });
 }
 
+/** A call that went through the lead pipeline, with what the rules decided (none: kept out of them). */
+export interface CallOutcome {
+  provider: CallProvider;
+  comm: CallCommunication;
+  decision?: Decision;
+}
+
 /**
- * Records the authoritative outcome of a call that went through the lead pipeline, inside the decision's
- * transaction: the calls row (final state, durations, the manager, the lead/deal it landed on), the
- * recording to copy, and the lead's "needs a call back" mark (set by a missed inbound call from a visible
- * number, cleared by an answered call). Without a decision (a hidden-number call kept out of the lead rules)
- * the row has no contact, lead or message.
+ * Records the authoritative outcomes of a decision batch's calls, inside its transaction, set-based (a few
+ * statements whatever the number of calls): the calls rows (final state, durations, the manager, the lead/deal
+ * each landed on), the recordings to copy, and the leads' "needs a call back" marks (set by a missed inbound
+ * call from a visible number, cleared by an answered call). Without a decision (a hidden-number call kept out
+ * of the lead rules) a row has no contact, lead or message. The outcome is as if the calls had been recorded
+ * one by one, in order: a call that comes twice in the batch is upserted in a second round of statements (one
+ * statement cannot update a row twice), and a lead's last call sets its mark.
+ *
+ * Every statement is issued before the first await: a decision batch awaits its channels' hooks together
+ * (AfterDecision), in the round trip of its outbox.
  */
-export async function recordCallOutcome(
+export async function recordCallOutcomes(
   tx: Sql,
-  input: { provider: CallProvider; comm: CallCommunication; decision?: Decision; now: Date },
+  calls: readonly CallOutcome[],
+  now: Date,
   deps: CallStoreDeps,
-): Promise<string> {
-  const { comm, decision, now } = input;
+): Promise<void> {
+  // Rounds: the n-th occurrence of a call's key goes into the n-th round.
+  const rounds: CallRow[][] = [];
+  const seen = new Map<string, number>();
+  const marks = new Map<string, boolean>();
+  for (const input of calls) {
+    const row = callRow(input, deps);
+    const key = `${row.provider}|${row.account}|${row.call_key}`;
+    const n = seen.get(key) ?? 0;
+    seen.set(key, n + 1);
+    if (!rounds[n]) rounds[n] = [];
+    rounds[n].push(row);
+    const { comm, decision } = input;
+    const answered = comm.call.state === 'answered';
+    // The last call of a lead that sets or clears its mark decides it. Nobody can call a hidden number back:
+    // such a call leaves the mark as it is (under anonymousCalls: lead, it still makes a lead).
+    const mark =
+      !answered && comm.direction === 'in' && !comm.call.numberHidden ? true : answered ? false : undefined;
+    if (decision?.leadId && mark !== undefined) marks.set(decision.leadId, mark);
+  }
+  const statements: Promise<unknown>[] = [];
+  for (const rows of rounds) {
+    statements.push(upsertCalls(tx, rows, now).execute());
+    const recordings = rows.filter((r) => r.recording_url !== null);
+    if (recordings.length > 0) statements.push(queueRecordings(tx, recordings, now).execute());
+  }
+  const set = [...marks].filter(([, v]) => v).map(([id]) => id);
+  const clear = [...marks].filter(([, v]) => !v).map(([id]) => id);
+  if (set.length > 0)
+    statements.push(
+      tx`UPDATE leads SET needs_callback = true, updated_at = ${now} WHERE id = ANY(${set}::uuid[])`.execute(),
+    );
+  if (clear.length > 0)
+    statements.push(
+      tx`UPDATE leads SET needs_callback = false, updated_at = ${now}
+         WHERE id = ANY(${clear}::uuid[]) AND needs_callback`.execute(),
+    );
+  await Promise.all(statements);
+}
+
+/** A calls row as recordCallOutcomes writes it (the columns of `calls`, in its JSON recordset). */
+interface CallRow {
+  provider: CallProvider;
+  account: string;
+  call_key: string;
+  direction: string;
+  client_phone: string | null;
+  dialled: string | null;
+  agent_pbx: string | null;
+  agent: string | null;
+  state: CallStateName;
+  started_at: Date;
+  answered_at: Date | null;
+  ended_at: Date;
+  wait_seconds: number | null;
+  talk_seconds: number | null;
+  recording_url: string | null;
+  contact_id: string | null;
+  lead_id: string | null;
+  deal_id: string | null;
+  message_id: string | null;
+  number_hidden: boolean;
+  parse_issues: unknown;
+}
+
+function callRow({ provider, comm, decision }: CallOutcome, deps: CallStoreDeps): CallRow {
   const c = comm.call;
   const answered = c.state === 'answered';
-  const state: CallStateName = answered ? 'ended' : 'missed';
   const client = comm.party.identities.find((i) => i.kind === 'phone')?.value;
   const talk = c.talkSeconds ?? null;
-  const endedAt = new Date(comm.occurredAt.getTime() + ((c.waitSeconds ?? 0) + (talk ?? 0)) * 1000);
-  const answeredAt = answered ? new Date(comm.occurredAt.getTime() + (c.waitSeconds ?? 0) * 1000) : null;
-  const issues = c.parseIssues && c.parseIssues.length > 0 ? tx.json(c.parseIssues as never) : null;
-  // One round trip: the call, its recording and the lead's mark are pipelined (each statement sees the ones
-  // before it). All are issued before the first await: a decision batch issues the calls it decided one after
-  // another and waits for them together (AfterDecision).
-  const callRow = tx<{ id: string }[]>`
+  return {
+    provider,
+    account: comm.account,
+    call_key: comm.externalId,
+    direction: comm.direction,
+    client_phone: e164(client, deps.policy),
+    dialled: e164(c.dialled, deps.policy),
+    agent_pbx: c.agent ?? null,
+    agent: deps.directory.managerFor(c.agent) ?? null,
+    state: answered ? 'ended' : 'missed',
+    started_at: comm.occurredAt,
+    answered_at: answered ? new Date(comm.occurredAt.getTime() + (c.waitSeconds ?? 0) * 1000) : null,
+    ended_at: new Date(comm.occurredAt.getTime() + ((c.waitSeconds ?? 0) + (talk ?? 0)) * 1000),
+    wait_seconds: c.waitSeconds ?? null,
+    talk_seconds: talk,
+    recording_url: c.recordingUrl ?? null,
+    contact_id: decision?.contactId ?? null,
+    lead_id: decision?.leadId ?? null,
+    deal_id: decision?.dealId ?? null,
+    message_id: decision?.messageId ?? null,
+    number_hidden: c.numberHidden === true,
+    parse_issues: c.parseIssues && c.parseIssues.length > 0 ? c.parseIssues : null,
+  };
+}
+
+/** One upsert of calls whose keys are distinct; what an earlier record knew survives where this one has none. */
+function upsertCalls(tx: Sql, rows: readonly CallRow[], now: Date) {
+  return tx`
     INSERT INTO calls (provider, account, call_key, direction, client_phone, dialled, agent_pbx, agent, state,
                        started_at, answered_at, ended_at, wait_seconds, talk_seconds, recording_url, outcome_at,
                        contact_id, lead_id, deal_id, message_id, number_hidden, parse_issues, updated_at)
-    VALUES (${input.provider}, ${comm.account}, ${comm.externalId}, ${comm.direction}, ${e164(client, deps.policy)},
-            ${e164(c.dialled, deps.policy)}, ${c.agent ?? null}, ${deps.directory.managerFor(c.agent) ?? null},
-            ${state}, ${comm.occurredAt}, ${answeredAt}, ${endedAt}, ${c.waitSeconds ?? null}, ${talk},
-            ${c.recordingUrl ?? null}, ${now}, ${decision?.contactId ?? null}, ${decision?.leadId ?? null},
-            ${decision?.dealId ?? null}, ${decision?.messageId ?? null}, ${c.numberHidden === true}, ${issues},
-            ${now})
+    SELECT provider, account, call_key, direction, client_phone, dialled, agent_pbx, agent, state,
+           started_at, answered_at, ended_at, wait_seconds, talk_seconds, recording_url, ${now}::timestamptz,
+           contact_id, lead_id, deal_id, message_id, number_hidden, parse_issues, ${now}::timestamptz
+    FROM jsonb_to_recordset(${tx.json(rows as never)}::jsonb) AS v(
+      provider text, account text, call_key text, direction text, client_phone text, dialled text,
+      agent_pbx text, agent text, state text, started_at timestamptz, answered_at timestamptz,
+      ended_at timestamptz, wait_seconds int, talk_seconds int, recording_url text, contact_id uuid,
+      lead_id uuid, deal_id uuid, message_id uuid, number_hidden boolean, parse_issues jsonb)
     ON CONFLICT (provider, account, call_key) DO UPDATE SET
       direction = excluded.direction, client_phone = coalesce(excluded.client_phone, calls.client_phone),
       dialled = coalesce(excluded.dialled, calls.dialled),
@@ -140,44 +239,31 @@ export async function recordCallOutcome(
       recording_url = coalesce(excluded.recording_url, calls.recording_url), outcome_at = excluded.outcome_at,
       contact_id = excluded.contact_id, lead_id = excluded.lead_id, deal_id = excluded.deal_id,
       message_id = excluded.message_id, number_hidden = excluded.number_hidden,
-      parse_issues = excluded.parse_issues, updated_at = excluded.updated_at
-    RETURNING id`.execute(); // Sent now (a query is otherwise sent when awaited): the recording's needs the row.
-  const recording = c.recordingUrl
-    ? queueRecording(
-        tx,
-        { provider: input.provider, account: comm.account, callKey: comm.externalId },
-        c.recordingUrl,
-        now,
-      )
-    : undefined;
-  let mark: Promise<unknown> | undefined;
-  if (decision?.leadId) {
-    // Nobody can call a hidden number back (under anonymousCalls: lead such a call still makes a lead).
-    if (!answered && comm.direction === 'in' && !c.numberHidden)
-      mark =
-        tx`UPDATE leads SET needs_callback = true, updated_at = ${now} WHERE id = ${decision.leadId}`.execute();
-    else if (answered)
-      mark = tx`UPDATE leads SET needs_callback = false, updated_at = ${now}
-                WHERE id = ${decision.leadId} AND needs_callback`.execute();
-  }
-  const [[row]] = await Promise.all([callRow, recording, mark]);
-  return row!.id;
+      parse_issues = excluded.parse_issues, updated_at = excluded.updated_at`;
 }
-
 /**
- * Queues a recording file of a stored call to be copied; a link already queued for the call is kept. The call
- * is named by its key, so that this can be pipelined right behind the statement that stores it.
+ * Queues the recording files of stored calls to be copied (at most one per call per statement); a link
+ * already queued for a call is kept. The calls are named by their keys, so that this can be pipelined right
+ * behind the statement that stores them.
  */
-async function queueRecording(
+function queueRecordings(
   tx: Sql,
-  ref: { provider: CallProvider; account: string; callKey: string },
-  url: string,
+  refs: readonly {
+    provider: CallProvider;
+    account: string;
+    call_key: string;
+    recording_url: string | null;
+  }[],
   now: Date,
-): Promise<void> {
-  await tx`
+) {
+  const col = <T>(f: (r: (typeof refs)[number]) => T) => refs.map(f);
+  return tx`
     INSERT INTO call_recordings (call_id, url, next_attempt_at)
-    SELECT id, ${url}, ${now} FROM calls
-    WHERE provider = ${ref.provider} AND account = ${ref.account} AND call_key = ${ref.callKey}
+    SELECT c.id, v.url, ${now}::timestamptz
+    FROM unnest(${col((r) => r.provider)}::text[], ${col((r) => r.account)}::text[],
+                ${col((r) => r.call_key)}::text[], ${col((r) => r.recording_url) as string[]}::text[])
+         AS v(provider, account, call_key, url)
+    JOIN calls c ON c.provider = v.provider AND c.account = v.account AND c.call_key = v.call_key
     ON CONFLICT (call_id) DO UPDATE SET url = excluded.url
     WHERE call_recordings.status <> 'stored' AND call_recordings.url <> excluded.url`;
 }
@@ -213,7 +299,7 @@ export async function queueCallRecording(
 ): Promise<string> {
   return sql.begin(async (tx) => {
     const id = await ensureCall(tx, ref.provider, ref.account, ref.callKey, now);
-    await queueRecording(tx, ref, url, now);
+    await queueRecordings(tx, [{ ...ref, call_key: ref.callKey, recording_url: url }], now);
     return id;
   });
 }

@@ -10,7 +10,7 @@ import { type IdentityPolicy, normalizeIdentity } from '../identity/identity.js'
 import type { AfterDecision } from '../ingest/processor.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { recordCallOutcome } from './call-store.js';
+import { type CallOutcome, recordCallOutcomes } from './call-store.js';
 import type { MangoAccountConfig, MegafonAccountConfig } from './config.js';
 import { type ContactLookup, createContactLookup } from './contact-lookup.js';
 import { PbxDirectory } from './directory.js';
@@ -123,17 +123,17 @@ export function createTelephony(deps: TelephonyDeps) {
     anonymousCalls: t.anonymousCalls,
     callable: (raw) => normalizeIdentity({ kind: 'phone', value: raw }, deps.policy).ok,
   };
-  const afterDecision: AfterDecision = async (tx, { source, comm, decision }) => {
-    if (comm.kind !== 'call') return;
-    const provider = (CALL_PROVIDERS as readonly string[]).includes(source)
-      ? (source as CallProvider)
-      : 'api';
-    const call = provider === 'megafon' ? withAbsoluteLink(comm.account, comm) : comm;
-    await recordCallOutcome(
-      tx,
-      { provider, comm: call, ...(decision ? { decision } : {}), now: deps.clock() },
-      storeDeps,
-    );
+  const afterDecision: AfterDecision = (tx, decided) => {
+    const calls: CallOutcome[] = [];
+    for (const { source, comm, decision } of decided) {
+      if (comm.kind !== 'call') continue;
+      const provider = (CALL_PROVIDERS as readonly string[]).includes(source)
+        ? (source as CallProvider)
+        : 'api';
+      const call = provider === 'megafon' ? withAbsoluteLink(comm.account, comm) : comm;
+      calls.push({ provider, comm: call, ...(decision ? { decision } : {}) });
+    }
+    return calls.length === 0 ? Promise.resolve() : recordCallOutcomes(tx, calls, deps.clock(), storeDeps);
   };
 
   return {

@@ -64,35 +64,37 @@ export function pickDownloadable(entry: Record<string, unknown>): MediaPick | un
  */
 export function queueMedia(source: MediaSource, clock: Clock): AfterDecision {
   const pick = source.pick ?? pickDownloadable;
-  return async (tx, { comm, decision }) => {
-    if (!decision || comm.kind !== 'message' || comm.direction !== 'in') return;
-    if (!source.settings(comm.account)?.download) return;
-    const list = comm.meta
-      ? source.attachments
-        ? source.attachments(comm.meta)
-        : comm.meta.attachments
-      : undefined;
-    if (!Array.isArray(list)) return;
+  return async (tx, decided) => {
     const now = clock();
-    const rows = (list as unknown[]).flatMap((entry, position) => {
-      const a =
-        entry !== null && typeof entry === 'object' ? pick(entry as Record<string, unknown>) : undefined;
-      if (!a) return [];
-      return [
-        {
-          id: randomUUID(),
-          message_id: decision.messageId,
-          position,
-          channel: comm.channel,
-          account: comm.account,
-          kind: a.kind,
-          source_url: a.url ?? null,
-          source_ref: a.ref ?? null,
-          name: a.name ?? null,
-          next_attempt_at: now,
-          created_at: now,
-        },
-      ];
+    const rows = decided.flatMap(({ comm, decision }) => {
+      if (!decision || comm.kind !== 'message' || comm.direction !== 'in') return [];
+      if (!source.settings(comm.account)?.download) return [];
+      const list = comm.meta
+        ? source.attachments
+          ? source.attachments(comm.meta)
+          : comm.meta.attachments
+        : undefined;
+      if (!Array.isArray(list)) return [];
+      return (list as unknown[]).flatMap((entry, position) => {
+        const a =
+          entry !== null && typeof entry === 'object' ? pick(entry as Record<string, unknown>) : undefined;
+        if (!a) return [];
+        return [
+          {
+            id: randomUUID(),
+            message_id: decision.messageId,
+            position,
+            channel: comm.channel,
+            account: comm.account,
+            kind: a.kind,
+            source_url: a.url ?? null,
+            source_ref: a.ref ?? null,
+            name: a.name ?? null,
+            next_attempt_at: now,
+            created_at: now,
+          },
+        ];
+      });
     });
     if (rows.length === 0) return;
     await tx`
