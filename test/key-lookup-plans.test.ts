@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ReservedSql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useKeyLookupPlans } from '../src/db/key-lookup-plans.js';
-import { findConversations } from '../src/db/repos/conversations.js';
+import { findContactThreads, findConversations } from '../src/db/repos/conversations.js';
 import { openTestDatabase, type TestDatabase } from './support/db.js';
 import { backends } from './support/pg.js';
 
@@ -71,5 +71,68 @@ describe.each(backends())('key-lookup plans, on %s', (backend) => {
     await useKeyLookupPlans(conn, { statementTimeout: '5s' });
     expect((await findConversations(conn, [key])).size).toBe(1);
     await conn`COMMIT`;
+  });
+});
+
+describe.each(backends())('key-lookup plans of a fresh installation, on %s', (backend) => {
+  let db: TestDatabase;
+  let conn: ReservedSql;
+  beforeAll(async () => {
+    db = await openTestDatabase(backend);
+    conn = await db.sql.reserve();
+  });
+  afterAll(async () => {
+    conn?.release();
+    await db?.close();
+  });
+
+  it("a contact's thread is found by its whole key, however many threads its channel account has", async () => {
+    // The plan is made while the account has no conversation (and the table's statistics say so): a plan that
+    // finds the threads of the account first and the contact's among them then reads every thread of the
+    // account at every batch once the account has many (seen in the bench: 3,600 buffers per batch).
+    const [owner, other] = [randomUUID(), randomUUID()];
+    const account = `acc-${randomUUID()}`;
+    await conn`INSERT INTO contacts (id, name, status) VALUES (${owner}, 'x', 'prospect'), (${other}, 'y', 'prospect')`;
+    const owners = () => conn`SELECT unnest(${[owner]}::uuid[]) AS contact_id`;
+    const find = async () => {
+      await conn`BEGIN`;
+      await useKeyLookupPlans(conn, { statementTimeout: '5s' });
+      const found = await findContactThreads(conn, [{ channel: 'webform', account }], owners());
+      await conn`COMMIT`;
+      return found;
+    };
+    await conn`ANALYZE conversations`; // Empty, and known to be: what a fresh installation's first pass leaves.
+    expect((await find()).size).toBe(0);
+
+    await conn`
+      INSERT INTO conversations (id, contact_id, channel, account, thread_key, last_message_at)
+      SELECT gen_random_uuid(), ${other}, 'webform', ${account}, 'contact:' || gen_random_uuid(), now()
+      FROM generate_series(1, 20000) g`;
+    await conn`
+      INSERT INTO conversations (id, contact_id, channel, account, thread_key, last_message_at)
+      VALUES (gen_random_uuid(), ${owner}, 'webform', ${account}, ${`contact:${owner}`}, now())`;
+
+    const [statement] = await conn<{ name: string }[]>`
+      SELECT name FROM pg_prepared_statements
+      WHERE statement LIKE '%CROSS JOIN%conversations%' AND statement NOT LIKE '%pg_prepared%'`;
+    expect(statement, 'the statement was prepared on this connection').toBeDefined();
+    await conn`BEGIN`;
+    try {
+      await useKeyLookupPlans(conn, { statementTimeout: '5s' });
+      const rows = await conn.unsafe<{ 'QUERY PLAN': string }[]>(
+        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE "${statement!.name}"('{webform}', '{${account}}', '{${owner}}')`,
+      );
+      const [{ Plan: plan }] = rows[0]!['QUERY PLAN'] as unknown as [
+        { Plan: { 'Shared Hit Blocks': number } },
+      ];
+      // A lookup by the whole key reads a handful of index and heap pages; the account's 20,000 threads
+      // would be hundreds.
+      expect(
+        plan['Shared Hit Blocks'] + (plan as { 'Shared Read Blocks'?: number })['Shared Read Blocks']!,
+      ).toBeLessThan(30);
+    } finally {
+      await conn`COMMIT`;
+    }
+    expect((await find()).size).toBe(1);
   });
 });

@@ -73,8 +73,12 @@ export async function findContactThreads(
     SELECT c.id, c.contact_id, c.channel, c.account, c.thread_key
     FROM unnest(${accounts.map((a) => a.channel)}::text[], ${accounts.map((a) => a.account)}::text[]) AS q(channel, account)
     CROSS JOIN (${owners}) AS o
-    JOIN conversations c
-      ON c.channel = q.channel AND c.account = q.account AND c.thread_key = 'contact:' || o.contact_id`;
+    -- One probe by the whole key per (account, contact): as a plain join, a plan made while the table was
+    -- empty read every thread of the account and kept the contact's (test/key-lookup-plans.test.ts).
+    CROSS JOIN LATERAL (
+      SELECT id, contact_id, channel, account, thread_key FROM conversations
+      WHERE channel = q.channel AND account = q.account AND thread_key = 'contact:' || o.contact_id
+      LIMIT 1) AS c`;
   return new Map(rows.map((r) => [conversationKeyOf(r), { id: r.id, contactId: r.contactId }]));
 }
 
