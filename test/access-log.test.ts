@@ -71,6 +71,30 @@ describe('the access log and request ids', () => {
     ]);
   });
 
+  it("names each event's own request on its pipeline line when several requests are decided in one batch", async () => {
+    const batches = async () => (await ctx.metrics.decisionBatch.get()).values;
+    const before = await batches();
+    const sum = (values: typeof before) => values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+    const count = (values: typeof before) => values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+    const responses = await Promise.all(
+      [freshPhone(), freshPhone(), freshPhone()].map((phone) =>
+        send('POST', '/api/v1/inbound', inboundBody({ from: { phones: [phone] } })),
+      ),
+    );
+    const after = await batches();
+    // The three went together (they were stored by one group commit and submitted in the same turn).
+    expect(sum(after) - sum(before)).toBe(3);
+    expect(count(after) - count(before)).toBe(1);
+    for (const res of responses) {
+      expect(res.status).toBe(200);
+      const { eventId } = (await res.json()) as { eventId: string };
+      const line = lines.find((l) => l.msg === 'inbound event processed' && l.eventId === eventId);
+      expect(line, `the line of event ${eventId}`).toMatchObject({
+        requestId: res.headers.get('x-request-id'),
+      });
+    }
+  });
+
   it('keeps a plain request id the caller sends, replaces anything else, and logs unmatched routes as such', async () => {
     const mine = await send('GET', '/healthz', undefined, { 'x-request-id': 'proxy-42.a' });
     expect(mine.headers.get('x-request-id')).toBe('proxy-42.a');

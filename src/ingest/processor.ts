@@ -8,6 +8,7 @@ import type { Queryable } from '../db/queryable.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { outsideRequest, requestContext } from '../observability/request-context.js';
 import { decideBatch, type LeadRulesDeps } from '../routing/lead-rules.js';
 import { createBatcher } from './batcher.js';
 import {
@@ -278,7 +279,11 @@ export function createProcessor(deps: ProcessorDeps) {
   }
 
   /** Records a failed attempt at one event; undefined when another worker committed it meanwhile. */
-  async function recordFailure(id: string, err: unknown): Promise<ProcessOutcome | undefined> {
+  async function recordFailure(
+    id: string,
+    err: unknown,
+    requestId: string | undefined,
+  ): Promise<ProcessOutcome | undefined> {
     const permanent = err instanceof PermanentEventError;
     const message = errorMessage(err);
     let status: Awaited<ReturnType<typeof markFailed>> = 'failed';
@@ -291,12 +296,12 @@ export function createProcessor(deps: ProcessorDeps) {
       });
     } catch (markErr) {
       // The database is unreachable: the event stays pending and the replay worker picks it up later.
-      deps.log.error({ eventId: id, err: errorMessage(markErr) }, 'cannot record failed attempt');
+      deps.log.error({ requestId, eventId: id, err: errorMessage(markErr) }, 'cannot record failed attempt');
     }
     if (status === 'processed') return undefined;
     deps.metrics.failures.inc({ source: 'any', outcome: status === 'dead' ? 'dead' : 'retry' });
     // The message is ours (SQL errors, validation text), never payload content.
-    deps.log.warn({ eventId: id, status, err: message }, 'inbound event processing failed');
+    deps.log.warn({ requestId, eventId: id, status, err: message }, 'inbound event processing failed');
     return { status: status === 'dead' ? 'dead' : 'failed', error: message };
   }
 
@@ -304,6 +309,8 @@ export function createProcessor(deps: ProcessorDeps) {
   async function decide(
     ids: readonly string[],
     known: ReadonlyMap<string, EventContent>,
+    /** The request that submitted each event, if one did: named on the event's log lines. */
+    requests: ReadonlyMap<string, string>,
     started: number,
     signal?: AbortSignal,
   ): Promise<Map<string, ProcessOutcome>> {
@@ -328,11 +335,11 @@ export function createProcessor(deps: ProcessorDeps) {
           // A statement failed and took the batch with it: each event alone, in order, finds the guilty one.
           const alone = new Map<string, ProcessOutcome>();
           for (const id of ids)
-            for (const [k, v] of await decide([id], known, started, signal)) alone.set(k, v);
+            for (const [k, v] of await decide([id], known, requests, started, signal)) alone.set(k, v);
           return alone;
         }
         if (signal?.aborted) return givenUp();
-        const failed = await recordFailure(ids[0]!, err);
+        const failed = await recordFailure(ids[0]!, err, requests.get(ids[0]!));
         if (failed) return new Map([[ids[0]!, failed]]);
         continue; // Another worker committed it meanwhile: answer with its stored decision.
       }
@@ -347,28 +354,40 @@ export function createProcessor(deps: ProcessorDeps) {
           deps.metrics.events.inc({ channel: s.channel, decision: 'skipped' });
         // Ids and kinds only: the reason text masks identities, but the log needs none of it.
         deps.log.info(
-          { eventId: id, source, decisions: outcome.decisions.map((d) => d.kind) },
+          {
+            requestId: requests.get(id),
+            eventId: id,
+            source,
+            decisions: outcome.decisions.map((d) => d.kind),
+          },
           'inbound event processed',
         );
       }
       for (const u of result.unfinished) {
-        const failed = await recordFailure(u.id, u.error);
+        const failed = await recordFailure(u.id, u.error, requests.get(u.id));
         if (failed) outcomes.set(u.id, failed);
-        else for (const [k, v] of await decide([u.id], known, started, signal)) outcomes.set(k, v);
+        else for (const [k, v] of await decide([u.id], known, requests, started, signal)) outcomes.set(k, v);
       }
       return outcomes;
     }
   }
 
-  const batcher = createBatcher<{ id: string; content?: EventContent }, ProcessOutcome>({
+  const batcher = createBatcher<{ id: string; content?: EventContent; requestId?: string }, ProcessOutcome>({
     maxBatch: DECISION_BATCH,
     timeoutMs: DECISION_TIMEOUT_MS,
     async run(items, { signal }) {
       const started = performance.now();
       deps.metrics.decisionBatch.observe(items.length);
       const known = new Map<string, EventContent>();
-      for (const { id, content } of items) if (content) known.set(id, content);
-      const outcomes = await decide([...new Set(items.map((i) => i.id))], known, started, signal);
+      const requests = new Map<string, string>();
+      for (const { id, content, requestId } of items) {
+        if (content) known.set(id, content);
+        if (requestId && !requests.has(id)) requests.set(id, requestId);
+      }
+      // The batch is the work of several requests: its log lines name each event's own (`requests`), never
+      // the one whose submission happened to start the batch.
+      const ids = [...new Set(items.map((i) => i.id))];
+      const outcomes = await outsideRequest(() => decide(ids, known, requests, started, signal));
       return items.map(({ id }) => ({ ok: true as const, value: outcomes.get(id)! }));
     },
   });
@@ -381,7 +400,9 @@ export function createProcessor(deps: ProcessorDeps) {
      * spares reading it back; it must be exactly what the row holds.
      */
     process(eventId: string, content?: EventContent): Promise<ProcessOutcome> {
-      return batcher.submit(content ? { id: eventId, content } : { id: eventId }).catch((err: unknown) => {
+      const { requestId } = requestContext();
+      const item = { id: eventId, ...(content ? { content } : {}), ...(requestId ? { requestId } : {}) };
+      return batcher.submit(item).catch((err: unknown) => {
         deps.log.warn({ eventId, err: errorMessage(err) }, 'decision batch given up; event left pending');
         return { status: 'failed' as const, error: 'database unavailable' };
       });

@@ -20,3 +20,11 @@ export function requestContext(): Partial<RequestContext> {
   const store = storage.getStore();
   return store ? { ...store } : {};
 }
+
+/**
+ * Runs `fn` outside any request's context: work done for several requests at once (a decision batch) would
+ * otherwise log with the id of whichever request happened to start it. Such work names each request itself.
+ */
+export function outsideRequest<T>(fn: () => T): T {
+  return storage.exit(fn);
+}
