@@ -92,23 +92,50 @@ describe.each(backends())('call outcomes of a batch on %s', (backend) => {
     expect(await rowOf(oneByOne)).toEqual(expected);
   });
 
-  it("a lead's last call of the batch sets its call-back mark", async () => {
-    const [missedLast, answeredLast, hiddenLast] = [await lead(), await lead(), await lead()];
+  it("a lead's last call of the batch that asks or answers decides its call-back mark", async () => {
+    const [answeredThenMissed, missedThenAnswered, hiddenOnly, missedThenHidden] = [
+      await lead(),
+      await lead(),
+      await lead(),
+      await lead(),
+    ];
     const k = () => `mark-${process.pid}-${++seq}`;
+    const answered = (decision: Decision): CallOutcome => ({
+      provider: 'api',
+      comm: call(k(), { state: 'answered', talkSeconds: 30 }),
+      decision,
+    });
+    const missed = (decision: Decision): CallOutcome => ({ provider: 'api', comm: call(k()), decision });
+    // Nobody can call a hidden number back: such a call asks for nothing and leaves the mark as it was.
+    const hidden = (decision: Decision): CallOutcome => ({
+      provider: 'api',
+      comm: call(k(), { phone: null, numberHidden: true }),
+      decision,
+    });
+    const touched = async (leadId: string) => {
+      const [row] = await ctx.db.sql<
+        { updatedAt: Date }[]
+      >`SELECT updated_at FROM leads WHERE id = ${leadId}`;
+      return row!.updatedAt.getTime();
+    };
+    const untouched = await touched(missedThenAnswered.leadId!);
+    ctx.clock.advance(60_000);
     await record([
-      { provider: 'api', comm: call(k(), { state: 'answered', talkSeconds: 30 }), decision: answeredLast },
-      { provider: 'api', comm: call(k()), decision: missedLast },
-      { provider: 'api', comm: call(k()), decision: answeredLast },
-      { provider: 'api', comm: call(k(), { state: 'answered', talkSeconds: 30 }), decision: answeredLast },
-      { provider: 'api', comm: call(k(), { state: 'answered', talkSeconds: 5 }), decision: missedLast },
-      { provider: 'api', comm: call(k()), decision: missedLast },
-      { provider: 'api', comm: call(k()), decision: hiddenLast },
-      // A missed call from a hidden number asks for no call back, and leaves the mark as it was.
-      { provider: 'api', comm: call(k(), { phone: null, numberHidden: true }), decision: hiddenLast },
+      answered(answeredThenMissed),
+      missed(missedThenAnswered),
+      hidden(hiddenOnly),
+      missed(answeredThenMissed),
+      missed(missedThenHidden),
+      answered(missedThenAnswered),
+      hidden(missedThenHidden),
     ]);
-    expect(await needsCallback(missedLast.leadId!)).toBe(true);
-    expect(await needsCallback(answeredLast.leadId!)).toBe(false);
-    expect(await needsCallback(hiddenLast.leadId!)).toBe(true);
+    expect(await needsCallback(answeredThenMissed.leadId!)).toBe(true);
+    expect(await needsCallback(missedThenAnswered.leadId!)).toBe(false);
+    expect(await needsCallback(hiddenOnly.leadId!)).toBe(false);
+    expect(await needsCallback(missedThenHidden.leadId!)).toBe(true);
+    // Marked, then answered: touched, as one by one (the mark was set, then cleared), though it ends unmarked.
+    expect(await touched(missedThenAnswered.leadId!)).toBe(ctx.clock.clock().getTime());
+    expect(await touched(missedThenAnswered.leadId!)).not.toBe(untouched);
   });
 
   it('calls without a decision (kept out of the lead rules) are rows without a contact, lead or message', async () => {

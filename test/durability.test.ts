@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertConversations } from '../src/db/repos/conversations.js';
 import { createIdentityPolicy } from '../src/identity/identity.js';
 import { markFailed, storeInboundEvent } from '../src/ingest/inbound-store.js';
-import { type AfterDecision, createProcessor } from '../src/ingest/processor.js';
+import {
+  type AfterDecision,
+  createProcessor,
+  type DecidedCommunication,
+  type DecisionOutbox,
+} from '../src/ingest/processor.js';
 import { createReplayer } from '../src/ingest/replayer.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
@@ -21,8 +26,9 @@ describe.each(backends())('durability on %s', (backend) => {
   afterAll(() => ctx?.close());
 
   /** A processor on the test channels; with `afterDecision`, that hook replaces every channel's own. */
-  const processorWith = (router: Router, afterDecision?: AfterDecision) =>
+  const processorWith = (router: Router, afterDecision?: AfterDecision, outbox?: DecisionOutbox) =>
     createProcessor({
+      ...(outbox ? { outbox } : {}),
       sql: ctx.db.sql,
       clock: ctx.clock.clock,
       log: silentLogger,
@@ -269,6 +275,68 @@ describe.each(backends())('durability on %s', (backend) => {
     expect(await counts(a)).toEqual({ contacts: 1, leads: 1, messages: 1 });
     expect(await counts(guilty)).toEqual({ contacts: 0, leads: 0, messages: 0 });
     expect(await counts(b)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+  });
+
+  it('a hook that throws before it issued anything fails the batch only once the outbox, still writing, is done', async () => {
+    const [a, guilty, b] = [freshPhone(), freshPhone(), freshPhone()];
+    // An outbox that writes after a read of its own (as the real one does when a CRM subscribes): had the
+    // batch been rolled back as soon as the hook threw, its INSERT would have run after the ROLLBACK, outside
+    // the transaction, and stayed.
+    await ctx.db.sql`CREATE TABLE durability_outbox (phone text)`;
+    try {
+      const outbox: DecisionOutbox = {
+        async record(tx, decided) {
+          await tx`SELECT pg_sleep(0.05)`;
+          const phones = decided.flatMap((d) => d.comm.party.identities.map((i) => i.value));
+          await tx`INSERT INTO durability_outbox SELECT unnest(${phones}::text[])`;
+        },
+        kick: () => {},
+      };
+      const processor = processorWith(
+        healthyRouter(),
+        // Not async: it throws before it returns a promise.
+        (_tx, decided) => {
+          if (from(decided, guilty)) throw new Error('the hook refused');
+          return Promise.resolve();
+        },
+        outbox,
+      );
+      const ids = [await store(a), await store(guilty), await store(b)];
+      const outcomes = await Promise.all(ids.map((id) => processor.process(id)));
+      expect(outcomes.map((o) => o.status)).toEqual(['processed', 'failed', 'processed']);
+      await new Promise((r) => setTimeout(r, 200)); // Whatever was still on its way has arrived.
+      const rows = await ctx.db.sql<{ phone: string }[]>`SELECT phone FROM durability_outbox`;
+      // Only the retries one by one wrote: a and b once each, the guilty one never.
+      expect(rows.map((r) => r.phone).sort()).toEqual([a, b].sort());
+    } finally {
+      await ctx.db.sql`DROP TABLE durability_outbox`;
+    }
+  });
+
+  it('each hook is called once per batch, with its communications in the order of the events, without duplicates', async () => {
+    const [a, b, c] = [freshPhone(), freshPhone(), freshPhone()];
+    const calls: DecidedCommunication[][] = [];
+    const processor = processorWith(healthyRouter(), async (_tx, decided) => {
+      calls.push([...decided]);
+    });
+    const first = inboundBody({ from: { phones: [a] } });
+    const ids = [
+      await storeInboundEvent(ctx.db.sql, { source: 'api', payload: first }),
+      await store(b),
+      await storeInboundEvent(ctx.db.sql, { source: 'api', payload: first }), // a resend: a duplicate
+      await store(c),
+    ];
+    const outcomes = await Promise.all(ids.map((id) => processor.process(id)));
+    expect(outcomes.map((o) => (o.status === 'processed' ? o.decisions[0]!.kind : o.status))).toEqual([
+      'new_lead',
+      'new_lead',
+      'duplicate',
+      'new_lead',
+    ]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.map((d) => d.comm.party.identities[0]!.value)).toEqual([a, b, c]);
+    expect(calls[0]!.map((d) => d.decision?.kind)).toEqual(['new_lead', 'new_lead', 'new_lead']);
+    expect(calls[0]!.every((d) => d.source === 'api')).toBe(true);
   });
 
   it('the last statement, sent with the COMMIT without waiting for it, failing fails the batch and commits nothing of it', async () => {

@@ -268,8 +268,12 @@ export function createProcessor(deps: ProcessorDeps) {
           return Promise.reject(err); // Thrown before it returned a promise: the same as rejecting.
         }
       });
-      // Outbox (lead.created, message.created…): committed with the decisions or not at all.
-      await Promise.all([...hooks, deps.outbox?.record(tx, forOutbox)]);
+      // Outbox (lead.created, message.created…): committed with the decisions or not at all. Every one of them is
+      // waited for before a failure fails the batch: the outbox writes after a read of its own, and a statement
+      // issued once the transaction had been rolled back would run outside it (on the connection back in the pool).
+      const settled = await Promise.allSettled([...hooks, deps.outbox?.record(tx, forOutbox)]);
+      const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw failure.reason;
       // The last statement rides with the COMMIT in one round trip: it is issued and not awaited, so the
       // driver sends COMMIT right behind it. Should it fail, the server ends the transaction with a rollback
       // and the transaction rejects with its error (patches/postgres+3.4.9.patch), as for any statement.

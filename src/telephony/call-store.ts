@@ -124,7 +124,8 @@ export async function recordCallOutcomes(
   // Rounds: the n-th occurrence of a call's key goes into the n-th round.
   const rounds: CallRow[][] = [];
   const seen = new Map<string, number>();
-  const marks = new Map<string, boolean>();
+  /** Per lead: `set`, `clear` (if marked), or `unset` (marked by an earlier call of the batch: cleared anyway). */
+  const marks = new Map<string, 'set' | 'clear' | 'unset'>();
   for (const input of calls) {
     const row = callRow(input, deps);
     const key = `${row.provider}|${row.account}|${row.call_key}`;
@@ -135,10 +136,12 @@ export async function recordCallOutcomes(
     const { comm, decision } = input;
     const answered = comm.call.state === 'answered';
     // The last call of a lead that sets or clears its mark decides it. Nobody can call a hidden number back:
-    // such a call leaves the mark as it is (under anonymousCalls: lead, it still makes a lead).
-    const mark =
-      !answered && comm.direction === 'in' && !comm.call.numberHidden ? true : answered ? false : undefined;
-    if (decision?.leadId && mark !== undefined) marks.set(decision.leadId, mark);
+    // such a call leaves the mark as it is (under anonymousCalls: lead, it still makes a lead). A clear touches
+    // the lead only when it is marked, as one by one: also when an earlier call of the batch marked it.
+    const lead = decision?.leadId;
+    if (lead && !answered && comm.direction === 'in' && !comm.call.numberHidden) marks.set(lead, 'set');
+    else if (lead && answered)
+      marks.set(lead, marks.get(lead) === 'set' || marks.get(lead) === 'unset' ? 'unset' : 'clear');
   }
   const statements: Promise<unknown>[] = [];
   for (const rows of rounds) {
@@ -146,16 +149,17 @@ export async function recordCallOutcomes(
     const recordings = rows.filter((r) => r.recording_url !== null);
     if (recordings.length > 0) statements.push(queueRecordings(tx, recordings, now).execute());
   }
-  const set = [...marks].filter(([, v]) => v).map(([id]) => id);
-  const clear = [...marks].filter(([, v]) => !v).map(([id]) => id);
+  const leads = (mark: 'set' | 'clear' | 'unset') =>
+    [...marks].filter(([, m]) => m === mark).map(([id]) => id);
+  const [set, clear, unset] = [leads('set'), leads('clear'), leads('unset')];
   if (set.length > 0)
     statements.push(
       tx`UPDATE leads SET needs_callback = true, updated_at = ${now} WHERE id = ANY(${set}::uuid[])`.execute(),
     );
-  if (clear.length > 0)
+  if (clear.length > 0 || unset.length > 0)
     statements.push(
       tx`UPDATE leads SET needs_callback = false, updated_at = ${now}
-         WHERE id = ANY(${clear}::uuid[]) AND needs_callback`.execute(),
+         WHERE (id = ANY(${clear}::uuid[]) AND needs_callback) OR id = ANY(${unset}::uuid[])`.execute(),
     );
   await Promise.all(statements);
 }
@@ -205,7 +209,7 @@ function callRow({ provider, comm, decision }: CallOutcome, deps: CallStoreDeps)
     ended_at: new Date(comm.occurredAt.getTime() + ((c.waitSeconds ?? 0) + (talk ?? 0)) * 1000),
     wait_seconds: c.waitSeconds ?? null,
     talk_seconds: talk,
-    recording_url: c.recordingUrl ?? null,
+    recording_url: c.recordingUrl || null, // An empty link is none (nothing to copy).
     contact_id: decision?.contactId ?? null,
     lead_id: decision?.leadId ?? null,
     deal_id: decision?.dealId ?? null,
