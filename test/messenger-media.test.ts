@@ -207,6 +207,32 @@ describe.each(backends())('messenger attachments copied into the database on %s'
     ).toBe(404);
   });
 
+  it('messages decided in one batch each get their own attachments queued', async () => {
+    const prefix = `/batch${++seq}`;
+    const urls = [1, 2, 3].map((n) => `${cdn.url}${prefix}/photo-${n}.jpg`);
+    const batches = async () => {
+      const values = (await ctx.metrics.decisionBatch.get()).values;
+      const of = (suffix: string) => values.find((v) => v.metricName?.endsWith(suffix))?.value ?? 0;
+      return { events: of('_sum'), batches: of('_count') };
+    };
+    const before = await batches();
+    const answers = await Promise.all(
+      urls.map((media) => viberMessage({ type: 'picture', text: 'фото', media, size: 10 })),
+    );
+    for (const res of answers) expect(res.status).toBe(200);
+    await ctx.processor.drain();
+    const after = await batches();
+    expect(after.events - before.events).toBe(3);
+    expect(after.batches - before.batches, 'the three were decided together').toBeLessThan(3);
+    const queued = await ctx.db.sql<{ messageId: string; sourceUrl: string; position: number }[]>`
+      SELECT mm.message_id, mm.source_url, mm.position FROM message_media mm
+      JOIN messages m ON m.id = mm.message_id
+      WHERE mm.source_url = ANY(${urls}::text[]) ORDER BY mm.source_url`;
+    expect(queued.map((q) => q.sourceUrl)).toEqual(urls);
+    expect(new Set(queued.map((q) => q.messageId)).size).toBe(3);
+    expect(queued.every((q) => q.position === 0)).toBe(true);
+  });
+
   it('Viber: an expired link is recorded as such, a file over the cap is not copied, an outage is retried', async () => {
     const prefix = `/viber${++seq}`;
     cdn.on(`GET ${prefix}/gone.jpg`, () => ({ status: 404, body: '' }));
