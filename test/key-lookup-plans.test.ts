@@ -4,7 +4,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useKeyLookupPlans } from '../src/db/key-lookup-plans.js';
 import { findContactThreads, findConversations } from '../src/db/repos/conversations.js';
 import { openTestDatabase, type TestDatabase } from './support/db.js';
-import { backends } from './support/pg.js';
+import { type Backend, backends } from './support/pg.js';
+
+/**
+ * A database of the describe block's own and one connection reserved on it: prepared statements, and so the
+ * generic plans these tests look at, belong to one connection.
+ */
+function ownConnection(backend: Backend): { conn: ReservedSql } {
+  let db: TestDatabase | undefined;
+  const h = {} as { conn: ReservedSql };
+  beforeAll(async () => {
+    db = await openTestDatabase(backend);
+    h.conn = await db.sql.reserve();
+  });
+  afterAll(async () => {
+    h.conn?.release();
+    await db?.close();
+  });
+  return h;
+}
 
 /**
  * The decision's transaction runs generic plans (src/db/key-lookup-plans.ts). A generic plan is made once per
@@ -12,50 +30,41 @@ import { backends } from './support/pg.js';
  * must still be an index lookup once the table has grown.
  */
 describe.each(backends())('key-lookup plans, on %s', (backend) => {
-  let db: TestDatabase;
-  let conn: ReservedSql;
-  beforeAll(async () => {
-    db = await openTestDatabase(backend);
-    conn = await db.sql.reserve();
-  });
-  afterAll(async () => {
-    conn?.release();
-    await db?.close();
-  });
+  const h = ownConnection(backend);
 
   const key = { channel: 'telegram', account: 'bot', threadKey: 'chat:1' };
   /** The plan the connection's prepared statement of `findConversations` runs under the settings. */
   const cachedPlan = async () => {
-    const [statement] = await conn<{ name: string; genericPlans: number; customPlans: number }[]>`
+    const [statement] = await h.conn<{ name: string; genericPlans: number; customPlans: number }[]>`
       SELECT name, generic_plans::int, custom_plans::int FROM pg_prepared_statements
       WHERE statement LIKE '%FROM conversations c%JOIN unnest%' AND statement NOT LIKE '%pg_prepared%'`;
     expect(statement, 'the statement was prepared on this connection').toBeDefined();
-    await conn`BEGIN`;
+    await h.conn`BEGIN`;
     try {
-      await useKeyLookupPlans(conn, { statementTimeout: '5s' });
-      const plan = await conn.unsafe<{ 'QUERY PLAN': string }[]>(
+      await useKeyLookupPlans(h.conn, { statementTimeout: '5s' });
+      const plan = await h.conn.unsafe<{ 'QUERY PLAN': string }[]>(
         `EXPLAIN EXECUTE "${statement!.name}"('{telegram}', '{bot}', '{chat:1}')`,
       );
       return { ...statement!, plan: plan.map((r) => r['QUERY PLAN']).join('\n') };
     } finally {
-      await conn`COMMIT`;
+      await h.conn`COMMIT`;
     }
   };
 
   it('a plan made on an empty, never-analyzed table stays an index lookup as the table grows', async () => {
-    const [{ n } = { n: -2 }] = await conn<{ n: number }[]>`
+    const [{ n } = { n: -2 }] = await h.conn<{ n: number }[]>`
       SELECT reltuples::float8 AS n FROM pg_class WHERE oid = 'conversations'::regclass`;
     expect(n, 'never analyzed').toBe(-1);
 
-    await conn`BEGIN`;
-    await useKeyLookupPlans(conn, { statementTimeout: '5s' });
-    expect((await findConversations(conn, [key])).size).toBe(0);
-    await conn`COMMIT`;
+    await h.conn`BEGIN`;
+    await useKeyLookupPlans(h.conn, { statementTimeout: '5s' });
+    expect((await findConversations(h.conn, [key])).size).toBe(0);
+    await h.conn`COMMIT`;
 
     // The table grows behind the cached plan's back: no ANALYZE.
     const contactId = randomUUID();
-    await conn`INSERT INTO contacts (id, name, status) VALUES (${contactId}, 'x', 'prospect')`;
-    await conn`
+    await h.conn`INSERT INTO contacts (id, name, status) VALUES (${contactId}, 'x', 'prospect')`;
+    await h.conn`
       INSERT INTO conversations (id, contact_id, channel, account, thread_key, last_message_at)
       SELECT gen_random_uuid(), ${contactId}, 'telegram', 'bot', 'chat:' || g, now()
       FROM generate_series(1, 20000) g`;
@@ -67,24 +76,15 @@ describe.each(backends())('key-lookup plans, on %s', (backend) => {
     expect(plan).not.toMatch(/Seq Scan|Hash Join|Merge Join/);
 
     // And the lookup answers from the grown table.
-    await conn`BEGIN`;
-    await useKeyLookupPlans(conn, { statementTimeout: '5s' });
-    expect((await findConversations(conn, [key])).size).toBe(1);
-    await conn`COMMIT`;
+    await h.conn`BEGIN`;
+    await useKeyLookupPlans(h.conn, { statementTimeout: '5s' });
+    expect((await findConversations(h.conn, [key])).size).toBe(1);
+    await h.conn`COMMIT`;
   });
 });
 
 describe.each(backends())('key-lookup plans of a fresh installation, on %s', (backend) => {
-  let db: TestDatabase;
-  let conn: ReservedSql;
-  beforeAll(async () => {
-    db = await openTestDatabase(backend);
-    conn = await db.sql.reserve();
-  });
-  afterAll(async () => {
-    conn?.release();
-    await db?.close();
-  });
+  const h = ownConnection(backend);
 
   it("a contact's thread is found by its whole key, however many threads its channel account has", async () => {
     // The plan is made while the account has no conversation (and the table's statistics say so): a plan that
@@ -92,34 +92,34 @@ describe.each(backends())('key-lookup plans of a fresh installation, on %s', (ba
     // account at every batch once the account has many (seen in the bench: 3,600 buffers per batch).
     const [owner, other] = [randomUUID(), randomUUID()];
     const account = `acc-${randomUUID()}`;
-    await conn`INSERT INTO contacts (id, name, status) VALUES (${owner}, 'x', 'prospect'), (${other}, 'y', 'prospect')`;
-    const owners = () => conn`SELECT unnest(${[owner]}::uuid[]) AS contact_id`;
+    await h.conn`INSERT INTO contacts (id, name, status) VALUES (${owner}, 'x', 'prospect'), (${other}, 'y', 'prospect')`;
+    const owners = () => h.conn`SELECT unnest(${[owner]}::uuid[]) AS contact_id`;
     const find = async () => {
-      await conn`BEGIN`;
-      await useKeyLookupPlans(conn, { statementTimeout: '5s' });
-      const found = await findContactThreads(conn, [{ channel: 'webform', account }], owners());
-      await conn`COMMIT`;
+      await h.conn`BEGIN`;
+      await useKeyLookupPlans(h.conn, { statementTimeout: '5s' });
+      const found = await findContactThreads(h.conn, [{ channel: 'webform', account }], owners());
+      await h.conn`COMMIT`;
       return found;
     };
-    await conn`ANALYZE conversations`; // Empty, and known to be: what a fresh installation's first pass leaves.
+    await h.conn`ANALYZE conversations`; // Empty, and known to be: what a fresh installation's first pass leaves.
     expect((await find()).size).toBe(0);
 
-    await conn`
+    await h.conn`
       INSERT INTO conversations (id, contact_id, channel, account, thread_key, last_message_at)
       SELECT gen_random_uuid(), ${other}, 'webform', ${account}, 'contact:' || gen_random_uuid(), now()
       FROM generate_series(1, 20000) g`;
-    await conn`
+    await h.conn`
       INSERT INTO conversations (id, contact_id, channel, account, thread_key, last_message_at)
       VALUES (gen_random_uuid(), ${owner}, 'webform', ${account}, ${`contact:${owner}`}, now())`;
 
-    const [statement] = await conn<{ name: string }[]>`
+    const [statement] = await h.conn<{ name: string }[]>`
       SELECT name FROM pg_prepared_statements
       WHERE statement LIKE '%CROSS JOIN%conversations%' AND statement NOT LIKE '%pg_prepared%'`;
     expect(statement, 'the statement was prepared on this connection').toBeDefined();
-    await conn`BEGIN`;
+    await h.conn`BEGIN`;
     try {
-      await useKeyLookupPlans(conn, { statementTimeout: '5s' });
-      const rows = await conn.unsafe<{ 'QUERY PLAN': string }[]>(
+      await useKeyLookupPlans(h.conn, { statementTimeout: '5s' });
+      const rows = await h.conn.unsafe<{ 'QUERY PLAN': string }[]>(
         `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE "${statement!.name}"('{webform}', '{${account}}', '{${owner}}')`,
       );
       const [{ Plan: plan }] = rows[0]!['QUERY PLAN'] as unknown as [
@@ -131,7 +131,7 @@ describe.each(backends())('key-lookup plans of a fresh installation, on %s', (ba
         plan['Shared Hit Blocks'] + (plan as { 'Shared Read Blocks'?: number })['Shared Read Blocks']!,
       ).toBeLessThan(30);
     } finally {
-      await conn`COMMIT`;
+      await h.conn`COMMIT`;
     }
     expect((await find()).size).toBe(1);
   });
