@@ -245,6 +245,7 @@ function upsertCalls(tx: Sql, rows: readonly CallRow[], now: Date) {
       message_id = excluded.message_id, number_hidden = excluded.number_hidden,
       parse_issues = excluded.parse_issues, updated_at = excluded.updated_at`;
 }
+
 /**
  * Queues the recording files of stored calls to be copied (at most one per call per statement); a link
  * already queued for a call is kept. The calls are named by their keys, so that this can be pipelined right
@@ -252,12 +253,7 @@ function upsertCalls(tx: Sql, rows: readonly CallRow[], now: Date) {
  */
 function queueRecordings(
   tx: Sql,
-  refs: readonly {
-    provider: CallProvider;
-    account: string;
-    call_key: string;
-    recording_url: string | null;
-  }[],
+  refs: readonly Pick<CallRow, 'provider' | 'account' | 'call_key' | 'recording_url'>[],
   now: Date,
 ) {
   const col = <T>(f: (r: (typeof refs)[number]) => T) => refs.map(f);
