@@ -84,7 +84,7 @@ const INLINE_RETRIES = 3;
  * locks (the people's, their teams' round-robin rows) longer. At 64 requests in flight, batches of 32 were
  * always full (pg_stat_statements: 30.6 events per batch); 64 took the closed loop from ~1,000 to ~1,130
  * events/s and CPU per event from 1.47 to 1.27 ms, and a batch of 64 still takes tens of milliseconds
- * (docs/benchmarks.md, «Issue 18: batch size and set-based call hooks»).
+ * (docs/benchmarks.md, «Issue 18: batch size, call hooks and a fresh installation's plan»).
  */
 export const DECISION_BATCH = 64;
 /**
