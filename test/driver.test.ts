@@ -5,8 +5,9 @@ import { ADMIN_URL } from './support/pg.js';
 
 /**
  * postgres.js as patched (patches/postgres+3.4.9.patch): a transaction's BEGIN is not awaited on its own, the
- * callback's first statements go out right behind it. Checked against the real server through a loopback proxy
- * that counts what the client writes.
+ * callback's first statements go out right behind it; a statement handed to a transaction's handle after its
+ * COMMIT or ROLLBACK is refused instead of running in autocommit. Checked against the real server through a
+ * loopback proxy that counts what the client writes.
  */
 describe('transactions (postgres.js, patched)', () => {
   let proxy: Server;
@@ -87,5 +88,45 @@ describe('transactions (postgres.js, patched)', () => {
     expect(row!.n).toBe(0);
     // And the connection is usable again.
     expect(await sql.begin((tx) => tx`SELECT 2 AS v`)).toEqual([{ v: 2 }]);
+  });
+
+  it('a statement on the handle of a committed transaction is refused, not run', async () => {
+    await sql`CREATE TEMP TABLE IF NOT EXISTS driver_t (v int)`;
+    let handle: postgres.TransactionSql | undefined;
+    await sql.begin(async (tx) => {
+      handle = tx;
+      await tx`INSERT INTO driver_t VALUES (7)`;
+    });
+    await expect(handle!`INSERT INTO driver_t VALUES (7)`).rejects.toMatchObject({
+      code: 'TRANSACTION_ENDED',
+    });
+    // Fired and forgotten: refused as well, and not an unhandled rejection (which would fail this file).
+    handle!`INSERT INTO driver_t VALUES (7)`.execute();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM driver_t WHERE v = 7`;
+    expect(row!.n).toBe(1);
+  });
+
+  it("a rolled-back transaction's late statement never runs outside it", async () => {
+    // The callback fails while a chain of its own is still waiting for a read; the chain's write comes after
+    // the ROLLBACK. Unpatched, the driver ran it in autocommit on the connection (and committed it).
+    await sql`CREATE TEMP TABLE IF NOT EXISTS driver_t (v int)`;
+    let late: Promise<unknown> | undefined;
+    await expect(
+      sql.begin(async (tx) => {
+        late = tx`SELECT pg_sleep(0.05)`.then(() => tx`INSERT INTO driver_t VALUES (8)`);
+        late.catch(() => {});
+        throw new Error('the callback failed');
+      }),
+    ).rejects.toThrow('the callback failed');
+    await expect(late).rejects.toMatchObject({ code: 'TRANSACTION_ENDED' });
+    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM driver_t WHERE v = 8`;
+    expect(row!.n).toBe(0);
+    // Statements handed over before the COMMIT, unawaited, still run ahead of it, inside the transaction.
+    await sql.begin(async (tx) => {
+      tx`INSERT INTO driver_t VALUES (9)`.execute();
+    });
+    const [nine] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM driver_t WHERE v = 9`;
+    expect(nine!.n).toBe(1);
   });
 });

@@ -270,7 +270,7 @@ export function createProcessor(deps: ProcessorDeps) {
       });
       // Outbox (lead.created, message.created…): committed with the decisions or not at all. Every one of them is
       // waited for before a failure fails the batch: the outbox writes after a read of its own, and a statement
-      // issued once the transaction had been rolled back would run outside it (on the connection back in the pool).
+      // issued once the transaction is rolled back is lost to it (the driver refuses it: TRANSACTION_ENDED).
       const settled = await Promise.allSettled([...hooks, deps.outbox?.record(tx, forOutbox)]);
       const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw failure.reason;
