@@ -90,7 +90,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     // The embedded database is seeded through one socket into WebAssembly: a tenth of the server's dataset.
     contacts: embedded ? 100_000 : 1_000_000,
     rates: [250, 500, 1000, 1500, 2000],
-    concurrency: [1, 4, 8, 16, 32, 64],
+    concurrency: [1, 4, 8, 16, 32, 64, 128],
     pools: [10],
     servers: ['child'],
     instances: 1,
