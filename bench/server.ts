@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { devNull } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
+import { pino } from 'pino';
 import { EXAMPLE_CONFIG_PATH, parseConfig } from '../src/config/load.js';
 import { systemClock } from '../src/core/clock.js';
 import { openDatabase } from '../src/db/connect.js';
@@ -15,7 +17,7 @@ import {
   readNumberingPlanFile,
 } from '../src/geo/index.js';
 import { createApp } from '../src/http/app.js';
-import { silentLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { createPipeline } from '../src/pipeline.js';
 
@@ -55,7 +57,13 @@ export async function startBenchServer(
     });
   const phoneRegions = () => resolver;
   const metrics = createMetrics();
-  const deps = { sql: db.sql, config, clock: systemClock, log: silentLogger, metrics };
+  // Logs as the daemon does (info, one synchronous write per line, as to journald's pipe), into the null device
+  // unless BENCH_LOG_FILE names a file: what logging costs is part of what a decision costs.
+  const log = createLogger(
+    config.log.level,
+    pino.destination({ dest: process.env.BENCH_LOG_FILE ?? devNull, sync: true }),
+  );
+  const deps = { sql: db.sql, config, clock: systemClock, log, metrics };
   const pipeline = createPipeline({
     ...deps,
     phoneRegions,
