@@ -129,4 +129,47 @@ describe('transactions (postgres.js, patched)', () => {
     const [nine] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM driver_t WHERE v = 9`;
     expect(nine!.n).toBe(1);
   });
+
+  it('a BEGIN with options is awaited: when it fails, nothing of the callback runs', async () => {
+    await sql`CREATE TEMP TABLE IF NOT EXISTS driver_t (v int)`;
+    let ran = false;
+    await expect(
+      sql.begin('bogus', async (tx) => {
+        ran = true;
+        await tx`INSERT INTO driver_t VALUES (10)`;
+      }),
+    ).rejects.toThrow(/syntax error/);
+    // Pipelined behind the failed BEGIN, the insert would have run on its own, in autocommit.
+    expect(ran).toBe(false);
+    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM driver_t WHERE v = 10`;
+    expect(row!.n).toBe(0);
+    // A valid one works, and its options hold.
+    expect(
+      await sql.begin('read only', (tx) => tx`SELECT current_setting('transaction_read_only') AS ro`),
+    ).toEqual([{ ro: 'on' }]);
+  });
+
+  it('a transaction whose connection was lost refuses statements on its handle', async () => {
+    const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+    try {
+      // Wrapped: a promise resolved with the statement itself would take on its rejection.
+      let handOver: (late: { statement: Promise<unknown> }) => void = () => {};
+      const lateStatement = new Promise<{ statement: Promise<unknown> }>((resolve) => (handOver = resolve));
+      const transaction = sql.begin(async (tx) => {
+        const [me] = await tx<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+        await admin`SELECT pg_terminate_backend(${me!.pid})`;
+        // Meanwhile the pool's one connection reconnects for another caller's query.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sql`SELECT 1`;
+        const late = tx<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+        late.catch(() => {});
+        handOver({ statement: late });
+      });
+      await expect(transaction).rejects.toBeDefined();
+      // Unpatched, it ran on the reconnected connection, outside any transaction.
+      await expect((await lateStatement).statement).rejects.toMatchObject({ code: 'TRANSACTION_ENDED' });
+    } finally {
+      await admin.end();
+    }
+  });
 });
