@@ -3,7 +3,13 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessLog } from '../src/http/access-log.js';
 import { createLogger } from '../src/observability/logger.js';
-import { createTestContext, inboundBody, TEST_TOKEN, type TestContext } from './support/context.js';
+import {
+  createTestContext,
+  decisionBatches,
+  inboundBody,
+  TEST_TOKEN,
+  type TestContext,
+} from './support/context.js';
 import { freshEmail, freshPhone } from './support/ids.js';
 import { backends } from './support/pg.js';
 
@@ -72,19 +78,16 @@ describe('the access log and request ids', () => {
   });
 
   it("names each event's own request on its pipeline line when several requests are decided in one batch", async () => {
-    const batches = async () => (await ctx.metrics.decisionBatch.get()).values;
-    const before = await batches();
-    const sum = (values: typeof before) => values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
-    const count = (values: typeof before) => values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+    const before = await decisionBatches(ctx);
     const responses = await Promise.all(
       [freshPhone(), freshPhone(), freshPhone()].map((phone) =>
         send('POST', '/api/v1/inbound', inboundBody({ from: { phones: [phone] } })),
       ),
     );
-    const after = await batches();
+    const after = await decisionBatches(ctx);
     // The three went together (they were stored by one group commit and submitted in the same turn).
-    expect(sum(after) - sum(before)).toBe(3);
-    expect(count(after) - count(before)).toBe(1);
+    expect(after.events - before.events).toBe(3);
+    expect(after.batches - before.batches).toBe(1);
     for (const res of responses) {
       expect(res.status).toBe(200);
       const { eventId } = (await res.json()) as { eventId: string };

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { messageMedia } from '../src/web/services/media.js';
-import { createTestContext, TEST_TOKEN, type TestContext } from './support/context.js';
+import { createTestContext, decisionBatches, TEST_TOKEN, type TestContext } from './support/context.js';
 import { type HttpRecorder, startHttpRecorder } from './support/http-recorder.js';
 import {
   type FakeVk,
@@ -210,18 +210,13 @@ describe.each(backends())('messenger attachments copied into the database on %s'
   it('messages decided in one batch each get their own attachments queued', async () => {
     const prefix = `/batch${++seq}`;
     const urls = [1, 2, 3].map((n) => `${cdn.url}${prefix}/photo-${n}.jpg`);
-    const batches = async () => {
-      const values = (await ctx.metrics.decisionBatch.get()).values;
-      const of = (suffix: string) => values.find((v) => v.metricName?.endsWith(suffix))?.value ?? 0;
-      return { events: of('_sum'), batches: of('_count') };
-    };
-    const before = await batches();
+    const before = await decisionBatches(ctx);
     const answers = await Promise.all(
       urls.map((media) => viberMessage({ type: 'picture', text: 'фото', media, size: 10 })),
     );
     for (const res of answers) expect(res.status).toBe(200);
     await ctx.processor.drain();
-    const after = await batches();
+    const after = await decisionBatches(ctx);
     expect(after.events - before.events).toBe(3);
     expect(after.batches - before.batches, 'the three were decided together').toBeLessThan(3);
     const queued = await ctx.db.sql<{ messageId: string; sourceUrl: string; position: number }[]>`

@@ -189,6 +189,18 @@ export async function createTestContext(
   };
 }
 
+/**
+ * How many events the processor has decided, and in how many batches, so far (its `decisionBatch` histogram):
+ * read before and after to tell whether events were decided together.
+ */
+export async function decisionBatches(
+  ctx: Pick<TestContext, 'metrics'>,
+): Promise<{ events: number; batches: number }> {
+  const values = (await ctx.metrics.decisionBatch.get()).values;
+  const of = (suffix: string) => values.find((v) => v.metricName?.endsWith(suffix))?.value ?? 0;
+  return { events: of('_sum'), batches: of('_count') };
+}
+
 /** A response body as JSON when it is JSON, else as text. */
 export async function readBody(res: Response): Promise<unknown> {
   const text = await res.text();
