@@ -277,11 +277,11 @@ describe.each(backends())('durability on %s', (backend) => {
     expect(await counts(b)).toEqual({ contacts: 1, leads: 1, messages: 1 });
   });
 
-  it('a hook that throws before it issued anything fails the batch only once the outbox, still writing, is done', async () => {
+  it("a hook that throws before it issued anything fails the batch, and the outbox's later write with it", async () => {
     const [a, guilty, b] = [freshPhone(), freshPhone(), freshPhone()];
-    // An outbox that writes after a read of its own (as the real one does when a CRM subscribes): had the
-    // batch been rolled back as soon as the hook threw, its INSERT would have run after the ROLLBACK, outside
-    // the transaction, and stayed.
+    // An outbox that writes after a read of its own (as the real one does when a CRM subscribes): the batch is
+    // rolled back as soon as the hook throws, so its INSERT comes after the ROLLBACK. The driver refuses it;
+    // unpatched, it ran outside the transaction, and stayed.
     await ctx.db.sql`CREATE TABLE durability_outbox (phone text)`;
     try {
       const outbox: DecisionOutbox = {

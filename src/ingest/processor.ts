@@ -268,12 +268,10 @@ export function createProcessor(deps: ProcessorDeps) {
           return Promise.reject(err); // Thrown before it returned a promise: the same as rejecting.
         }
       });
-      // Outbox (lead.created, message.created…): committed with the decisions or not at all. Every one of them is
-      // waited for before a failure fails the batch: the outbox writes after a read of its own, and a statement
-      // issued once the transaction is rolled back is lost to it (the driver refuses it: TRANSACTION_ENDED).
-      const settled = await Promise.allSettled([...hooks, deps.outbox?.record(tx, forOutbox)]);
-      const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failure) throw failure.reason;
+      // Outbox (lead.created, message.created…): committed with the decisions or not at all. A failure fails the
+      // batch at once; what the others issue later (the outbox writes after a read of its own) comes after the
+      // ROLLBACK, and the driver refuses it (TRANSACTION_ENDED, patches/postgres+3.4.9.patch).
+      await Promise.all([...hooks, deps.outbox?.record(tx, forOutbox)]);
       // The last statement rides with the COMMIT in one round trip: it is issued and not awaited, so the
       // driver sends COMMIT right behind it. Should it fail, the server ends the transaction with a rollback
       // and the transaction rejects with its error (patches/postgres+3.4.9.patch), as for any statement.
