@@ -1,9 +1,13 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Queryable as Sql } from './queryable.js';
 
-/** A stable signed 64-bit key for pg_advisory_xact_lock derived from a string. */
+/**
+ * A stable signed 64-bit key for pg_advisory_xact_lock derived from a string: the first 8 bytes of its SHA-1.
+ * One-shot `hash` (no Hash object per key: a decision batch makes dozens) gives the same bytes as
+ * createHash('sha1').update(name).digest().
+ */
 export function advisoryKey(name: string): bigint {
-  return createHash('sha1').update(name).digest().readBigInt64BE(0);
+  return hash('sha1', name, 'buffer').readBigInt64BE(0);
 }
 
 /**

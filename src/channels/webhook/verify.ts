@@ -1,6 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 
-const digest = (s: string | Uint8Array) => createHash('sha256').update(s).digest();
+const digest = (s: string | Uint8Array) => hash('sha256', s, 'buffer');
 
 /**
  * Compares two secrets in constant time, independent of their lengths (both sides are hashed first, so the
