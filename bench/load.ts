@@ -11,11 +11,16 @@ export function createClient(opts: { ports: readonly number[]; token: string; ma
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets, timeout: 4_000 });
   const auth = `Bearer ${opts.token}`;
 
-  function request(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+  function request(
+    method: string,
+    path: string,
+    body?: string,
+    contentType = 'application/json',
+  ): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = { authorization: auth };
       if (body !== undefined) {
-        headers['content-type'] = 'application/json';
+        headers['content-type'] = contentType;
         headers['content-length'] = Buffer.byteLength(body);
       }
       const req = http.request(

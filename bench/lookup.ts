@@ -1,6 +1,8 @@
+import { Worker } from 'node:worker_threads';
 import type { Sql } from 'postgres';
 import { findIdentities } from '../src/db/repos/identities.js';
 import type { Client } from './load.js';
+import type { ProbeData } from './lookup-probe.js';
 import { mobileDigits, phoneOf } from './seed.js';
 import { type LatencySummary, mulberry32, Samples } from './stats.js';
 import { formatPhone } from './workload.js';
@@ -43,27 +45,45 @@ export async function lookupBench(
   return { findIdentities: direct.summary(), httpByPhone: viaHttp.summary(), hitRate: hits / opts.lookups };
 }
 
+/** The contact lookup timed beside a load step, by the worker thread of lookup-probe.ts. */
+export interface ProbeResult {
+  /** findIdentities on the probe's own connection. */
+  sql: LatencySummary;
+  /** MegaFon's `contact` command through the daemon. */
+  pbx: LatencySummary;
+  /** `contact` answers that were `{}`: the lookup ran out of its budget or failed (every probed phone is known). */
+  emptyAnswers: number;
+}
+
 /**
- * `findIdentities` timed in a loop beside a load step (every `intervalMs`), to see the lookup while the
- * daemon is busy. `stop()` returns the summary.
+ * Starts the lookup probe (lookup-probe.ts) in a worker thread: one lookup by SQL and one PBX `contact` every
+ * `intervalMs` while a load step runs, off the load generator's event loop. `stop()` returns the summaries.
  */
-export function lookupProbe(sql: Sql, opts: { contacts: number; intervalMs: number; seed: number }) {
-  const random = mulberry32(opts.seed);
-  const samples = new Samples();
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      await findIdentities(sql, [{ kind: 'phone', value: phoneOf(Math.floor(random() * opts.contacts)) }]);
-      samples.add(performance.now() - t0);
-      await new Promise((resolve) => setTimeout(resolve, opts.intervalMs));
-    }
-  })();
+export async function lookupProbe(opts: ProbeData): Promise<{ stop(): Promise<ProbeResult> }> {
+  // tsx's loader hooks are the main thread's: the worker registers its own before it loads TypeScript.
+  const entry = new URL('./lookup-probe.ts', import.meta.url).href;
+  const worker = new Worker(
+    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`,
+    { eval: true, workerData: opts },
+  );
+  const failed = new Promise<never>((_, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`lookup probe exited with code ${code}`)));
+  });
+  failed.catch(() => {});
+  // Started (TypeScript compiled, connected) before the step begins, so that its start costs the step nothing.
+  await Promise.race([new Promise((resolve) => worker.once('message', resolve)), failed]);
   return {
-    async stop(): Promise<LatencySummary> {
-      running = false;
-      await loop;
-      return samples.summary();
+    async stop() {
+      const answer = new Promise<{ ok: true } & ProbeResult>((resolve, reject) =>
+        worker.once('message', (m: ({ ok: true } & ProbeResult) | { ok: false; error: string }) =>
+          m.ok ? resolve(m) : reject(new Error(`lookup probe: ${m.error}`)),
+        ),
+      );
+      worker.postMessage('stop');
+      const { sql, pbx, emptyAnswers } = await Promise.race([answer, failed]);
+      await worker.terminate();
+      return { sql, pbx, emptyAnswers };
     },
   };
 }

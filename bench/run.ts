@@ -25,7 +25,8 @@ import {
   writeDocsSection,
 } from './report.js';
 import { phoneOf, seed } from './seed.js';
-import { BENCH_TOKEN, type BenchServer, startBenchServer } from './server.js';
+import { BENCH_PBX_ACCOUNT, BENCH_TOKEN, type BenchServer, startBenchServer } from './server.js';
+import type { LatencySummary } from './stats.js';
 import { runWebBench, webMarkdown } from './web.js';
 import { createWorkload } from './workload.js';
 
@@ -41,7 +42,7 @@ async function launch(
   opts: BenchOptions,
 ) {
   const target = 'url' in db ? { url: db.url, poolSize: pool } : db;
-  if (mode === 'inproc') return { ...(await startBenchServer(target)), pid: undefined };
+  if (mode === 'inproc') return { ...(await startBenchServer(target)), pid: undefined, loopDelay: undefined };
   const execArgv = [...process.execArgv];
   if (opts.cpuProfDir) {
     await mkdir(opts.cpuProfDir, { recursive: true });
@@ -63,12 +64,27 @@ async function launch(
   return {
     ...ready,
     pid: child.pid,
+    /** The daemon's event loop delay since the last call (bench/server.ts). */
+    loopDelay: async (): Promise<LatencySummary> => {
+      const answer = new Promise<LatencySummary>((resolve) => {
+        const onMessage = (m: unknown) => {
+          if (typeof m !== 'object' || m === null || !('loopDelay' in m)) return;
+          child.off('message', onMessage);
+          resolve((m as { loopDelay: LatencySummary }).loopDelay);
+        };
+        child.on('message', onMessage);
+      });
+      child.send('loop-delay');
+      const summary = await answer;
+      child.send('loop-delay-reset');
+      return summary;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.send('stop');
       }),
-  } satisfies BenchServer & { pid: number | undefined };
+  } satisfies BenchServer & { pid: number | undefined; loopDelay?: () => Promise<LatencySummary> };
 }
 
 /** What the embedded database's figures depend on beyond its settings: the WebAssembly compiler tier. */
@@ -196,15 +212,35 @@ async function main(): Promise<void> {
             for (const rate of opts.rates) {
               await maintain();
               await openLoop(client, next, { rate, warmupMs: 0, durationMs: warmupMs, maxInFlight: 2_000 });
-              // The probe shares the bench pool with the CPU snapshots: a few ms of queueing at most.
+              // In a worker thread, on its own connection and socket: the PBX is not the load generator.
               const probe =
                 rate === probeAt
-                  ? lookupProbe(sql, { contacts: opts.contacts, intervalMs: 5, seed: rate })
+                  ? await lookupProbe({
+                      databaseUrl: embedded ? servers[0]!.databaseUrl! : target!.url,
+                      ports: servers.map((s) => s.port),
+                      token: BENCH_TOKEN,
+                      pbxAccount: BENCH_PBX_ACCOUNT,
+                      contacts: opts.contacts,
+                      intervalMs: 5,
+                      seed: rate,
+                    })
                   : undefined;
+              const loopDelay = probe ? servers[0]!.loopDelay : undefined;
+              await loopDelay?.(); // from here on
               const before = await cpuSnapshot(cpuSql, pids);
               const s = await openLoop(client, next, { rate, warmupMs: 0, durationMs, maxInFlight: 2_000 });
               run.open.push(step(withCpu(s, before, await cpuSnapshot(cpuSql, pids))));
-              if (probe) run.lookupUnderLoad = { rate, latency: await probe.stop() };
+              if (probe) {
+                const { sql: latency, pbx, emptyAnswers } = await probe.stop();
+                const daemonLoopDelay = await loopDelay?.();
+                run.lookupUnderLoad = {
+                  rate,
+                  latency,
+                  pbx,
+                  emptyAnswers,
+                  ...(daemonLoopDelay ? { daemonLoopDelay } : {}),
+                };
+              }
             }
           }
           for (const concurrency of opts.concurrency) {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { devNull } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { pino } from 'pino';
@@ -22,11 +23,16 @@ import { createMetrics } from '../src/observability/metrics.js';
 import { createPipeline } from '../src/pipeline.js';
 
 export const BENCH_TOKEN = 'bench-token-0123456789';
+/** The MegaFon account of the bench daemon: POST /webhooks/megafon/bench, crm_token = BENCH_TOKEN. */
+export const BENCH_PBX_ACCOUNT = 'bench';
 const DEF_FILE = fileURLToPath(new URL('../../shared/data/rossvyaz/DEF-9xx.csv', import.meta.url));
 
 export interface BenchServer {
   port: number;
-  /** Embedded only: the database's pglite-socket URL, one connection for the load generator (seed, lookups). */
+  /**
+   * Embedded only: the database's pglite-socket URL, two connections for the load generator (the seed and
+   * lookups; the lookup probe's worker).
+   */
   databaseUrl?: string;
   close(): Promise<void>;
 }
@@ -38,17 +44,24 @@ export interface BenchServer {
  * with a chosen pool size, on loopback. No replay worker or queue assigner: every event is decided by the
  * request that stored it, which is what is measured.
  * With `dataDir` instead of `url`: the embedded database in that directory, opened and migrated as the daemon
- * does without DATABASE_URL (its pool and its lookup connection), plus one socket connection for the load generator.
+ * does without DATABASE_URL (its pool and its lookup connection), plus two socket connections for the load generator.
  */
 export async function startBenchServer(
   opts: { url: string; poolSize: number } | { dataDir: string },
 ): Promise<BenchServer> {
-  const config = parseConfig(await readFile(EXAMPLE_CONFIG_PATH, 'utf8'), process.env, EXAMPLE_CONFIG_PATH);
+  // The example configuration plus one MegaFon account, whose `contact` command the lookup probe times (the
+  // PBX's "who is calling"; nothing calls its baseUrl, a closed port on loopback).
+  const text = `${await readFile(EXAMPLE_CONFIG_PATH, 'utf8')}
+telephony:
+  megafon:
+    - { account: ${BENCH_PBX_ACCOUNT}, crmToken: ${BENCH_TOKEN}, baseUrl: "http://127.0.0.1:9", apiKey: bench }
+`;
+  const config = parseConfig(text, process.env, EXAMPLE_CONFIG_PATH);
   config.api.tokens = [{ name: 'bench', token: BENCH_TOKEN }];
   const db =
     'url' in opts
       ? await openDatabase({ url: opts.url, maxConnections: opts.poolSize })
-      : await openDatabase({ dataDir: opts.dataDir, extraConnections: 1 });
+      : await openDatabase({ dataDir: opts.dataDir, extraConnections: 2 });
   if (db.kind === 'embedded') await migrate(db.sql);
   let resolver: PhoneRegionResolver = createPhoneRegionResolver();
   if (existsSync(DEF_FILE))
@@ -107,8 +120,25 @@ if (process.send && (process.env.BENCH_SERVER_URL || process.env.BENCH_SERVER_EM
       ? { dataDir }
       : { url: process.env.BENCH_SERVER_URL!, poolSize: Number(process.env.BENCH_POOL ?? 10) },
   );
+  // How long the daemon's event loop kept ready work waiting (what a PBX lookup waits for beside the ingest):
+  // 'loop-delay' answers with the percentiles since the last 'loop-delay-reset', in milliseconds.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   process.on('message', (msg) => {
     if (msg === 'stop') void server.close().then(() => process.exit(0));
+    else if (msg === 'loop-delay-reset') loopDelay.reset();
+    else if (msg === 'loop-delay') {
+      const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      process.send!({
+        loopDelay: {
+          count: loopDelay.count,
+          p50: ms(loopDelay.percentile(50)),
+          p95: ms(loopDelay.percentile(95)),
+          p99: ms(loopDelay.percentile(99)),
+          max: ms(loopDelay.max),
+        },
+      });
+    }
   });
   process.send({ port: server.port, ...(server.databaseUrl ? { databaseUrl: server.databaseUrl } : {}) });
 }
