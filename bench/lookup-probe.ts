@@ -2,7 +2,8 @@
  * The contact lookup beside a load step, in a worker thread of its own: the PBX that asks "who is calling"
  * is not the load generator, so its lookups must not wait behind the generator's event loop (a decision
  * batch answers tens of requests at once, and the generator handles their responses in one burst of
- * milliseconds). Started by lookupProbe (lookup.ts); every `intervalMs` it times
+ * milliseconds). Started by lookupProbe (lookup.ts); it times, one after another with a pause of `intervalMs`
+ * (two loops side by side),
  *  - sql: findIdentities for a random seeded phone, on a database connection of its own,
  *  - pbx: MegaFon's `contact` command through the daemon (its webhook, the lookup's own side pool and budget),
  *    for a random seeded phone, on a keep-alive socket of its own,

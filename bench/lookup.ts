@@ -56,23 +56,36 @@ export interface ProbeResult {
 }
 
 /**
- * Starts the lookup probe (lookup-probe.ts) in a worker thread: one lookup by SQL and one PBX `contact` every
- * `intervalMs` while a load step runs, off the load generator's event loop. `stop()` returns the summaries.
+ * Starts the lookup probe (lookup-probe.ts) in a worker thread: lookups by SQL and PBX `contact` commands, each
+ * one after another with a pause of `intervalMs`, while a load step runs, off the load generator's event loop.
+ * `stop()` returns the summaries.
  */
-export async function lookupProbe(opts: ProbeData): Promise<{ stop(): Promise<ProbeResult> }> {
-  // tsx's loader hooks are the main thread's: the worker registers its own before it loads TypeScript.
+export async function lookupProbe(
+  opts: ProbeData,
+): Promise<{ stop(): Promise<ProbeResult>; end(): Promise<void> }> {
+  // tsx's loader hooks are the main thread's: the worker registers its own before it loads TypeScript (resolved
+  // here, since an eval'd worker resolves packages from the working directory).
+  const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./lookup-probe.ts', import.meta.url).href;
   const worker = new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`,
+    `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`,
     { eval: true, workerData: opts },
   );
   const failed = new Promise<never>((_, reject) => {
-    worker.once('error', reject);
+    worker.once('error', (cause) => reject(new Error('lookup probe failed', { cause })));
     worker.once('exit', (code) => reject(new Error(`lookup probe exited with code ${code}`)));
   });
   failed.catch(() => {});
+  const end = async () => {
+    await worker.terminate();
+  };
   // Started (TypeScript compiled, connected) before the step begins, so that its start costs the step nothing.
-  await Promise.race([new Promise((resolve) => worker.once('message', resolve)), failed]);
+  try {
+    await Promise.race([new Promise((resolve) => worker.once('message', resolve)), failed]);
+  } catch (err) {
+    await end();
+    throw err;
+  }
   return {
     async stop() {
       const answer = new Promise<{ ok: true } & ProbeResult>((resolve, reject) =>
@@ -81,9 +94,14 @@ export async function lookupProbe(opts: ProbeData): Promise<{ stop(): Promise<Pr
         ),
       );
       worker.postMessage('stop');
-      const { sql, pbx, emptyAnswers } = await Promise.race([answer, failed]);
-      await worker.terminate();
-      return { sql, pbx, emptyAnswers };
+      try {
+        const { sql, pbx, emptyAnswers } = await Promise.race([answer, failed]);
+        return { sql, pbx, emptyAnswers };
+      } finally {
+        await end();
+      }
     },
+    /** Ends the worker whatever it is doing (after stop(), or when the step failed). */
+    end,
   };
 }

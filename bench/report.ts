@@ -13,7 +13,6 @@ export interface RunResult {
   pool: number;
   open: StepResult[];
   closed: StepResult[];
-  /** findIdentities timed beside the open-loop step closest to 1,000 events/s. */
   /**
    * The lookup probe beside the open-loop step nearest 1,000/s: findIdentities (`latency`) and MegaFon's
    * `contact` command through the daemon (`pbx`, with how many answers were `{}`).
@@ -23,7 +22,10 @@ export interface RunResult {
     latency: LatencySummary;
     pbx?: LatencySummary;
     emptyAnswers?: number;
-    /** The first daemon's event loop delay over the step (monitorEventLoopDelay, 1 ms resolution). */
+    /**
+     * The first daemon's event loop delay over the step (monitorEventLoopDelay sampling every 1 ms: the figures
+     * include that interval, an idle loop reads ~1.1 ms).
+     */
     daemonLoopDelay?: LatencySummary;
   };
 }
@@ -197,9 +199,13 @@ export function runTables(run: RunResult, embedded = false): string {
     lines.push('', 'Errors (first answers of each step):', '', ...samples.map((e) => `- ${e}`));
   if (run.lookupUnderLoad) {
     const { rate, latency: l, pbx: h, emptyAnswers, daemonLoopDelay: d } = run.lookupUnderLoad;
+    // The embedded database's extra connection goes through the socket server inside the daemon child, onto
+    // its one session: there the SQL lookup waits for the daemon's event loop too.
+    const connection = embedded ? "the embedded database's extra socket connection" : 'its own connection';
+    const whose = (run.instances ?? 1) > 1 ? `daemon 1 of ${run.instances}'s` : "the daemon's";
     lines.push(
       '',
-      `Lookups beside the ${rate}/s step, from a worker thread of the load generator: findIdentities on its own connection p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms (${l.count} lookups)${h ? `; MegaFon's contact command through the daemon p50 ${h.p50} ms, p99 ${h.p99} ms, max ${h.max} ms (${h.count}, ${emptyAnswers ?? 0} answered {})` : ''}${d ? `; the daemon's event loop delay p50 ${d.p50} ms, p99 ${d.p99} ms, max ${d.max} ms` : ''}`,
+      `Lookups beside the ${rate}/s step, from a worker thread of the load generator, one after another with a 5 ms pause: findIdentities on ${connection} p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms (${l.count} lookups)${h ? `; MegaFon's contact command through the daemon p50 ${h.p50} ms, p99 ${h.p99} ms, max ${h.max} ms (${h.count}, ${emptyAnswers ?? 0} answered {})` : ''}${d ? `; ${whose} event loop delay (sampled every 1 ms, which the figures include) p50 ${d.p50} ms, p99 ${d.p99} ms, max ${d.max} ms` : ''}`,
     );
   }
   return lines.join('\n');

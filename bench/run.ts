@@ -64,27 +64,40 @@ async function launch(
   return {
     ...ready,
     pid: child.pid,
-    /** The daemon's event loop delay since the last call (bench/server.ts). */
-    loopDelay: async (): Promise<LatencySummary> => {
-      const answer = new Promise<LatencySummary>((resolve) => {
-        const onMessage = (m: unknown) => {
-          if (typeof m !== 'object' || m === null || !('loopDelay' in m)) return;
-          child.off('message', onMessage);
-          resolve((m as { loopDelay: LatencySummary }).loopDelay);
-        };
-        child.on('message', onMessage);
-      });
-      child.send('loop-delay');
-      const summary = await answer;
-      child.send('loop-delay-reset');
-      return summary;
+    /** Starts timing the daemon's event loop delay (bench/server.ts); the returned function stops and reads it. */
+    loopDelay: (): (() => Promise<LatencySummary>) => {
+      child.send('loop-delay-start');
+      return () =>
+        new Promise<LatencySummary>((resolve, reject) => {
+          const onMessage = (m: unknown) => {
+            if (typeof m !== 'object' || m === null || !('loopDelay' in m)) return;
+            done();
+            resolve((m as { loopDelay: LatencySummary }).loopDelay);
+          };
+          const onExit = (code: number | null) => {
+            done();
+            reject(new Error(`bench server exited with ${code} before it reported its event loop delay`));
+          };
+          const done = () => {
+            child.off('message', onMessage);
+            child.off('exit', onExit);
+          };
+          child.on('message', onMessage);
+          child.once('exit', onExit);
+          child.send('loop-delay', (err) => {
+            if (err) {
+              done();
+              reject(err);
+            }
+          });
+        });
     },
     close: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.send('stop');
       }),
-  } satisfies BenchServer & { pid: number | undefined; loopDelay?: () => Promise<LatencySummary> };
+  } satisfies BenchServer & { pid: number | undefined; loopDelay?: () => () => Promise<LatencySummary> };
 }
 
 /** What the embedded database's figures depend on beyond its settings: the WebAssembly compiler tier. */
@@ -225,21 +238,24 @@ async function main(): Promise<void> {
                       seed: rate,
                     })
                   : undefined;
-              const loopDelay = probe ? servers[0]!.loopDelay : undefined;
-              await loopDelay?.(); // from here on
-              const before = await cpuSnapshot(cpuSql, pids);
-              const s = await openLoop(client, next, { rate, warmupMs: 0, durationMs, maxInFlight: 2_000 });
-              run.open.push(step(withCpu(s, before, await cpuSnapshot(cpuSql, pids))));
-              if (probe) {
-                const { sql: latency, pbx, emptyAnswers } = await probe.stop();
-                const daemonLoopDelay = await loopDelay?.();
-                run.lookupUnderLoad = {
-                  rate,
-                  latency,
-                  pbx,
-                  emptyAnswers,
-                  ...(daemonLoopDelay ? { daemonLoopDelay } : {}),
-                };
+              try {
+                const loopDelay = probe ? servers[0]!.loopDelay?.() : undefined;
+                const before = await cpuSnapshot(cpuSql, pids);
+                const s = await openLoop(client, next, { rate, warmupMs: 0, durationMs, maxInFlight: 2_000 });
+                run.open.push(step(withCpu(s, before, await cpuSnapshot(cpuSql, pids))));
+                if (probe) {
+                  const { sql: latency, pbx, emptyAnswers } = await probe.stop();
+                  const daemonLoopDelay = await loopDelay?.();
+                  run.lookupUnderLoad = {
+                    rate,
+                    latency,
+                    pbx,
+                    emptyAnswers,
+                    ...(daemonLoopDelay ? { daemonLoopDelay } : {}),
+                  };
+                }
+              } finally {
+                await probe?.end();
               }
             }
           }

@@ -1,8 +1,8 @@
 /**
  * What one statement costs the daemon's driver and the server, apart from what it does: transactions of
  * key lookups on a 100,000-row table, pipelined as the decision batch pipelines its statements, one connection,
- * one at a time. Read against the decision's ~25 statements per batch (docs/benchmarks.md, «Issue 18: what a
- * statement costs»).
+ * one at a time. Read against the ~23 statements of a lone event (docs/benchmarks.md, «Issue 18: one event's
+ * cost, and the PBX's lookup beside the load», item 2).
  *
  * Run: `npx tsx bench/statements.ts` (a scratch database on the local server, dropped at the end;
  * BENCH_ADMIN_URL names another server). Prints per transaction: wall time, the Node process's CPU and the
