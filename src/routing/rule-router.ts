@@ -163,48 +163,60 @@ export function createRuleRouter(deps: RuleRouterDeps): Router & {
   };
 }
 
-/** What routing reads of the batch's contacts: their companies and sticky managers, in one round trip. */
+/**
+ * What routing reads of the batch's contacts, in one statement: their companies (the facts routing classifies
+ * by) and their sticky managers.
+ */
 async function routingReads(
   tx: Sql,
   contacts: ContactSet,
 ): Promise<{ companies: Map<string, CompanyFacts>; sticky: Map<string, StickyCandidate[]> }> {
   if (noContacts(contacts)) return { companies: new Map(), sticky: new Map() };
-  const [companyRows, sticky] = await Promise.all([
-    tx<(CompanyFacts & { id: string })[]>`
-      SELECT co.id, co.name, co.inn, co.region, co.client_type, co.responsible
-      FROM companies co WHERE co.id IN (
-        SELECT company_id FROM contacts WHERE ${amongContacts(tx, 'id', contacts)} AND company_id IS NOT NULL)`,
-    stickyCandidatesOf(tx, contacts),
-  ]);
-  return { companies: new Map(companyRows.map((c) => [c.id, c])), sticky };
-}
-
-/** The client's own managers, most specific first: contact, company, last deal, last lead. */
-export async function stickyCandidates(tx: Sql, contactId: string): Promise<StickyCandidate[]> {
-  return (await stickyCandidatesOf(tx, [contactId])).get(contactId) ?? [];
-}
-
-/** stickyCandidates for several contacts in one statement. */
-async function stickyCandidatesOf(tx: Sql, contacts: ContactSet): Promise<Map<string, StickyCandidate[]>> {
-  if (noContacts(contacts)) return new Map();
   const rows = await tx<
-    { id: string; contact: string | null; company: string | null; deal: string | null; lead: string | null }[]
+    (StickyRow & {
+      id: string;
+      companyId: string | null;
+      companyName: string | null;
+      companyInn: string | null;
+      companyRegion: string | null;
+      companyClientType: string | null;
+    })[]
   >`
     SELECT c.id, c.responsible AS contact, co.responsible AS company,
       (SELECT responsible FROM deals WHERE contact_id = c.id AND responsible IS NOT NULL
         ORDER BY updated_at DESC LIMIT 1) AS deal,
       (SELECT responsible FROM leads WHERE contact_id = c.id AND responsible IS NOT NULL
-        ORDER BY created_at DESC LIMIT 1) AS lead
+        ORDER BY created_at DESC LIMIT 1) AS lead,
+      co.id AS company_id, co.name AS company_name, co.inn AS company_inn, co.region AS company_region,
+      co.client_type AS company_client_type
     FROM contacts c LEFT JOIN companies co ON co.id = c.company_id WHERE ${amongContacts(tx, 'c.id', contacts)}`;
-  return new Map(rows.map((row) => [row.id, stickyOfRow(row)]));
+  const companies = new Map<string, CompanyFacts>();
+  for (const r of rows)
+    if (r.companyId)
+      companies.set(r.companyId, {
+        name: r.companyName,
+        inn: r.companyInn,
+        region: r.companyRegion,
+        clientType: r.companyClientType,
+        responsible: r.company,
+      });
+  return { companies, sticky: new Map(rows.map((row) => [row.id, stickyOfRow(row)])) };
 }
 
-function stickyOfRow(row: {
+/** The client's own managers, most specific first: contact, company, last deal, last lead. */
+export async function stickyCandidates(tx: Sql, contactId: string): Promise<StickyCandidate[]> {
+  return (await routingReads(tx, [contactId])).sticky.get(contactId) ?? [];
+}
+
+/** The managers a contact's row names, as routingReads reads them. */
+interface StickyRow {
   contact: string | null;
   company: string | null;
   deal: string | null;
   lead: string | null;
-}): StickyCandidate[] {
+}
+
+function stickyOfRow(row: StickyRow): StickyCandidate[] {
   const sources: [string | null, string][] = [
     [row.contact, 'responsible of the contact'],
     [row.company, 'responsible of the company'],
