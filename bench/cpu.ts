@@ -4,7 +4,7 @@ import type { Sql } from 'postgres';
 const MS_PER_TICK = 10; // USER_HZ is 100 on Linux
 
 /** CPU time (user + system, ms) of a process from /proc; undefined off Linux or when it is gone. */
-function processCpuMs(pid: number): number | undefined {
+export function processCpuMs(pid: number): number | undefined {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;

@@ -4,30 +4,22 @@
  * one at a time. Read against the ~23 statements of a lone event (docs/benchmarks.md, «Issue 18: one event's
  * cost, and the PBX's lookup beside the load», item 2).
  *
- * Run: `npx tsx bench/statements.ts` (a scratch database on the local server, dropped at the end;
- * BENCH_ADMIN_URL names another server). Prints per transaction: wall time, the Node process's CPU and the
- * server backend's CPU (from /proc, so the server must run on this machine).
+ * Run: `npx tsx bench/statements.ts` (a scratch database `sb_bench_<rand>` on the local server, dropped at the
+ * end). Prints per transaction: wall time, the Node process's CPU and the server backend's CPU (from /proc, so
+ * the server must run on this machine).
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import postgres from 'postgres';
-import { DEFAULT_ADMIN_URL } from './database.js';
+import type postgres from 'postgres';
+import { openDatabase } from '../src/db/connect.js';
+import { processCpuMs } from './cpu.js';
+import { benchDatabase } from './database.js';
 
 const TRANSACTIONS = 3_000;
 const ROUNDS = 2;
 
-const adminUrl = process.env.BENCH_ADMIN_URL ?? DEFAULT_ADMIN_URL;
-const name = `sb_statements_${randomBytes(4).toString('hex')}`;
-const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-await admin.unsafe(`CREATE DATABASE ${name}`);
-const url = new URL(adminUrl);
-url.pathname = `/${name}`;
-// As the daemon connects (src/db/connect.ts): camelCase columns.
-const sql = postgres(url.toString(), {
-  max: 1,
-  onnotice: () => {},
-  transform: { column: { from: postgres.toCamel } },
-});
+const scratch = await benchDatabase(undefined);
+// Connected as the daemon connects (src/db/connect.ts).
+const db = await openDatabase({ url: scratch.url, maxConnections: 1 });
+const sql = db.sql;
 try {
   await sql`CREATE TABLE identities (kind text NOT NULL, value text NOT NULL, contact_id uuid NOT NULL,
     PRIMARY KEY (kind, value))`;
@@ -35,11 +27,11 @@ try {
     FROM generate_series(1, 100000) AS n`;
   await sql`VACUUM ANALYZE identities`;
   const [row] = await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
-  const pid = row!.pid;
   const serverCpuMs = () => {
-    // utime and stime, in clock ticks (100 per second on Linux).
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    const ms = processCpuMs(row!.pid);
+    if (ms === undefined)
+      throw new Error('the server backend is not readable in /proc: is it on this machine?');
+    return ms;
   };
   const phones = Array.from({ length: 20 }, (_, i) => `+79${100000000 + (i + 1) * 7919}`);
   const one = (tx: postgres.TransactionSql, p: string) =>
@@ -70,7 +62,6 @@ try {
       console.log(`| ${label} | ${wall.toFixed(3)} | ${node.toFixed(3)} | ${server.toFixed(3)} |`);
     }
 } finally {
-  await sql.end();
-  await admin.unsafe(`DROP DATABASE ${name}`);
-  await admin.end();
+  await db.close();
+  await scratch.drop();
 }
