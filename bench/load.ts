@@ -5,11 +5,12 @@ import type { BenchEvent, EventKind } from './workload.js';
 
 /** A keep-alive HTTP client for the benchmark daemon; it reads only the status and the decision kind. */
 /** A keep-alive client; with several ports (several daemons) requests go to them in turn. */
-export function createClient(opts: { ports: readonly number[]; token: string; maxSockets: number }) {
+export function createClient(opts: { ports: readonly number[]; token?: string; maxSockets: number }) {
   let turn = 0;
   // Idle sockets are dropped before the server's 5 s keep-alive timeout would close them under a request.
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets, timeout: 4_000 });
-  const auth = `Bearer ${opts.token}`;
+  // Without a token, no Authorization header (a provider's webhook, which authenticates by its body).
+  const auth = opts.token === undefined ? undefined : `Bearer ${opts.token}`;
 
   function request(
     method: string,
@@ -18,7 +19,7 @@ export function createClient(opts: { ports: readonly number[]; token: string; ma
     contentType = 'application/json',
   ): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
-      const headers: http.OutgoingHttpHeaders = { authorization: auth };
+      const headers: http.OutgoingHttpHeaders = auth ? { authorization: auth } : {};
       if (body !== undefined) {
         headers['content-type'] = contentType;
         headers['content-length'] = Buffer.byteLength(body);

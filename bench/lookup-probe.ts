@@ -9,6 +9,7 @@
  *    for a random seeded phone, on a keep-alive socket of its own,
  * and posts both summaries when told to stop.
  */
+import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../src/db/connect.js';
 import { findIdentities } from '../src/db/repos/identities.js';
@@ -19,7 +20,7 @@ import { mulberry32, Samples } from './stats.js';
 export interface ProbeData {
   databaseUrl: string;
   ports: number[];
-  /** The API token, also the MegaFon account's crm_token (bench/server.ts). */
+  /** The MegaFon account's crm_token (the API token too: bench/server.ts). */
   token: string;
   pbxAccount: string;
   contacts: number;
@@ -31,7 +32,8 @@ const data = workerData as ProbeData;
 const random = mulberry32(data.seed);
 const pick = () => Math.floor(random() * data.contacts);
 const db = await openDatabase({ url: data.databaseUrl, maxConnections: 1 });
-const client = createClient({ ports: data.ports, token: data.token, maxSockets: 1 });
+// MegaFon sends no header of its own: the request carries its CRM token in the body alone.
+const client = createClient({ ports: data.ports, maxSockets: 1 });
 const samples = { sql: new Samples(), pbx: new Samples() };
 let emptyAnswers = 0;
 let running = true;
@@ -47,9 +49,10 @@ async function probeSql(): Promise<void> {
 }
 
 async function probePbx(): Promise<void> {
-  for (let n = 0; running; n++) {
-    // As MegaFon sends it: the caller's number in digits, `7…`, form-encoded, the CRM token in the body.
-    const body = `cmd=contact&phone=79${mobileDigits(pick())}&callid=probe-${n}&crm_token=${data.token}`;
+  while (running) {
+    // As MegaFon sends it (../shared/reference/cloud-pbx-protocols.md, 2.3): form-encoded `cmd`, the caller's
+    // number in digits (`7…`), the call's UUID and the CRM token.
+    const body = `cmd=contact&phone=79${mobileDigits(pick())}&callid=${randomUUID()}&crm_token=${data.token}`;
     const t0 = performance.now();
     const res = await client.request(
       'POST',
