@@ -3,9 +3,8 @@ import type { Queryable as Sql } from './queryable.js';
 
 /**
  * A stable signed 64-bit key for pg_advisory_xact_lock derived from a string: the first 8 bytes of its SHA-1.
- * One-shot `hash` (no Hash object per key: a decision batch makes ~15 at the least, its messages, identities
- * and every manager) gives the same bytes as
- * createHash('sha1').update(name).digest().
+ * One-shot `hash` gives the same bytes as createHash('sha1').update(name).digest(), without a Hash object per
+ * key (a decision batch makes ~15 at the least: its messages, identities and every manager).
  */
 export function advisoryKey(name: string): bigint {
   return hash('sha1', name, 'buffer').readBigInt64BE(0);
