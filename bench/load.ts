@@ -82,6 +82,11 @@ export interface StepResult {
   /** Open loop: events not sent because `maxInFlight` was reached (the daemon fell behind). */
   shed: number;
   latency: LatencySummary;
+  /**
+   * Open loop: how late the generator sent each measured event after it was due (its timer's granularity, its
+   * own event loop, its share of the cores). Part of `latency`, which counts from the due time.
+   */
+  sendDelay?: LatencySummary;
   byKind: Record<EventKind, LatencySummary>;
   decisions: Record<string, number>;
   /** CPU ms per measured event, by process (see cpu.ts). */
@@ -90,6 +95,7 @@ export interface StepResult {
 
 class Recorder {
   readonly all = new Samples();
+  readonly sendDelay = new Samples();
   readonly byKind = { known: new Samples(), unknown: new Samples(), duplicate: new Samples() };
   readonly decisions: Record<string, number> = {};
   readonly errorSamples: string[] = [];
@@ -123,6 +129,7 @@ class Recorder {
       errorSamples: this.errorSamples,
       shed,
       latency: this.all.summary(),
+      ...(mode === 'open' ? { sendDelay: this.sendDelay.summary() } : {}),
       byKind: {
         known: this.byKind.known.summary(),
         unknown: this.byKind.unknown.summary(),
@@ -168,7 +175,10 @@ export async function openLoop(
         continue;
       }
       const event = next();
-      if (measured) sent += 1;
+      if (measured) {
+        sent += 1;
+        rec.sendDelay.add(performance.now() - due);
+      }
       const p = timed(client, event).then((outcome) => {
         pending.delete(p);
         if (measured) rec.record(event.kind, performance.now() - due, outcome);

@@ -213,7 +213,7 @@ async function main(): Promise<void> {
           }
           const step = (s: StepResult) => {
             log(
-              `${mode} pool ${run.pool} ${s.mode} ${s.load}: ${s.eventsPerSecond} ev/s, p50 ${s.latency.p50} p99 ${s.latency.p99} ms, errors ${s.errors}, shed ${s.shed}, CPU ms/event ${JSON.stringify(s.cpu)}${s.errorSamples.length > 0 ? `; errors: ${s.errorSamples.join(' | ')}` : ''}`,
+              `${mode} pool ${run.pool} ${s.mode} ${s.load}: ${s.eventsPerSecond} ev/s, p50 ${s.latency.p50} p99 ${s.latency.p99} ms${s.sendDelay ? ` (sent late by p50 ${s.sendDelay.p50} p99 ${s.sendDelay.p99} ms)` : ''}, errors ${s.errors}, shed ${s.shed}, CPU ms/event ${JSON.stringify(s.cpu)}${s.errorSamples.length > 0 ? `; errors: ${s.errorSamples.join(' | ')}` : ''}`,
             );
             return s;
           };
