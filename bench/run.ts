@@ -211,6 +211,14 @@ async function main(): Promise<void> {
               seed: opts.seed,
             });
           }
+          if (opts.daemonWarmupSeconds > 0) {
+            log(`warming the daemon up: ${opts.daemonWarmupSeconds} s at 16 in flight, not measured`);
+            await closedLoop(client, next, {
+              concurrency: 16,
+              warmupMs: 0,
+              durationMs: opts.daemonWarmupSeconds * 1000,
+            });
+          }
           const step = (s: StepResult) => {
             log(
               `${mode} pool ${run.pool} ${s.mode} ${s.load}: ${s.eventsPerSecond} ev/s, p50 ${s.latency.p50} p99 ${s.latency.p99} ms${s.sendDelay ? ` (sent late by p50 ${s.sendDelay.p50} p99 ${s.sendDelay.p99} ms)` : ''}, errors ${s.errors}, shed ${s.shed}, CPU ms/event ${JSON.stringify(s.cpu)}${s.errorSamples.length > 0 ? `; errors: ${s.errorSamples.join(' | ')}` : ''}`,
