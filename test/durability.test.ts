@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertConversations } from '../src/db/repos/conversations.js';
+import { isDatabaseUnavailable } from '../src/db/unavailable.js';
 import { createIdentityPolicy } from '../src/identity/identity.js';
+import { BatchTimeoutError } from '../src/ingest/batcher.js';
 import { markFailed, storeInboundEvent } from '../src/ingest/inbound-store.js';
 import {
   type AfterDecision,
@@ -444,5 +446,137 @@ describe.each(backends())('durability on %s', (backend) => {
     const [row] = await ctx.db.sql<{ firstResponseAt: Date | null }[]>`
       SELECT first_response_at FROM leads WHERE id = ${leadId!}`;
     expect(row!.firstResponseAt?.toISOString()).toBe('2026-11-20T07:05:00.000Z');
+  });
+
+  describe("a payload stored by its decision's transaction (storeAndProcess, the API's path)", () => {
+    /** A payload as the intake makes it, for storeAndProcess: its row, and the content the processor reads. */
+    const incoming = (phone: string, overrides: Record<string, unknown> = {}) => {
+      const payload = inboundBody({ from: { phones: [phone] }, ...overrides });
+      const receivedAt = ctx.clock.clock();
+      const row = { id: randomUUID(), source: 'api', payloadJson: JSON.stringify(payload), receivedAt };
+      return { row, content: { source: 'api', payload, raw: null, receivedAt } };
+    };
+    const statusOf = async (id: string) =>
+      (
+        await ctx.db.sql<{ status: string; attempts: number; lastError: string | null }[]>`
+          SELECT status, attempts, last_error FROM inbound_events WHERE id = ${id}`
+      )[0];
+
+    it('the API stores the payload and decides it in one transaction, one commit for both', async () => {
+      // Which transaction inserted each row (xmin shows only the last writer: the decision's UPDATE).
+      await ctx.db.sql.unsafe(`
+        CREATE TABLE test_inserted_by (id uuid PRIMARY KEY, tx bigint NOT NULL);
+        CREATE FUNCTION test_record_inserter() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO test_inserted_by VALUES (NEW.id, txid_current() % 4294967296); RETURN NEW; END $$;
+        CREATE TRIGGER test_record_inserter AFTER INSERT ON inbound_events
+          FOR EACH ROW EXECUTE FUNCTION test_record_inserter();`);
+      try {
+        const phone = freshPhone();
+        const res = await ctx.request('POST', '/api/v1/inbound', inboundBody({ from: { phones: [phone] } }));
+        expect(res.status).toBe(200);
+        const { eventId } = res.body as { eventId: string };
+        const [row] = await ctx.db.sql<{ stored: string; decided: string; message: string }[]>`
+          SELECT b.tx::text AS stored, e.xmin::text AS decided, m.xmin::text AS message
+          FROM inbound_events e JOIN test_inserted_by b USING (id) JOIN messages m ON m.inbound_event_id = e.id
+          WHERE e.id = ${eventId}`;
+        expect(row!.stored).toBe(row!.message);
+        expect(row!.decided).toBe(row!.message);
+        expect(await statusOf(eventId)).toMatchObject({ status: 'processed', attempts: 1 });
+      } finally {
+        await ctx.db.sql.unsafe(`
+          DROP TRIGGER test_record_inserter ON inbound_events;
+          DROP FUNCTION test_record_inserter();
+          DROP TABLE test_inserted_by;`);
+      }
+    });
+
+    it('a statement that fails takes the batch down: every payload is stored still, and only the guilty one fails', async () => {
+      const [a, guilty, b] = [freshPhone(), freshPhone(), freshPhone()];
+      const processor = processorWith(healthyRouter(), async (tx, decided) => {
+        if (from(decided, guilty)) await tx`SELECT 1 / 0`;
+      });
+      const events = [incoming(a), incoming(guilty), incoming(b)];
+      const outcomes = await Promise.all(events.map((e) => processor.storeAndProcess(e.row, e.content)));
+      expect(outcomes.map((o) => o.status)).toEqual(['processed', 'failed', 'processed']);
+      expect(outcomes[1]).toMatchObject({ error: expect.stringMatching(/division by zero/) });
+      // The guilty payload is stored, pending for the replay worker, with its error; nothing else of it.
+      expect(await statusOf(events[1]!.row.id)).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        lastError: expect.stringMatching(/division by zero/),
+      });
+      expect(await counts(guilty)).toEqual({ contacts: 0, leads: 0, messages: 0 });
+      for (const [phone, e] of [
+        [a, events[0]!],
+        [b, events[2]!],
+      ] as const) {
+        expect(await statusOf(e.row.id)).toMatchObject({ status: 'processed' });
+        expect(await counts(phone)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+      }
+      // Decided later as if the batch had never seen it.
+      ctx.clock.advance(60_000);
+      expect(await processorWith(healthyRouter()).process(events[1]!.row.id)).toMatchObject({
+        status: 'processed',
+        decisions: [{ kind: 'new_lead' }],
+      });
+    });
+
+    it('a payload the database refuses fails its own sender alone, stored nowhere; its neighbours are stored and decided', async () => {
+      const [a, b] = [freshPhone(), freshPhone()];
+      const good = [incoming(a), incoming(b)];
+      const bad = incoming(freshPhone());
+      const refused = { ...bad.row, payloadJson: '{"broken": ' }; // not JSON: the INSERT's cast fails
+      const [first, broken, second] = await Promise.allSettled([
+        ctx.processor.storeAndProcess(good[0]!.row, good[0]!.content),
+        ctx.processor.storeAndProcess(refused, bad.content),
+        ctx.processor.storeAndProcess(good[1]!.row, good[1]!.content),
+      ]);
+      expect(broken).toMatchObject({ status: 'rejected', reason: { code: '22P02' } });
+      expect(await statusOf(bad.row.id)).toBeUndefined();
+      for (const [result, phone] of [
+        [first, a],
+        [second, b],
+      ] as const) {
+        expect(result).toMatchObject({ status: 'fulfilled', value: { status: 'processed' } });
+        expect(await counts(phone)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+      }
+    });
+
+    it('a batch stuck past its watchdog answers "unavailable"; its late commit is stored and decided, a resend is a duplicate', async () => {
+      const sql = ctx.db.sql;
+      const processor = createProcessor({
+        sql,
+        clock: ctx.clock.clock,
+        log: silentLogger,
+        metrics: createMetrics(),
+        policy: createIdentityPolicy({}),
+        router: healthyRouter(),
+        maxAttempts: 3,
+        retryBaseDelayMs: 1000,
+        sources: ctx.source,
+        timeoutMs: 300,
+      });
+      const e = incoming(freshPhone());
+      // Another session holds a lock every INSERT waits for: the batch neither fails nor returns.
+      const blocker = await sql.reserve();
+      try {
+        await blocker`BEGIN`;
+        await blocker`LOCK TABLE inbound_events IN SHARE MODE`;
+        const late = await processor.storeAndProcess(e.row, e.content).catch((err: unknown) => err);
+        expect(late).toBeInstanceOf(BatchTimeoutError);
+        expect(isDatabaseUnavailable(late)).toBe(true); // -> 503 + Retry-After
+      } finally {
+        await blocker`COMMIT`.catch(() => {});
+        blocker.release();
+      }
+      // The given-up transaction goes on and commits the payload with its decision.
+      await expect.poll(async () => (await statusOf(e.row.id))?.status).toBe('processed');
+      // The sender, told 503, sends the same payload again: a second event, rule 1's duplicate.
+      const resent = { ...e.row, id: randomUUID() };
+      expect(await processor.storeAndProcess(resent, e.content)).toMatchObject({
+        status: 'processed',
+        decisions: [{ kind: 'duplicate', rule: 'rule_1_duplicate' }],
+      });
+    });
   });
 });

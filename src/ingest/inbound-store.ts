@@ -2,6 +2,8 @@ import type { Decision } from '../core/communication.js';
 import type { SkippedCommunication } from '../core/normalize.js';
 import type { Queryable as Sql } from '../db/queryable.js';
 import { audit } from '../db/repos/audit.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import type { BatchResult } from './batcher.js';
 
 export type InboundStatus = 'received' | 'processed' | 'failed' | 'dead' | 'rejected';
 
@@ -49,15 +51,15 @@ export async function storeInboundEvent(sql: Sql, e: NewInboundEvent): Promise<s
  * caller so that no row depends on the order of RETURNING. A statement error fails the whole statement, so
  * the caller stores the rows one by one when this throws (a bad row must never cost its neighbours theirs).
  */
-export async function storeInboundEvents(
-  sql: Sql,
-  events: readonly (Omit<NewInboundEvent, 'payload'> & {
-    id: string;
-    receivedAt: Date;
-    /** The payload as JSON text (the caller's, which keeps it: see the intake). */
-    payloadJson?: string;
-  })[],
-): Promise<void> {
+/** A payload ready to store: its id and time given, its JSON as text (the caller's, which keeps it). */
+export type NewInboundRow = Omit<NewInboundEvent, 'payload'> & {
+  id: string;
+  receivedAt: Date;
+  /** The payload as JSON text (the caller's, which keeps it: see the intake). */
+  payloadJson?: string;
+};
+
+export async function storeInboundEvents(sql: Sql, events: readonly NewInboundRow[]): Promise<void> {
   if (events.length === 0) return;
   // One statement text whatever the number of rows (prepared once per connection), arrays as parameters;
   // payloads and bytes travel as text and are cast by the server (the driver would re-encode a jsonb[]).
@@ -71,6 +73,27 @@ export async function storeInboundEvents(
       ${col((e) => (e.raw ? `\\x${Buffer.from(e.raw).toString('hex')}` : null)) as string[]}::text[]::bytea[],
       ${col((e) => (e.rejectedWith ? 'rejected' : 'received'))}::text[], ${col((e) => e.rejectedWith ?? null) as string[]}::text[],
       ${col((e) => e.receivedAt.toISOString())}::timestamptz[])`;
+}
+
+/**
+ * Stores rows by one statement; should it fail, each row alone, so that one bad row fails only itself. Not
+ * one by one when the database is away (each row would wait out the connect timeout again) or once `givenUp()`
+ * (the senders were answered already). One result per row, in order: its id, or why it was not stored.
+ */
+export async function storeEach(
+  sql: Sql,
+  rows: readonly NewInboundRow[],
+  givenUp: () => boolean = () => false,
+): Promise<BatchResult<string>[]> {
+  const stored = (r: NewInboundRow): BatchResult<string> => ({ ok: true, value: r.id });
+  const failed = (error: unknown): BatchResult<string> => ({ ok: false, error });
+  try {
+    await storeInboundEvents(sql, rows);
+    return rows.map(stored);
+  } catch (err) {
+    if (rows.length === 1 || isDatabaseUnavailable(err) || givenUp()) return rows.map(() => failed(err));
+    return Promise.all(rows.map((r) => storeInboundEvents(sql, [r]).then(() => stored(r), failed)));
+  }
 }
 
 /** What deciding an event needs of it: its payload as stored, and who sent it when. */

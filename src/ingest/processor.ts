@@ -17,8 +17,11 @@ import {
   type EventContent,
   markFailed,
   markProcessed,
+  type NewInboundRow,
   readEvents,
   recordSkipped,
+  storeEach,
+  storeInboundEvents,
 } from './inbound-store.js';
 
 export type ProcessOutcome =
@@ -65,6 +68,8 @@ export interface ProcessorDeps extends LeadRulesDeps {
   sources: (name: string) => EventSource | undefined;
   /** Writes the events of the decisions into the outbox, in their transaction (src/crm/outbox). */
   outbox?: DecisionOutbox;
+  /** The decision batches' watchdog (default DECISION_TIMEOUT_MS); tests shorten it. */
+  timeoutMs?: number;
 }
 
 /** The outbox as the processor sees it: record in the decision's transaction, wake the worker after commit. */
@@ -116,6 +121,9 @@ class PermanentEventError extends SwitchboardError {
 function clampToReceived(comm: InboundCommunication, receivedAt: Date): InboundCommunication {
   return comm.occurredAt > receivedAt ? { ...comm, occurredAt: receivedAt } : comm;
 }
+
+/** How an event of a batch ended: its outcome, or (a payload the batch was to store) why it is not stored. */
+type Settled = ProcessOutcome | { status: 'unstored'; error: unknown };
 
 /** An event of the batch that could not be decided: recorded (retry later, or dead) once the batch commits. */
 interface Unfinished {
@@ -179,7 +187,12 @@ export function createProcessor(deps: ProcessorDeps) {
     }
   }
 
-  async function attempt(ids: readonly string[], known: ReadonlyMap<string, EventContent>): Promise<Attempt> {
+  async function attempt(
+    ids: readonly string[],
+    known: ReadonlyMap<string, EventContent>,
+    /** Payloads not stored yet (storeAndProcess): stored by this transaction, ahead of their decisions. */
+    rows: ReadonlyMap<string, NewInboundRow>,
+  ): Promise<Attempt> {
     // Normalized before the transaction, from memory for the events this daemon has just stored and from
     // the table for the others (the replay worker's): the claim then rides in the lead rules' first round
     // trip, and only the events it gives us are decided.
@@ -196,7 +209,18 @@ export function createProcessor(deps: ProcessorDeps) {
       // (src/db/key-lookup-plans.ts), spare re-planning each of them at every execution. Issued first, so
       // that the claim pipelined behind it runs under them.
       const settings = useKeyLookupPlans(tx, { statementTimeout: STATEMENT_TIMEOUT });
-      const claim = Promise.all([settings, claimEvents(tx, ids)]).then(([, claimed]) => claimed);
+      // The payloads this transaction stores are its own until it commits: no one else can claim them, and
+      // they need no claim. They commit with their decisions, or not at all (see `decide`).
+      const store = rows.size > 0 ? storeInboundEvents(tx, [...rows.values()]) : undefined;
+      const toClaim = rows.size > 0 ? ids.filter((id) => !rows.has(id)) : ids;
+      const claim = Promise.all([
+        settings,
+        store,
+        toClaim.length > 0 ? claimEvents(tx, toClaim) : new Map<string, ClaimedEvent>(),
+      ]).then(([, , claimed]) => {
+        for (const id of rows.keys()) claimed.set(id, { id, status: 'received', decision: null });
+        return claimed;
+      });
       const fresh = (claimed: Map<string, ClaimedEvent>, id: string) => {
         const status = claimed.get(id)?.status;
         return status === 'received' || status === 'failed';
@@ -307,7 +331,11 @@ export function createProcessor(deps: ProcessorDeps) {
     return { status: status === 'dead' ? 'dead' : 'failed', error: message };
   }
 
-  /** Decides `ids` (distinct, in submission order); never throws. */
+  /**
+   * Decides `ids` (distinct, in submission order); never throws. The events of `rows` are stored by the first
+   * attempt's transaction, with their decisions; should that attempt fail, they are stored on their own before
+   * anything else is tried, and one that cannot be stored settles `unstored` (its sender must send it again).
+   */
   async function decide(
     ids: readonly string[],
     known: ReadonlyMap<string, EventContent>,
@@ -315,7 +343,8 @@ export function createProcessor(deps: ProcessorDeps) {
     requests: ReadonlyMap<string, string>,
     started: number,
     signal?: AbortSignal,
-  ): Promise<Map<string, ProcessOutcome>> {
+    rows: ReadonlyMap<string, NewInboundRow> = new Map(),
+  ): Promise<Map<string, Settled>> {
     // A batch the watchdog gave up on does no further work: its callers were answered, the replay worker
     // decides its events later, in order, and the next batch is already running.
     const givenUp = () =>
@@ -324,10 +353,40 @@ export function createProcessor(deps: ProcessorDeps) {
       if (signal?.aborted) return givenUp();
       let result: Attempt;
       try {
-        result = await attempt(ids, known);
+        result = await attempt(ids, known, rows);
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code && TRANSIENT_PG_CODES.has(code) && i < INLINE_RETRIES) continue;
+        if (rows.size > 0) {
+          // Their payloads went with the rollback, and no sender has been answered yet: stored now, on their
+          // own, the events go on as stored ones do. When the database is away, storing would only wait out
+          // the connect timeout again: those senders are told to send again (503), as the intake tells them.
+          const unavailable = isDatabaseUnavailable(err);
+          if (unavailable)
+            deps.log.warn(
+              { events: ids.length, code },
+              'database unavailable; payloads not stored, events left pending',
+            );
+          const list = [...rows.values()];
+          const results =
+            unavailable || signal?.aborted
+              ? list.map(() => ({ ok: false as const, error: err }))
+              : await storeEach(deps.sql, list, () => signal?.aborted ?? false);
+          const settled = new Map<string, Settled>();
+          for (const [j, row] of list.entries()) {
+            const r = results[j]!;
+            if (!r.ok) settled.set(row.id, { status: 'unstored', error: r.error });
+          }
+          const stored = ids.filter((id) => !settled.has(id));
+          if (stored.length > 0)
+            for (const [k, v] of unavailable
+              ? new Map(
+                  stored.map((id) => [id, { status: 'failed' as const, error: 'database unavailable' }]),
+                )
+              : await decide(stored, known, requests, started, signal))
+              settled.set(k, v);
+          return settled;
+        }
         if (isDatabaseUnavailable(err)) {
           // Not the events' fault and not an attempt: they stay pending and the replay worker takes them again.
           deps.log.warn({ events: ids.length, code }, 'database unavailable; events left pending');
@@ -335,7 +394,7 @@ export function createProcessor(deps: ProcessorDeps) {
         }
         if (ids.length > 1) {
           // A statement failed and took the batch with it: each event alone, in order, finds the guilty one.
-          const alone = new Map<string, ProcessOutcome>();
+          const alone = new Map<string, Settled>();
           for (const id of ids)
             for (const [k, v] of await decide([id], known, requests, started, signal)) alone.set(k, v);
           return alone;
@@ -346,7 +405,7 @@ export function createProcessor(deps: ProcessorDeps) {
         continue; // Another worker committed it meanwhile: answer with its stored decision.
       }
       deps.outbox?.kick();
-      const outcomes = new Map<string, ProcessOutcome>();
+      const outcomes = new Map<string, Settled>();
       for (const [id, { source, ...outcome }] of result.outcomes) {
         outcomes.set(id, outcome);
         if (outcome.status !== 'processed' || !source) continue;
@@ -374,23 +433,31 @@ export function createProcessor(deps: ProcessorDeps) {
     }
   }
 
-  const batcher = createBatcher<{ id: string; content?: EventContent; requestId?: string }, ProcessOutcome>({
+  type Item = { id: string; content?: EventContent; requestId?: string; row?: NewInboundRow };
+  const batcher = createBatcher<Item, ProcessOutcome>({
     maxBatch: DECISION_BATCH,
-    timeoutMs: DECISION_TIMEOUT_MS,
+    timeoutMs: deps.timeoutMs ?? DECISION_TIMEOUT_MS,
     async run(items, { signal }) {
       const started = performance.now();
       deps.metrics.decisionBatch.observe(items.length);
       const known = new Map<string, EventContent>();
       const requests = new Map<string, string>();
-      for (const { id, content, requestId } of items) {
+      const rows = new Map<string, NewInboundRow>();
+      for (const { id, content, requestId, row } of items) {
         if (content) known.set(id, content);
         if (requestId && !requests.has(id)) requests.set(id, requestId);
+        if (row) rows.set(id, row);
       }
       // The batch is the work of several requests: its log lines name each event's own (`requests`), never
       // the one whose submission happened to start the batch.
       const ids = [...new Set(items.map((i) => i.id))];
-      const outcomes = await outsideRequest(() => decide(ids, known, requests, started, signal));
-      return items.map(({ id }) => ({ ok: true as const, value: outcomes.get(id)! }));
+      const outcomes = await outsideRequest(() => decide(ids, known, requests, started, signal, rows));
+      return items.map(({ id }) => {
+        const outcome = outcomes.get(id)!;
+        return outcome.status === 'unstored'
+          ? { ok: false as const, error: outcome.error }
+          : { ok: true as const, value: outcome };
+      });
     },
   });
 
@@ -408,6 +475,19 @@ export function createProcessor(deps: ProcessorDeps) {
         deps.log.warn({ eventId, err: errorMessage(err) }, 'decision batch given up; event left pending');
         return { status: 'failed' as const, error: 'database unavailable' };
       });
+    },
+    /**
+     * Stores a payload and decides it in one transaction, with the others submitted meanwhile: one commit for
+     * the batch's payloads and decisions together, where `intake.accept` and then `process` make two. The
+     * promise resolves after that commit, or after the payload was stored on its own when the decision
+     * failed (then `failed`, and the replay worker decides it later). It rejects, with nothing stored, when
+     * the payload could not be stored (the database is away, the batch was given up: BatchTimeoutError):
+     * the sender must be told to send it again. A batch given up may still commit later: a payload sent again
+     * is then a second event, decided as rule 1's `duplicate`, as with the intake's group commit.
+     */
+    storeAndProcess(row: NewInboundRow, content: EventContent): Promise<ProcessOutcome> {
+      const { requestId } = requestContext();
+      return batcher.submit({ id: row.id, content, row, ...(requestId ? { requestId } : {}) });
     },
     /** Resolves when every event submitted so far has been decided (graceful shutdown). */
     drain(): Promise<void> {

@@ -1,9 +1,8 @@
 import type { Sql } from 'postgres';
 import type { Clock } from '../../core/clock.js';
 import { newId } from '../../core/ids.js';
-import { isDatabaseUnavailable } from '../../db/unavailable.js';
-import { type BatchResult, createBatcher } from '../../ingest/batcher.js';
-import { type EventContent, storeInboundEvents } from '../../ingest/inbound-store.js';
+import { createBatcher } from '../../ingest/batcher.js';
+import { type EventContent, type NewInboundRow, storeEach } from '../../ingest/inbound-store.js';
 import type { ProcessOutcome, Processor } from '../../ingest/processor.js';
 import type { Metrics } from '../../observability/metrics.js';
 
@@ -47,6 +46,13 @@ export interface Intake {
   amend(eventId: string, fields: Record<string, unknown>): Promise<void>;
   /** Decides a stored event now (the caller awaits the decision, or fires and forgets). */
   process(eventId: string): Promise<ProcessOutcome>;
+  /**
+   * `accept` and `process` in one: the payload is stored by its decision's transaction, with the other
+   * payloads and decisions of its batch, in one commit (Processor.storeAndProcess). For a transport that
+   * awaits the decision and has nothing to add to the payload in between. Resolves once the payload is
+   * stored (decided, or `failed` and pending); rejects, with nothing stored, as `accept` does.
+   */
+  acceptAndProcess(incoming: IncomingPayload): Promise<{ eventId: string; outcome: ProcessOutcome }>;
 }
 
 /** Stored events kept in memory for the processor (a few seconds' worth at the most the daemon takes). */
@@ -80,27 +86,13 @@ export function createIntake(deps: {
   /** The group commit's watchdog (default INTAKE_TIMEOUT_MS); tests shorten it. */
   timeoutMs?: number;
 }): Intake {
-  type Row = Parameters<typeof storeInboundEvents>[1][number];
-  const stored = (r: Row): BatchResult<string> => ({ ok: true, value: r.id });
-  const failed = (error: unknown): BatchResult<string> => ({ ok: false, error });
+  type Row = NewInboundRow;
   // Group commit: payloads arriving together are stored by one INSERT in one commit, each sender answered
   // after it. Should the statement fail, every row is retried alone, so one bad payload fails only itself.
-  const insert = (rows: readonly Row[]) => storeInboundEvents(deps.sql, rows);
   const batcher = createBatcher<Row, string>({
     maxBatch: INTAKE_BATCH,
     timeoutMs: deps.timeoutMs ?? INTAKE_TIMEOUT_MS,
-    async run(rows, { signal }) {
-      try {
-        await insert(rows);
-        return rows.map(stored);
-      } catch (err) {
-        // One row, a database that is away (each row alone would wait out the connect timeout again), or a
-        // batch already given up (its senders were answered): nothing to retry.
-        if (rows.length === 1 || isDatabaseUnavailable(err) || signal.aborted)
-          return rows.map(() => failed(err));
-        return Promise.all(rows.map((r) => insert([r]).then(() => stored(r), failed)));
-      }
-    },
+    run: (rows, { signal }) => storeEach(deps.sql, rows, () => signal.aborted),
   });
   const rowOf = (e: IncomingPayload, rejectedWith?: string): Row => ({
     id: newId(),
@@ -118,13 +110,14 @@ export function createIntake(deps: {
   // order of object keys). Removed when processed or amended, and bounded for the events a caller stores and
   // never asks to process.
   const recent = new Map<string, EventContent>();
+  const contentOf = (row: Row): EventContent => ({
+    source: row.source,
+    payload: row.payloadJson === undefined ? null : JSON.parse(row.payloadJson),
+    raw: row.raw ? Buffer.from(row.raw) : null,
+    receivedAt: row.receivedAt,
+  });
   const remember = (row: Row) => {
-    recent.set(row.id, {
-      source: row.source,
-      payload: row.payloadJson === undefined ? null : JSON.parse(row.payloadJson),
-      raw: row.raw ? Buffer.from(row.raw) : null,
-      receivedAt: row.receivedAt,
-    });
+    recent.set(row.id, contentOf(row));
     if (recent.size > RECENT_EVENTS) recent.delete(recent.keys().next().value!);
   };
   async function amend(eventId: string, fields: Record<string, unknown>): Promise<void> {
@@ -149,6 +142,10 @@ export function createIntake(deps: {
       await amend(eventId, { enrichment });
     },
     amend,
+    async acceptAndProcess(incoming) {
+      const row = rowOf(incoming);
+      return { eventId: row.id, outcome: await deps.processor.storeAndProcess(row, contentOf(row)) };
+    },
     process(eventId) {
       const content = recent.get(eventId);
       recent.delete(eventId);

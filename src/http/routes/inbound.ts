@@ -93,13 +93,13 @@ export function registerInbound(app: App, deps: AppDeps): void {
         400,
       );
     }
-    const eventId = await deps.intake.accept({
+    // Stored by its decision's transaction (one commit for both); answered only after that commit.
+    const { eventId, outcome } = await deps.intake.acceptAndProcess({
       ...base,
       account: body.data.account,
       ...(body.data.externalId ? { externalId: body.data.externalId } : {}),
       payload: parsed.value,
     });
-    const outcome = await deps.intake.process(eventId);
     if (outcome.status === 'processed') return c.json({ eventId, decision: outcome.decisions[0]! }, 200);
     return c.json(
       { eventId, status: outcome.status, ...('error' in outcome ? { error: outcome.error } : {}) },
