@@ -28,9 +28,16 @@ describe.each(backends())('durability on %s', (backend) => {
   afterAll(() => ctx?.close());
 
   /** A processor on the test channels; with `afterDecision`, that hook replaces every channel's own. */
-  const processorWith = (router: Router, afterDecision?: AfterDecision, outbox?: DecisionOutbox) =>
+  const processorWith = (
+    router: Router,
+    afterDecision?: AfterDecision,
+    outbox?: DecisionOutbox,
+    /** The decision batches' watchdog, when a test needs it short. */
+    timeoutMs?: number,
+  ) =>
     createProcessor({
       ...(outbox ? { outbox } : {}),
+      ...(timeoutMs ? { timeoutMs } : {}),
       sql: ctx.db.sql,
       clock: ctx.clock.clock,
       log: silentLogger,
@@ -492,12 +499,16 @@ describe.each(backends())('durability on %s', (backend) => {
 
     it('a statement that fails takes the batch down: every payload is stored still, and only the guilty one fails', async () => {
       const [a, guilty, b] = [freshPhone(), freshPhone(), freshPhone()];
+      let batches = 0;
       const processor = processorWith(healthyRouter(), async (tx, decided) => {
+        batches += 1;
         if (from(decided, guilty)) await tx`SELECT 1 / 0`;
       });
       const events = [incoming(a), incoming(guilty), incoming(b)];
       const outcomes = await Promise.all(events.map((e) => processor.storeAndProcess(e.row, e.content)));
       expect(outcomes.map((o) => o.status)).toEqual(['processed', 'failed', 'processed']);
+      // The batch, then each event alone: the stored payloads are not tried as a batch a second time.
+      expect(batches).toBe(4);
       expect(outcomes[1]).toMatchObject({ error: expect.stringMatching(/division by zero/) });
       // The guilty payload is stored, pending for the replay worker, with its error; nothing else of it.
       expect(await statusOf(events[1]!.row.id)).toMatchObject({
@@ -542,20 +553,60 @@ describe.each(backends())('durability on %s', (backend) => {
       }
     });
 
+    it('a serialization failure is retried at once: the payload is stored once, decided once', async () => {
+      const phone = freshPhone();
+      let tries = 0;
+      const processor = processorWith(healthyRouter(), async (tx) => {
+        tries += 1;
+        if (tries === 1) await tx`SELECT switchboard_retry('test: decided again')`;
+      });
+      const e = incoming(phone);
+      expect(await processor.storeAndProcess(e.row, e.content)).toMatchObject({
+        status: 'processed',
+        decisions: [{ kind: 'new_lead' }],
+      });
+      expect(tries).toBe(2);
+      expect(await statusOf(e.row.id)).toMatchObject({ status: 'processed', attempts: 1, lastError: null });
+      expect(await counts(phone)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+    });
+
+    it('a batch given up after its payloads committed answers "stored" (failed, pending), never "send again"', async () => {
+      const [a, guilty] = [freshPhone(), freshPhone()];
+      // Recording the guilty event's failure, after every payload of the batch was stored, outlasts the watchdog.
+      await ctx.db.sql.unsafe(`
+        CREATE FUNCTION test_slow_failure() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN PERFORM pg_sleep(0.6); RETURN NEW; END $$;
+        CREATE TRIGGER test_slow_failure BEFORE UPDATE ON inbound_events
+          FOR EACH ROW WHEN (NEW.status = 'failed') EXECUTE FUNCTION test_slow_failure();`);
+      try {
+        const processor = processorWith(
+          healthyRouter(),
+          async (tx, decided) => {
+            if (from(decided, guilty)) await tx`SELECT 1 / 0`;
+          },
+          undefined,
+          300,
+        );
+        const events = [incoming(a), incoming(guilty)];
+        const outcomes = await Promise.all(events.map((e) => processor.storeAndProcess(e.row, e.content)));
+        expect(outcomes).toEqual([
+          { status: 'failed', error: 'database unavailable' },
+          { status: 'failed', error: 'database unavailable' },
+        ]);
+        await processor.drain();
+        await expect.poll(async () => (await statusOf(events[1]!.row.id))?.status).toBe('failed');
+        expect(await statusOf(events[0]!.row.id)).toMatchObject({ status: 'processed' });
+        expect(await counts(a)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+      } finally {
+        await ctx.db.sql.unsafe(`
+          DROP TRIGGER test_slow_failure ON inbound_events;
+          DROP FUNCTION test_slow_failure();`);
+      }
+    });
+
     it('a batch stuck past its watchdog answers "unavailable"; its late commit is stored and decided, a resend is a duplicate', async () => {
       const sql = ctx.db.sql;
-      const processor = createProcessor({
-        sql,
-        clock: ctx.clock.clock,
-        log: silentLogger,
-        metrics: createMetrics(),
-        policy: createIdentityPolicy({}),
-        router: healthyRouter(),
-        maxAttempts: 3,
-        retryBaseDelayMs: 1000,
-        sources: ctx.source,
-        timeoutMs: 300,
-      });
+      const processor = processorWith(healthyRouter(), undefined, undefined, 300);
       const e = incoming(freshPhone());
       // Another session holds a lock every INSERT waits for: the batch neither fails nor returns.
       const blocker = await sql.reserve();

@@ -365,7 +365,7 @@ export function createProcessor(deps: ProcessorDeps) {
           if (unavailable)
             deps.log.warn(
               { events: ids.length, code },
-              'database unavailable; payloads not stored, events left pending',
+              'database unavailable; payloads not stored (their senders are told to resend)',
             );
           const list = [...rows.values()];
           const results =
@@ -375,16 +375,19 @@ export function createProcessor(deps: ProcessorDeps) {
           const settled = new Map<string, Settled>();
           for (const [j, row] of list.entries()) {
             const r = results[j]!;
-            if (!r.ok) settled.set(row.id, { status: 'unstored', error: r.error });
+            if (r.ok) stored(row.id);
+            else settled.set(row.id, { status: 'unstored', error: r.error });
           }
-          const stored = ids.filter((id) => !settled.has(id));
-          if (stored.length > 0)
-            for (const [k, v] of unavailable
-              ? new Map(
-                  stored.map((id) => [id, { status: 'failed' as const, error: 'database unavailable' }]),
-                )
-              : await decide(stored, known, requests, started, signal))
-              settled.set(k, v);
+          const left = ids.filter((id) => !settled.has(id));
+          if (unavailable)
+            for (const id of left) settled.set(id, { status: 'failed', error: 'database unavailable' });
+          else if (settled.size > 0)
+            // A payload the database refused took the batch down: the others, now stored, go as a batch.
+            for (const [k, v] of await decide(left, known, requests, started, signal)) settled.set(k, v);
+          // A statement of the decisions failed: each event alone, in order, finds the guilty one.
+          else
+            for (const id of left)
+              for (const [k, v] of await decide([id], known, requests, started, signal)) settled.set(k, v);
           return settled;
         }
         if (isDatabaseUnavailable(err)) {
@@ -404,6 +407,7 @@ export function createProcessor(deps: ProcessorDeps) {
         if (failed) return new Map([[ids[0]!, failed]]);
         continue; // Another worker committed it meanwhile: answer with its stored decision.
       }
+      for (const id of rows.keys()) stored(id);
       deps.outbox?.kick();
       const outcomes = new Map<string, Settled>();
       for (const [id, { source, ...outcome }] of result.outcomes) {
@@ -433,6 +437,15 @@ export function createProcessor(deps: ProcessorDeps) {
     }
   }
 
+  /**
+   * The payloads of storeAndProcess whose senders are still waiting, and whether each is committed yet. The
+   * watchdog may give a batch up after its payloads committed (the work after a commit: recording a failed
+   * neighbour, deciding a failed batch's events one by one): those senders must hear "stored", not "send again".
+   */
+  const awaited = new Map<string, boolean>();
+  const stored = (id: string) => {
+    if (awaited.has(id)) awaited.set(id, true);
+  };
   type Item = { id: string; content?: EventContent; requestId?: string; row?: NewInboundRow };
   const batcher = createBatcher<Item, ProcessOutcome>({
     maxBatch: DECISION_BATCH,
@@ -480,14 +493,28 @@ export function createProcessor(deps: ProcessorDeps) {
      * Stores a payload and decides it in one transaction, with the others submitted meanwhile: one commit for
      * the batch's payloads and decisions together, where `intake.accept` and then `process` make two. The
      * promise resolves after that commit, or after the payload was stored on its own when the decision
-     * failed (then `failed`, and the replay worker decides it later). It rejects, with nothing stored, when
-     * the payload could not be stored (the database is away, the batch was given up: BatchTimeoutError):
-     * the sender must be told to send it again. A batch given up may still commit later: a payload sent again
-     * is then a second event, decided as rule 1's `duplicate`, as with the intake's group commit.
+     * failed (then `failed`, and the replay worker decides it later). It rejects when the payload is not
+     * known to be stored: the database is away or refused the row, or the batch was given up before its
+     * commit (BatchTimeoutError; given up after it, the answer is `failed`). The sender must then be told to
+     * send it again. A batch given up, or a COMMIT whose answer was lost, may still have committed: a payload
+     * sent again is then a second event, decided as rule 1's `duplicate`, as with the intake's group commit.
      */
-    storeAndProcess(row: NewInboundRow, content: EventContent): Promise<ProcessOutcome> {
+    async storeAndProcess(row: NewInboundRow, content: EventContent): Promise<ProcessOutcome> {
       const { requestId } = requestContext();
-      return batcher.submit({ id: row.id, content, row, ...(requestId ? { requestId } : {}) });
+      awaited.set(row.id, false);
+      try {
+        return await batcher.submit({ id: row.id, content, row, ...(requestId ? { requestId } : {}) });
+      } catch (err) {
+        if (!awaited.get(row.id)) throw err;
+        // Given up after its payload committed: stored, and decided already or by the replay worker.
+        deps.log.warn(
+          { eventId: row.id, err: errorMessage(err) },
+          'decision batch given up; event left pending',
+        );
+        return { status: 'failed', error: 'database unavailable' };
+      } finally {
+        awaited.delete(row.id);
+      }
     },
     /** Resolves when every event submitted so far has been decided (graceful shutdown). */
     drain(): Promise<void> {

@@ -50,7 +50,7 @@ export interface Intake {
    * `accept` and `process` in one: the payload is stored by its decision's transaction, with the other
    * payloads and decisions of its batch, in one commit (Processor.storeAndProcess). For a transport that
    * awaits the decision and has nothing to add to the payload in between. Resolves once the payload is
-   * stored (decided, or `failed` and pending); rejects, with nothing stored, as `accept` does.
+   * stored (decided, or `failed` and pending); rejects when it is not known to be stored, as `accept` does.
    */
   acceptAndProcess(incoming: IncomingPayload): Promise<{ eventId: string; outcome: ProcessOutcome }>;
 }
