@@ -533,20 +533,24 @@ describe.each(backends())('durability on %s', (backend) => {
     });
 
     it('a payload the database refuses fails its own sender alone, stored nowhere; its neighbours are stored and decided', async () => {
-      const [a, b] = [freshPhone(), freshPhone()];
+      const [a, b, c] = [freshPhone(), freshPhone(), freshPhone()];
       const good = [incoming(a), incoming(b)];
       const bad = incoming(freshPhone());
       const refused = { ...bad.row, payloadJson: '{"broken": ' }; // not JSON: the INSERT's cast fails
-      const [first, broken, second] = await Promise.allSettled([
+      // A stored event (the replay worker's, another transport's) in the same batch.
+      const storedBefore = await store(c);
+      const [first, broken, second, third] = await Promise.allSettled([
         ctx.processor.storeAndProcess(good[0]!.row, good[0]!.content),
         ctx.processor.storeAndProcess(refused, bad.content),
         ctx.processor.storeAndProcess(good[1]!.row, good[1]!.content),
+        ctx.processor.process(storedBefore),
       ]);
       expect(broken).toMatchObject({ status: 'rejected', reason: { code: '22P02' } });
       expect(await statusOf(bad.row.id)).toBeUndefined();
       for (const [result, phone] of [
         [first, a],
         [second, b],
+        [third, c],
       ] as const) {
         expect(result).toMatchObject({ status: 'fulfilled', value: { status: 'processed' } });
         expect(await counts(phone)).toEqual({ contacts: 1, leads: 1, messages: 1 });

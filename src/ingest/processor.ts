@@ -379,15 +379,16 @@ export function createProcessor(deps: ProcessorDeps) {
             else settled.set(row.id, { status: 'unstored', error: r.error });
           }
           const left = ids.filter((id) => !settled.has(id));
-          if (unavailable)
+          if (unavailable) {
             for (const id of left) settled.set(id, { status: 'failed', error: 'database unavailable' });
-          else if (settled.size > 0)
+          } else if (settled.size > 0) {
             // A payload the database refused took the batch down: the others, now stored, go as a batch.
             for (const [k, v] of await decide(left, known, requests, started, signal)) settled.set(k, v);
-          // A statement of the decisions failed: each event alone, in order, finds the guilty one.
-          else
+          } else {
+            // A statement of the decisions failed: each event alone, in order, finds the guilty one.
             for (const id of left)
               for (const [k, v] of await decide([id], known, requests, started, signal)) settled.set(k, v);
+          }
           return settled;
         }
         if (isDatabaseUnavailable(err)) {
