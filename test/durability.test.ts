@@ -612,7 +612,8 @@ describe.each(backends())('durability on %s', (backend) => {
       const sql = ctx.db.sql;
       const processor = processorWith(healthyRouter(), undefined, undefined, 300);
       const e = incoming(freshPhone());
-      // Another session holds a lock every INSERT waits for: the batch neither fails nor returns.
+      // Another session holds a lock every INSERT waits for (on the embedded database, its one connection):
+      // the batch neither fails nor returns.
       const blocker = await sql.reserve();
       try {
         await blocker`BEGIN`;

@@ -46,11 +46,6 @@ export async function storeInboundEvent(sql: Sql, e: NewInboundEvent): Promise<s
   return row!.id;
 }
 
-/**
- * Group commit of several payloads: one multi-row INSERT, one commit. Ids and receive times come from the
- * caller so that no row depends on the order of RETURNING. A statement error fails the whole statement, so
- * the caller stores the rows one by one when this throws (a bad row must never cost its neighbours theirs).
- */
 /** A payload ready to store: its id and time given, its JSON as text (the caller's, which keeps it). */
 export type NewInboundRow = Omit<NewInboundEvent, 'payload'> & {
   id: string;
@@ -59,6 +54,12 @@ export type NewInboundRow = Omit<NewInboundEvent, 'payload'> & {
   payloadJson?: string;
 };
 
+/**
+ * Several payloads by one multi-row INSERT (in the caller's transaction, or one commit of its own). Ids and
+ * receive times come from the caller so that no row depends on the order of RETURNING. A statement error fails
+ * the whole statement: `storeEach` then stores the rows one by one (a bad row must never cost its neighbours
+ * theirs).
+ */
 export async function storeInboundEvents(sql: Sql, events: readonly NewInboundRow[]): Promise<void> {
   if (events.length === 0) return;
   // One statement text whatever the number of rows (prepared once per connection), arrays as parameters;

@@ -447,6 +447,11 @@ export function createProcessor(deps: ProcessorDeps) {
   const stored = (id: string) => {
     if (awaited.has(id)) awaited.set(id, true);
   };
+  /** The answer for a stored event whose batch failed as a whole (given up, the database away). */
+  const leftPending = (eventId: string, err: unknown): ProcessOutcome => {
+    deps.log.warn({ eventId, err: errorMessage(err) }, 'decision batch given up; event left pending');
+    return { status: 'failed', error: 'database unavailable' };
+  };
   type Item = { id: string; content?: EventContent; requestId?: string; row?: NewInboundRow };
   const batcher = createBatcher<Item, ProcessOutcome>({
     maxBatch: DECISION_BATCH,
@@ -485,10 +490,7 @@ export function createProcessor(deps: ProcessorDeps) {
     process(eventId: string, content?: EventContent): Promise<ProcessOutcome> {
       const { requestId } = requestContext();
       const item = { id: eventId, ...(content ? { content } : {}), ...(requestId ? { requestId } : {}) };
-      return batcher.submit(item).catch((err: unknown) => {
-        deps.log.warn({ eventId, err: errorMessage(err) }, 'decision batch given up; event left pending');
-        return { status: 'failed' as const, error: 'database unavailable' };
-      });
+      return batcher.submit(item).catch((err: unknown) => leftPending(eventId, err));
     },
     /**
      * Stores a payload and decides it in one transaction, with the others submitted meanwhile: one commit for
@@ -508,11 +510,7 @@ export function createProcessor(deps: ProcessorDeps) {
       } catch (err) {
         if (!awaited.get(row.id)) throw err;
         // Given up after its payload committed: stored, and decided already or by the replay worker.
-        deps.log.warn(
-          { eventId: row.id, err: errorMessage(err) },
-          'decision batch given up; event left pending',
-        );
-        return { status: 'failed', error: 'database unavailable' };
+        return leftPending(row.id, err);
       } finally {
         awaited.delete(row.id);
       }
