@@ -198,6 +198,22 @@ describe.each(backends())('durability on %s', (backend) => {
       log: silentLogger,
       metrics: createMetrics(),
     }).router;
+  /** A healthy router whose routing fails for one sender only, after the batch decided his contact. */
+  const routerFailingFor = (phone: string): Router => {
+    const healthy = healthyRouter();
+    return {
+      prepare: async (tx, inputs) => {
+        const prepared = await healthy.prepare(tx, inputs);
+        return {
+          ...prepared,
+          route: (input) => {
+            if (input.identities?.some((i) => i.value === `+7${phone}`)) throw new Error('routing failed');
+            return prepared.route(input);
+          },
+        };
+      },
+    };
+  };
   const store = (phone: string, payload: Record<string, unknown> = {}) =>
     storeInboundEvent(ctx.db.sql, {
       source: 'api',
@@ -208,18 +224,7 @@ describe.each(backends())('durability on %s', (backend) => {
     const healthy = healthyRouter();
     const [first, second, broken, other] = [freshPhone(), freshPhone(), freshPhone(), freshPhone()];
     // Routing fails for one sender only, after its contact and identities were decided in the batch.
-    const processor = processorWith({
-      prepare: async (tx, inputs) => {
-        const prepared = await healthy.prepare(tx, inputs);
-        return {
-          ...prepared,
-          route: (input) => {
-            if (input.identities?.some((i) => i.value === `+7${broken}`)) throw new Error('routing failed');
-            return prepared.route(input);
-          },
-        };
-      },
-    });
+    const processor = processorWith(routerFailingFor(broken));
     const ids = [
       await store(first),
       await store(broken),
@@ -463,19 +468,30 @@ describe.each(backends())('durability on %s', (backend) => {
       const row = { id: randomUUID(), source: 'api', payloadJson: JSON.stringify(payload), receivedAt };
       return { row, content: { source: 'api', payload, raw: null, receivedAt } };
     };
+    /** A payload left pending by its batch is decided later, as if the batch had never seen it. */
+    const expectDecidedLater = async (id: string) => {
+      ctx.clock.advance(60_000);
+      expect(await processorWith(healthyRouter()).process(id)).toMatchObject({
+        status: 'processed',
+        decisions: [{ kind: 'new_lead' }],
+      });
+    };
     const statusOf = async (id: string) =>
       (
         await ctx.db.sql<{ status: string; attempts: number; lastError: string | null }[]>`
           SELECT status, attempts, last_error FROM inbound_events WHERE id = ${id}`
       )[0];
 
-    it('the API stores the payload and decides it in one transaction, one commit for both', async () => {
-      // Which transaction inserted each row (xmin shows only the last writer: the decision's UPDATE).
+    it('the API stores the payload and decides it in one transaction, one commit for both, writing its row once', async () => {
+      // Every write of an event's row: by which transaction, and what it wrote (xmin shows the last writer only).
       await ctx.db.sql.unsafe(`
-        CREATE TABLE test_inserted_by (id uuid PRIMARY KEY, tx bigint NOT NULL);
+        CREATE TABLE test_inserted_by (id uuid NOT NULL, tx bigint NOT NULL, op text NOT NULL, status text NOT NULL);
         CREATE FUNCTION test_record_inserter() RETURNS trigger LANGUAGE plpgsql AS $$
-          BEGIN INSERT INTO test_inserted_by VALUES (NEW.id, txid_current() % 4294967296); RETURN NEW; END $$;
-        CREATE TRIGGER test_record_inserter AFTER INSERT ON inbound_events
+          BEGIN
+            INSERT INTO test_inserted_by VALUES (NEW.id, txid_current() % 4294967296, TG_OP, NEW.status);
+            RETURN NEW;
+          END $$;
+        CREATE TRIGGER test_record_inserter AFTER INSERT OR UPDATE ON inbound_events
           FOR EACH ROW EXECUTE FUNCTION test_record_inserter();`);
       try {
         const phone = freshPhone();
@@ -489,12 +505,65 @@ describe.each(backends())('durability on %s', (backend) => {
         expect(row!.stored).toBe(row!.message);
         expect(row!.decided).toBe(row!.message);
         expect(await statusOf(eventId)).toMatchObject({ status: 'processed', attempts: 1 });
+        // Inserted already decided, never updated: one version of the row, not `received` and then `processed`.
+        const writes = await ctx.db.sql`SELECT op, status FROM test_inserted_by WHERE id = ${eventId}`;
+        expect(writes).toEqual([{ op: 'INSERT', status: 'processed' }]);
+        const [stored] = await ctx.db.sql`
+          SELECT decision, processed_at, skipped FROM inbound_events WHERE id = ${eventId}`;
+        expect(stored).toMatchObject({
+          decision: [expect.objectContaining({ kind: 'new_lead' })],
+          processedAt: expect.any(Date),
+          skipped: null,
+        });
       } finally {
         await ctx.db.sql.unsafe(`
           DROP TRIGGER test_record_inserter ON inbound_events;
           DROP FUNCTION test_record_inserter();
           DROP TABLE test_inserted_by;`);
       }
+    });
+
+    it('a payload whose decision fails alone is stored pending with its error; its neighbours are decided in the same commit', async () => {
+      const [a, broken, b] = [freshPhone(), freshPhone(), freshPhone()];
+      // Routing fails for one sender only: its event is dropped from the batch alone, the transaction goes on.
+      const processor = processorWith(routerFailingFor(broken));
+      const events = [incoming(a), incoming(broken), incoming(b)];
+      const outcomes = await Promise.all(events.map((e) => processor.storeAndProcess(e.row, e.content)));
+      expect(outcomes.map((o) => o.status)).toEqual(['processed', 'failed', 'processed']);
+      expect(outcomes[1]).toMatchObject({ error: 'routing failed' });
+      expect(await statusOf(events[1]!.row.id)).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        lastError: 'routing failed',
+      });
+      expect(await counts(broken)).toEqual({ contacts: 0, leads: 0, messages: 0 });
+      // The neighbours' payloads and decisions: one commit.
+      const [commits] = await ctx.db.sql<{ n: number }[]>`
+        SELECT count(DISTINCT e.xmin::text)::int AS n FROM inbound_events e
+        WHERE e.id = ANY(${[events[0]!.row.id, events[2]!.row.id]}::uuid[]) AND e.status = 'processed'`;
+      expect(commits!.n).toBe(1);
+      expect(await counts(a)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+      expect(await counts(b)).toEqual({ contacts: 1, leads: 1, messages: 1 });
+      await expectDecidedLater(events[1]!.row.id);
+    });
+
+    it("a message's reference to its event is checked at commit: one to an event that does not exist fails it", async () => {
+      // The payload is inserted after its message (migration 023 defers the check); the check itself stays.
+      const phone = freshPhone();
+      const res = await ctx.request('POST', '/api/v1/inbound', inboundBody({ from: { phones: [phone] } }));
+      const { eventId } = res.body as { eventId: string };
+      const [message] = await ctx.db.sql<{ id: string }[]>`
+        SELECT id FROM messages WHERE inbound_event_id = ${eventId}`;
+      const missing = randomUUID();
+      const error = await ctx.db.sql
+        .begin(async (tx) => {
+          await tx`UPDATE messages SET inbound_event_id = ${missing} WHERE id = ${message!.id}`;
+          return 'updated';
+        })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: '23503' });
+      const [kept] = await ctx.db.sql`SELECT inbound_event_id FROM messages WHERE id = ${message!.id}`;
+      expect(kept).toEqual({ inboundEventId: eventId });
     });
 
     it('a statement that fails takes the batch down: every payload is stored still, and only the guilty one fails', async () => {
@@ -524,12 +593,7 @@ describe.each(backends())('durability on %s', (backend) => {
         expect(await statusOf(e.row.id)).toMatchObject({ status: 'processed' });
         expect(await counts(phone)).toEqual({ contacts: 1, leads: 1, messages: 1 });
       }
-      // Decided later as if the batch had never seen it.
-      ctx.clock.advance(60_000);
-      expect(await processorWith(healthyRouter()).process(events[1]!.row.id)).toMatchObject({
-        status: 'processed',
-        decisions: [{ kind: 'new_lead' }],
-      });
+      await expectDecidedLater(events[1]!.row.id);
     });
 
     it('a payload the database refuses fails its own sender alone, stored nowhere; its neighbours are stored and decided', async () => {

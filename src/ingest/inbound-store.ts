@@ -54,26 +54,45 @@ export type NewInboundRow = Omit<NewInboundEvent, 'payload'> & {
   payloadJson?: string;
 };
 
+/** How the transaction that stores a payload decided it (storeAndProcess): the row is inserted decided. */
+export interface DecidedInsert {
+  decisions: Decision[];
+  skipped?: SkippedCommunication[];
+}
+
 /**
  * Several payloads by one multi-row INSERT (in the caller's transaction, or one commit of its own). Ids and
  * receive times come from the caller so that no row depends on the order of RETURNING. A statement error fails
  * the whole statement: `storeEach` then stores the rows one by one (a bad row must never cost its neighbours
- * theirs).
+ * theirs). A row in `decided` is inserted `processed`, with its decision and its one attempt, at `now`: the
+ * decision's own transaction stores its payloads that way, last, so that each is written once instead of
+ * inserted `received` and then updated (migration 023 checks the references to it at COMMIT).
  */
-export async function storeInboundEvents(sql: Sql, events: readonly NewInboundRow[]): Promise<void> {
+export async function storeInboundEvents(
+  sql: Sql,
+  events: readonly NewInboundRow[],
+  decided: ReadonlyMap<string, DecidedInsert> = new Map(),
+  now: Date = new Date(),
+): Promise<void> {
   if (events.length === 0) return;
-  // One statement text whatever the number of rows (prepared once per connection), arrays as parameters;
-  // payloads and bytes travel as text and are cast by the server (the driver would re-encode a jsonb[]).
   const col = <T>(f: (e: (typeof events)[number]) => T) => events.map(f);
+  const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+  const status = (e: NewInboundRow) =>
+    e.rejectedWith ? 'rejected' : decided.has(e.id) ? 'processed' : 'received';
   await sql`
-    INSERT INTO inbound_events (id, source, account, external_id, content_type, payload, raw, status, last_error, received_at)
+    INSERT INTO inbound_events (id, source, account, external_id, content_type, payload, raw, status, last_error,
+                                received_at, decision, skipped, attempts, processed_at)
     SELECT * FROM unnest(
       ${col((e) => e.id)}::uuid[], ${col((e) => e.source)}::text[], ${col((e) => e.account ?? null) as string[]}::text[],
       ${col((e) => e.externalId ?? null) as string[]}::text[], ${col((e) => e.contentType ?? 'application/json')}::text[],
       ${col((e) => e.payloadJson ?? null) as string[]}::text[]::jsonb[],
       ${col((e) => (e.raw ? `\\x${Buffer.from(e.raw).toString('hex')}` : null)) as string[]}::text[]::bytea[],
-      ${col((e) => (e.rejectedWith ? 'rejected' : 'received'))}::text[], ${col((e) => e.rejectedWith ?? null) as string[]}::text[],
-      ${col((e) => e.receivedAt.toISOString())}::timestamptz[])`;
+      ${col(status)}::text[], ${col((e) => e.rejectedWith ?? null) as string[]}::text[],
+      ${col((e) => e.receivedAt.toISOString())}::timestamptz[],
+      ${col((e) => json(decided.get(e.id)?.decisions)) as string[]}::text[]::jsonb[],
+      ${col((e) => json(decided.get(e.id)?.skipped)) as string[]}::text[]::jsonb[],
+      ${col((e) => (decided.has(e.id) ? 1 : 0))}::int[],
+      ${col((e) => (decided.has(e.id) ? now.toISOString() : null)) as string[]}::timestamptz[])`;
 }
 
 /**
@@ -125,6 +144,11 @@ export async function claimEvents(tx: Sql, ids: readonly string[]): Promise<Map<
 /** Records what the source kept out of the lead rules, on the event and in the audit trail. */
 export async function recordSkipped(tx: Sql, id: string, skipped: SkippedCommunication[]): Promise<void> {
   await tx`UPDATE inbound_events SET skipped = ${tx.json(skipped as never)} WHERE id = ${id}`;
+  await auditSkipped(tx, id, skipped);
+}
+
+/** The audit trail's part of recordSkipped, for an event inserted with its `skipped` (storeInboundEvents). */
+export async function auditSkipped(tx: Sql, id: string, skipped: SkippedCommunication[]): Promise<void> {
   for (const s of skipped)
     await audit(tx, {
       actor: 'pipeline',

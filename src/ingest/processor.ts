@@ -12,8 +12,10 @@ import { outsideRequest, requestContext } from '../observability/request-context
 import { decideBatch, type LeadRulesDeps } from '../routing/lead-rules.js';
 import { createBatcher } from './batcher.js';
 import {
+  auditSkipped,
   type ClaimedEvent,
   claimEvents,
+  type DecidedInsert,
   type EventContent,
   markFailed,
   markProcessed,
@@ -209,15 +211,14 @@ export function createProcessor(deps: ProcessorDeps) {
       // (src/db/key-lookup-plans.ts), spare re-planning each of them at every execution. Issued first, so
       // that the claim pipelined behind it runs under them.
       const settings = useKeyLookupPlans(tx, { statementTimeout: STATEMENT_TIMEOUT });
-      // The payloads this transaction stores are its own until it commits: no one else can claim them, and
-      // they need no claim. They commit with their decisions, or not at all (see `decide`).
-      const store = rows.size > 0 ? storeInboundEvents(tx, [...rows.values()]) : undefined;
+      // The payloads this transaction stores (`rows`) are its own until it commits: no one else can claim
+      // them, and they need no claim. They are inserted last, already decided, and commit with their
+      // decisions or not at all (see `decide`).
       const toClaim = rows.size > 0 ? ids.filter((id) => !rows.has(id)) : ids;
       const claim = Promise.all([
         settings,
-        store,
         toClaim.length > 0 ? claimEvents(tx, toClaim) : new Map<string, ClaimedEvent>(),
-      ]).then(([, , claimed]) => {
+      ]).then(([, claimed]) => {
         for (const id of rows.keys()) claimed.set(id, { id, status: 'received', decision: null });
         return claimed;
       });
@@ -249,6 +250,7 @@ export function createProcessor(deps: ProcessorDeps) {
         }
       }
       const done: { id: string; decisions: Decision[] }[] = [];
+      const decidedRows = new Map<string, DecidedInsert>();
       const forOutbox: { comm: InboundCommunication; decision: Decision }[] = [];
       // A channel's own rows (telephony: the calls, their recordings) reference what the rules just wrote.
       // Each hook is called once, with its channels' communications in the order of the events (several
@@ -275,8 +277,13 @@ export function createProcessor(deps: ProcessorDeps) {
           for (const comm of t.recordOnly) list.push({ source: t.source, comm });
         }
         for (const [j, comm] of t.comms.entries()) forOutbox.push({ comm, decision: decisions[j]! });
-        if (t.skipped.length > 0) await recordSkipped(tx, t.id, t.skipped);
-        done.push({ id: t.id, decisions });
+        if (rows.has(t.id)) {
+          decidedRows.set(t.id, { decisions, ...(t.skipped.length > 0 ? { skipped: t.skipped } : {}) });
+          if (t.skipped.length > 0) await auditSkipped(tx, t.id, t.skipped);
+        } else {
+          if (t.skipped.length > 0) await recordSkipped(tx, t.id, t.skipped);
+          done.push({ id: t.id, decisions });
+        }
         outcomes.set(t.id, {
           status: 'processed',
           decisions,
@@ -296,10 +303,15 @@ export function createProcessor(deps: ProcessorDeps) {
       // batch at once; what the others issue later (the outbox writes after a read of its own) comes after the
       // ROLLBACK, and the driver refuses it (TRANSACTION_ENDED, patches/postgres+3.4.9.patch).
       await Promise.all([...hooks, deps.outbox?.record(tx, forOutbox)]);
-      // The last statement rides with the COMMIT in one round trip: it is issued and not awaited, so the
-      // driver sends COMMIT right behind it. Should it fail, the server ends the transaction with a rollback
-      // and the transaction rejects with its error (patches/postgres+3.4.9.patch), as for any statement.
-      markProcessed(tx, done, deps.clock()).catch(() => {});
+      // The last statements ride with the COMMIT in one round trip: they are issued and not awaited, so the
+      // driver sends COMMIT right behind them. Should one fail, the server ends the transaction with a
+      // rollback and the transaction rejects with the first error (patches/postgres+3.4.9.patch), as for any
+      // statement. This transaction's payloads are inserted here, those it decided already `processed`: one
+      // version of each row, where an INSERT `received` and an UPDATE made two. The message and merge
+      // suggestion rows written above point at them; those references are checked at COMMIT (migration 023).
+      const now = deps.clock();
+      if (rows.size > 0) storeInboundEvents(tx, [...rows.values()], decidedRows, now).catch(() => {});
+      markProcessed(tx, done, now).catch(() => {});
       return { outcomes, unfinished };
     });
   }
