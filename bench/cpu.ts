@@ -71,3 +71,16 @@ export function cpuPerEvent(a: CpuSnapshot, b: CpuSnapshot, events: number): Cpu
     total: Math.round((client + (daemon ?? 0) + postgres) * 100) / 100,
   };
 }
+
+/** The whole machine's CPU time from /proc/stat (ms, all cores): busy (everything but idle and iowait) and idle. */
+export function machineCpuMs(): { busy: number; idle: number } | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already counted in user)
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+    return { busy: busy * MS_PER_TICK, idle: idle * MS_PER_TICK };
+  } catch {
+    return undefined;
+  }
+}

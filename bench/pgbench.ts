@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
+import { machineCpuMs } from './cpu.js';
 import { DEFAULT_ADMIN_URL } from './database.js';
 
 const run = promisify(execFile);
@@ -18,6 +19,13 @@ export interface PgbenchResult extends PgbenchOptions {
   tps: number;
   /** Mean latency of a transaction as pgbench reports it. */
   latencyMs: number;
+  /**
+   * The whole machine's CPU while pgbench ran (server, pgbench itself and anything else; Linux only): the share
+   * of all cores that was busy, and busy CPU ms per transaction. A share near 1 means pgbench was bound by the
+   * cores, not by the WAL's flushes; its CPU per transaction is then the budget that 1.0 × pgbench gives a
+   * decision (daemon, PostgreSQL and load generator together).
+   */
+  cpu?: { busyShare: number; msPerTransaction: number };
 }
 
 /** The issue's yardstick: the built-in TPC-B-like script, scale 10, 8 clients, 2 threads, 20 s. */
@@ -48,6 +56,7 @@ export async function runPgbench(
     log(`pgbench: initializing scale ${opts.scale} in ${name}`);
     await run('pgbench', ['-i', '-q', '-s', String(opts.scale), url.toString()]);
     log(`pgbench: TPC-B-like, ${opts.clients} clients, ${opts.threads} threads, ${opts.seconds} s`);
+    const before = machineCpuMs();
     const { stdout } = await run('pgbench', [
       '-c',
       String(opts.clients),
@@ -57,10 +66,26 @@ export async function runPgbench(
       String(opts.seconds),
       url.toString(),
     ]);
+    const after = machineCpuMs();
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1];
     const latency = /latency average = ([\d.]+) ms/.exec(stdout)?.[1];
+    const processed = /number of transactions actually processed: (\d+)/.exec(stdout)?.[1];
     if (!tps) throw new Error(`cannot read tps from pgbench output:\n${stdout}`);
-    return { ...opts, tps: Math.round(Number(tps)), latencyMs: Number(latency ?? Number.NaN) };
+    const busy = before && after ? after.busy - before.busy : 0;
+    const all = before && after ? busy + after.idle - before.idle : 0;
+    return {
+      ...opts,
+      tps: Math.round(Number(tps)),
+      latencyMs: Number(latency ?? Number.NaN),
+      ...(all > 0 && Number(processed) > 0
+        ? {
+            cpu: {
+              busyShare: Math.round((busy / all) * 100) / 100,
+              msPerTransaction: Math.round((busy / Number(processed)) * 1000) / 1000,
+            },
+          }
+        : {}),
+    };
   } finally {
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
     await admin.end();

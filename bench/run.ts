@@ -43,7 +43,10 @@ async function launch(
 ) {
   const target = 'url' in db ? { url: db.url, poolSize: pool } : db;
   if (mode === 'inproc') return { ...(await startBenchServer(target)), pid: undefined, loopDelay: undefined };
-  const execArgv = [...process.execArgv];
+  const execArgv = [
+    ...process.execArgv,
+    ...(process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? []),
+  ];
   if (opts.cpuProfDir) {
     await mkdir(opts.cpuProfDir, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
@@ -290,7 +293,10 @@ async function main(): Promise<void> {
     if (opts.pgbench && embedded)
       log('pgbench: skipped, it needs a PostgreSQL server (the embedded database has none)');
     const pgbench = opts.pgbench && !embedded ? await runPgbench(PGBENCH_DEFAULTS, log) : undefined;
-    if (pgbench) log(`pgbench: ${pgbench.tps} tps`);
+    if (pgbench)
+      log(
+        `pgbench: ${pgbench.tps} tps${pgbench.cpu ? `, the cores ${Math.round(pgbench.cpu.busyShare * 100)} % busy, ${pgbench.cpu.msPerTransaction} ms of CPU per transaction` : ''}`,
+      );
 
     const cpus = os.cpus();
     const result: CoreBenchResult = {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { devNull } from 'node:os';
@@ -110,6 +110,29 @@ telephony:
   };
 }
 
+/**
+ * With BENCH_HEAP_SAMPLING=<file.heapprofile>: V8's sampling heap profiler over the daemon's whole life,
+ * counting the objects the young and the old generation's collections freed too, so the profile says where
+ * the daemon allocates (what its garbage collector then spends its time on), not only what it keeps. The
+ * returned function writes the profile (open it in Chrome's DevTools, Memory tab).
+ */
+async function startHeapSampling(file: string | undefined): Promise<(() => Promise<void>) | undefined> {
+  if (!file) return undefined;
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 32_768,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return async () => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 // Child-process mode: `fork(bench/server.ts)` with BENCH_SERVER_URL and BENCH_POOL set (or
 // BENCH_SERVER_EMBEDDED_DIR); the port (and the embedded database's socket URL) is sent back over IPC and a
 // 'stop' message shuts the server down.
@@ -125,8 +148,13 @@ if (process.send && (process.env.BENCH_SERVER_URL || process.env.BENCH_SERVER_EM
   // 'loop-delay', which answers with the percentiles in milliseconds: its timer costs CPU, and only the probed
   // step is to pay for it.
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  const heapSampling = await startHeapSampling(process.env.BENCH_HEAP_SAMPLING);
   process.on('message', (msg) => {
-    if (msg === 'stop') void server.close().then(() => process.exit(0));
+    if (msg === 'stop')
+      void server
+        .close()
+        .then(() => heapSampling?.())
+        .then(() => process.exit(0));
     else if (msg === 'loop-delay-start') {
       loopDelay.reset();
       loopDelay.enable();
