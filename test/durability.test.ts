@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SkippedCommunication } from '../src/core/normalize.js';
 import { upsertConversations } from '../src/db/repos/conversations.js';
 import { isDatabaseUnavailable } from '../src/db/unavailable.js';
 import { createIdentityPolicy } from '../src/identity/identity.js';
@@ -547,23 +548,95 @@ describe.each(backends())('durability on %s', (backend) => {
       await expectDecidedLater(events[1]!.row.id);
     });
 
-    it("a message's reference to its event is checked at commit: one to an event that does not exist fails it", async () => {
+    it("a message's reference to its event is checked at commit: the event may come later in the transaction, not never", async () => {
       // The payload is inserted after its message (migration 023 defers the check); the check itself stays.
       const phone = freshPhone();
       const res = await ctx.request('POST', '/api/v1/inbound', inboundBody({ from: { phones: [phone] } }));
       const { eventId } = res.body as { eventId: string };
       const [message] = await ctx.db.sql<{ id: string }[]>`
         SELECT id FROM messages WHERE inbound_event_id = ${eventId}`;
-      const missing = randomUUID();
+      const pointAt = (id: string) =>
+        ctx.db.sql`UPDATE messages SET inbound_event_id = ${id} WHERE id = ${message!.id}`;
+      // Pointed at an event that does not exist yet, and then stored in the same transaction: it commits.
+      const later = randomUUID();
+      await ctx.db.sql.begin(async (tx) => {
+        await tx`UPDATE messages SET inbound_event_id = ${later} WHERE id = ${message!.id}`;
+        await tx`INSERT INTO inbound_events (id, source, payload) VALUES (${later}, 'api', ${tx.json({})})`;
+      });
+      const [moved] = await ctx.db.sql`SELECT inbound_event_id FROM messages WHERE id = ${message!.id}`;
+      expect(moved).toEqual({ inboundEventId: later });
+      // Pointed at one that never comes: the COMMIT fails, and nothing of the transaction stays.
       const error = await ctx.db.sql
         .begin(async (tx) => {
-          await tx`UPDATE messages SET inbound_event_id = ${missing} WHERE id = ${message!.id}`;
+          await tx`UPDATE messages SET inbound_event_id = ${randomUUID()} WHERE id = ${message!.id}`;
           return 'updated';
         })
         .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: '23503' });
       const [kept] = await ctx.db.sql`SELECT inbound_event_id FROM messages WHERE id = ${message!.id}`;
-      expect(kept).toEqual({ inboundEventId: eventId });
+      expect(kept).toEqual({ inboundEventId: later });
+      await pointAt(eventId);
+    });
+
+    it('a payload whose row cannot even be built is never answered as stored, not even as a duplicate', async () => {
+      // A resend: its decision writes no message, so no reference would catch a COMMIT without its row.
+      const phone = freshPhone();
+      const first = incoming(phone, { externalId: `dup-${randomUUID()}` });
+      const processor = processorWith(healthyRouter());
+      expect(await processor.storeAndProcess(first.row, first.content)).toMatchObject({
+        status: 'processed',
+      });
+      const again = incoming(phone, { externalId: first.content.payload.externalId });
+      // Building the INSERT throws (an invalid time): the transaction must roll back, not commit without it.
+      const broken = { ...again.row, receivedAt: new Date(Number.NaN) };
+      await expect(processor.storeAndProcess(broken, again.content)).rejects.toThrow(RangeError);
+      expect(await statusOf(broken.id)).toBeUndefined();
+      const [messages] = await ctx.db.sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM messages WHERE external_id = ${first.content.payload.externalId}`;
+      expect(messages!.n).toBe(1);
+    });
+
+    it('what a source keeps out of the rules is stored on the payload inserted decided, and audited once', async () => {
+      const phone = freshPhone();
+      const skipped = {
+        channel: 'api',
+        account: 'web',
+        externalId: 'ignored-1',
+        rule: 'skip_test',
+        reason: 'тест',
+      };
+      const processor = createProcessor({
+        sql: ctx.db.sql,
+        clock: ctx.clock.clock,
+        log: silentLogger,
+        metrics: createMetrics(),
+        policy: createIdentityPolicy({}),
+        router: healthyRouter(),
+        maxAttempts: 3,
+        retryBaseDelayMs: 1000,
+        sources: (name) => {
+          const source = ctx.source(name);
+          return (
+            source && {
+              normalize: async (payload, raw) => {
+                const result = await source.normalize(payload, raw);
+                return result.ok ? { ...result, skipped: [skipped as SkippedCommunication] } : result;
+              },
+            }
+          );
+        },
+      });
+      const e = incoming(phone);
+      expect(await processor.storeAndProcess(e.row, e.content)).toMatchObject({
+        status: 'processed',
+        skipped: [skipped],
+      });
+      const [row] = await ctx.db
+        .sql`SELECT status, attempts, skipped FROM inbound_events WHERE id = ${e.row.id}`;
+      expect(row).toEqual({ status: 'processed', attempts: 1, skipped: [skipped] });
+      const audits = await ctx.db.sql`
+        SELECT action, entity_id FROM audit_log WHERE inbound_event_id = ${e.row.id} AND action LIKE 'skipped.%'`;
+      expect(audits).toEqual([{ action: 'skipped.skip_test', entityId: e.row.id }]);
     });
 
     it('a statement that fails takes the batch down: every payload is stored still, and only the guilty one fails', async () => {

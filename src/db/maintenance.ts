@@ -6,8 +6,8 @@ import type { DatabaseKind } from './connect.js';
 
 /**
  * The tables every decided event writes or updates. Their statistics steer the planner's choice for the hot
- * path's lookups (an index probe, or a scan of the whole table), and their dead row versions (every event's
- * `inbound_events` row is updated once) are what vacuum reclaims.
+ * path's lookups (an index probe, or a scan of the whole table), and their dead row versions (the
+ * `inbound_events` rows updated to `processed`: every transport's but the API's) are what vacuum reclaims.
  */
 export const HOT_TABLES = [
   'inbound_events',

@@ -60,26 +60,34 @@ export interface DecidedInsert {
   skipped?: SkippedCommunication[];
 }
 
+/** The rows of a storeInboundEvents call that are inserted decided, and when they were decided. */
+export interface DecidedRows {
+  byId: ReadonlyMap<string, DecidedInsert>;
+  at: Date;
+}
+
 /**
  * Several payloads by one multi-row INSERT (in the caller's transaction, or one commit of its own). Ids and
  * receive times come from the caller so that no row depends on the order of RETURNING. A statement error fails
  * the whole statement: `storeEach` then stores the rows one by one (a bad row must never cost its neighbours
- * theirs). A row in `decided` is inserted `processed`, with its decision and its one attempt, at `now`: the
+ * theirs). A row in `decided` is inserted `processed`, with its decision and its one attempt, at its time: the
  * decision's own transaction stores its payloads that way, last, so that each is written once instead of
- * inserted `received` and then updated (migration 023 checks the references to it at COMMIT).
+ * inserted `received` and then updated (migration 023 checks the references to it at COMMIT). Not `async`: the
+ * statement is built before this returns, so that a caller who issues it without awaiting (the decision's last
+ * statements, sent with its COMMIT) sees anything that fails in building it thrown at once, and rolls back,
+ * instead of a rejection it ignores and a COMMIT without the row.
  */
-export async function storeInboundEvents(
+export function storeInboundEvents(
   sql: Sql,
   events: readonly NewInboundRow[],
-  decided: ReadonlyMap<string, DecidedInsert> = new Map(),
-  now: Date = new Date(),
-): Promise<void> {
-  if (events.length === 0) return;
+  decided?: DecidedRows,
+): Promise<unknown> {
+  if (events.length === 0) return Promise.resolve();
   const col = <T>(f: (e: (typeof events)[number]) => T) => events.map(f);
   const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
-  const status = (e: NewInboundRow) =>
-    e.rejectedWith ? 'rejected' : decided.has(e.id) ? 'processed' : 'received';
-  await sql`
+  const decision = (e: NewInboundRow) => decided?.byId.get(e.id);
+  const status = (e: NewInboundRow) => (e.rejectedWith ? 'rejected' : decision(e) ? 'processed' : 'received');
+  return sql`
     INSERT INTO inbound_events (id, source, account, external_id, content_type, payload, raw, status, last_error,
                                 received_at, decision, skipped, attempts, processed_at)
     SELECT * FROM unnest(
@@ -89,10 +97,10 @@ export async function storeInboundEvents(
       ${col((e) => (e.raw ? `\\x${Buffer.from(e.raw).toString('hex')}` : null)) as string[]}::text[]::bytea[],
       ${col(status)}::text[], ${col((e) => e.rejectedWith ?? null) as string[]}::text[],
       ${col((e) => e.receivedAt.toISOString())}::timestamptz[],
-      ${col((e) => json(decided.get(e.id)?.decisions)) as string[]}::text[]::jsonb[],
-      ${col((e) => json(decided.get(e.id)?.skipped)) as string[]}::text[]::jsonb[],
-      ${col((e) => (decided.has(e.id) ? 1 : 0))}::int[],
-      ${col((e) => (decided.has(e.id) ? now.toISOString() : null)) as string[]}::timestamptz[])`;
+      ${col((e) => json(decision(e)?.decisions)) as string[]}::text[]::jsonb[],
+      ${col((e) => json(decision(e)?.skipped)) as string[]}::text[]::jsonb[],
+      ${col((e) => (decision(e) ? 1 : 0))}::int[],
+      ${col((e) => (decided && decision(e) ? decided.at.toISOString() : null)) as string[]}::timestamptz[])`;
 }
 
 /**
@@ -112,7 +120,17 @@ export async function storeEach(
     return rows.map(stored);
   } catch (err) {
     if (rows.length === 1 || isDatabaseUnavailable(err) || givenUp()) return rows.map(() => failed(err));
-    return Promise.all(rows.map((r) => storeInboundEvents(sql, [r]).then(() => stored(r), failed)));
+    // Each row alone; `async`, so that a row whose statement cannot even be built fails alone too.
+    return Promise.all(
+      rows.map(async (r) => {
+        try {
+          await storeInboundEvents(sql, [r]);
+          return stored(r);
+        } catch (error) {
+          return failed(error);
+        }
+      }),
+    );
   }
 }
 
@@ -161,14 +179,14 @@ export async function auditSkipped(tx: Sql, id: string, skipped: SkippedCommunic
     });
 }
 
-/** Marks a batch of events processed with their decisions, in one statement. */
-export async function markProcessed(
+/** Marks a batch of events processed with their decisions, in one statement (built at once: storeInboundEvents). */
+export function markProcessed(
   tx: Sql,
   decided: readonly { id: string; decisions: Decision[] }[],
   now: Date,
-): Promise<void> {
-  if (decided.length === 0) return;
-  await tx`
+): Promise<unknown> {
+  if (decided.length === 0) return Promise.resolve();
+  return tx`
     UPDATE inbound_events SET status = 'processed', decision = v.decisions,
       attempts = attempts + 1, processed_at = ${now}, last_error = NULL, next_attempt_at = NULL
     FROM jsonb_to_recordset(${tx.json(decided as never)}::jsonb) AS v(id uuid, decisions jsonb)

@@ -310,7 +310,8 @@ export function createProcessor(deps: ProcessorDeps) {
       // version of each row, where an INSERT `received` and an UPDATE made two. The message and merge
       // suggestion rows written above point at them; those references are checked at COMMIT (migration 023).
       const now = deps.clock();
-      if (rows.size > 0) storeInboundEvents(tx, [...rows.values()], decidedRows, now).catch(() => {});
+      if (rows.size > 0)
+        storeInboundEvents(tx, [...rows.values()], { byId: decidedRows, at: now }).catch(() => {});
       markProcessed(tx, done, now).catch(() => {});
       return { outcomes, unfinished };
     });
