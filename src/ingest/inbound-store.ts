@@ -83,6 +83,8 @@ export function storeInboundEvents(
   decided?: DecidedRows,
 ): Promise<unknown> {
   if (events.length === 0) return Promise.resolve();
+  // One statement text whatever the number of rows (prepared once per connection), arrays as parameters;
+  // payloads, decisions and bytes travel as text and are cast by the server (the driver would re-encode a jsonb[]).
   const col = <T>(f: (e: (typeof events)[number]) => T) => events.map(f);
   const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
   const decision = (e: NewInboundRow) => decided?.byId.get(e.id);
