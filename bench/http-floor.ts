@@ -5,6 +5,8 @@
  *
  *   npx tsx bench/http-floor.ts [--concurrency=1,16,128] [--seconds=10] [--validate=false]
  *
+ * (options as `npm run bench` reads them: `--name=value`, or BENCH_NAME in the environment)
+ *
  * The child serves `POST /api/v1/inbound` with `@hono/node-server` and hono, as the daemon does: bearer
  * check, the body read and parsed as the route does (`parseStorableJson`), (unless `--validate=false`) the API's
  * own zod schema, and a 200 with a decision-sized JSON answer. The load generator is `bench/load.ts`'s closed loop with `bench/workload.ts`'s events, so the
@@ -17,8 +19,9 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { inboundApiSchema } from '../src/channels/api/schema.js';
 import { parseStorableJson } from '../src/core/safe-json.js';
-import { processCpuMs } from './cpu.js';
+import { cpuSnapshot } from './cpu.js';
 import { closedLoop, createClient } from './load.js';
+import { optionReader } from './options.js';
 import { createWorkload } from './workload.js';
 
 const TOKEN = 'bench-floor-token';
@@ -40,19 +43,15 @@ async function serveFloor(validate: boolean): Promise<void> {
   process.send?.({ port: (server.address() as AddressInfo).port });
 }
 
-function arg(name: string, fallback: string): string {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : fallback;
-}
-
 async function main(): Promise<void> {
   if (process.env.BENCH_FLOOR_CHILD) return serveFloor(process.env.BENCH_FLOOR_VALIDATE !== 'false');
-  const levels = arg('concurrency', '1,16,128').split(',').map(Number);
-  const seconds = Number(arg('seconds', '10'));
-  const validate = arg('validate', 'true');
+  const options = optionReader(process.argv.slice(2), process.env);
+  const levels = options.list('concurrency', [1, 16, 128]);
+  const seconds = options.num('seconds', 10);
+  const validate = options.flag('validate', true);
   const child = fork(fileURLToPath(import.meta.url), [], {
     execArgv: process.execArgv,
-    env: { ...process.env, BENCH_FLOOR_CHILD: '1', BENCH_FLOOR_VALIDATE: validate },
+    env: { ...process.env, BENCH_FLOOR_CHILD: '1', BENCH_FLOOR_VALIDATE: String(validate) },
   });
   const { port } = await new Promise<{ port: number }>((resolve) =>
     child.once('message', (m) => resolve(m as never)),
@@ -61,21 +60,18 @@ async function main(): Promise<void> {
   const workload = createWorkload({ contacts: 1_000_000, seed: 7, runId: 'floor' });
   try {
     for (const concurrency of levels) {
-      const before = { daemon: processCpuMs(child.pid!) ?? 0, client: process.cpuUsage() };
-      const t0 = performance.now();
+      const before = await cpuSnapshot(undefined, [child.pid!]);
       const step = await closedLoop(client, () => workload.next(), {
         concurrency,
         warmupMs: 0,
         durationMs: seconds * 1000,
       });
-      const wallS = (performance.now() - t0) / 1000;
-      const daemonMs = (processCpuMs(child.pid!) ?? 0) - before.daemon;
-      const c = process.cpuUsage(before.client);
-      const clientMs = (c.user + c.system) / 1000;
-      const n = step.completed;
+      const after = await cpuSnapshot(undefined, [child.pid!]);
+      // Three decimals: cpuPerEvent's two would round these figures to 0.03 or 0.04.
+      const perRequest = (ms: number) => (ms / step.completed).toFixed(3);
       console.log(
-        `[floor] validate=${validate} closed ${concurrency}: ${Math.round(n / wallS)} req/s, p50 ${step.latency.p50} p99 ${step.latency.p99} ms, ` +
-          `CPU ms/request server ${(daemonMs / n).toFixed(3)} client ${(clientMs / n).toFixed(3)}, errors ${step.errors}`,
+        `[floor] validate=${validate} closed ${concurrency}: ${step.eventsPerSecond} req/s, p50 ${step.latency.p50} p99 ${step.latency.p99} ms, ` +
+          `CPU ms/request server ${perRequest(after.daemon! - before.daemon!)} client ${perRequest(after.client - before.client)}, errors ${step.errors}`,
       );
     }
   } finally {

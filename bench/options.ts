@@ -61,14 +61,17 @@ const SMOKE: Partial<BenchOptions> = {
   analytics: false,
 };
 
-export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
+/**
+ * Reads `--name=value` arguments (a bare `--name` is `true`), each also settable as the environment variable
+ * BENCH_NAME: the benches' one option syntax (`npm run bench`, `bench/http-floor.ts`).
+ */
+export function optionReader(argv: readonly string[], env: NodeJS.ProcessEnv) {
   const args = new Map<string, string>();
   for (const arg of argv) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
     if (!m) throw new Error(`unknown argument "${arg}" (use --name=value)`);
     args.set(m[1]!, m[2] ?? 'true');
   }
-  const smoke = args.has('smoke') || env.BENCH_SMOKE === '1';
   const get = (name: string): string | undefined =>
     args.get(name) ?? env[`BENCH_${name.toUpperCase().replaceAll('-', '_')}`];
   const num = (name: string, fallback: number): number => {
@@ -89,6 +92,17 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
       return n;
     });
   };
+  /** A switch: absent gives `fallback`; `false` or `0` turns it off, anything else on. */
+  const flag = (name: string, fallback: boolean): boolean => {
+    const v = get(name);
+    return v === undefined ? fallback : v !== 'false' && v !== '0';
+  };
+  return { has: (name: string) => args.has(name), get, num, list, flag };
+}
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
+  const { has, get, num, list, flag } = optionReader(argv, env);
+  const smoke = has('smoke') || env.BENCH_SMOKE === '1';
   const database = get('database') ?? 'postgres';
   if (database !== 'postgres' && database !== 'embedded')
     throw new Error(`--database: "postgres" or "embedded", not "${database}"`);
@@ -146,14 +160,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     lookups: num('lookups', defaults.lookups),
     keep: get('keep') === 'true' || get('keep') === '1',
     writeDocs,
-    geo: get('geo') === undefined ? defaults.geo : get('geo') !== 'false' && get('geo') !== '0',
-    web: get('web') === undefined ? defaults.web : get('web') !== 'false' && get('web') !== '0',
-    pgbench:
-      get('pgbench') === undefined ? defaults.pgbench : get('pgbench') !== 'false' && get('pgbench') !== '0',
-    analytics:
-      get('analytics') === undefined
-        ? defaults.analytics
-        : get('analytics') !== 'false' && get('analytics') !== '0',
+    geo: flag('geo', defaults.geo),
+    web: flag('web', defaults.web),
+    pgbench: flag('pgbench', defaults.pgbench),
+    analytics: flag('analytics', defaults.analytics),
     ...(cpuProfDir
       ? {
           cpuProfDir:

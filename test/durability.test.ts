@@ -555,8 +555,6 @@ describe.each(backends())('durability on %s', (backend) => {
       const { eventId } = res.body as { eventId: string };
       const [message] = await ctx.db.sql<{ id: string }[]>`
         SELECT id FROM messages WHERE inbound_event_id = ${eventId}`;
-      const pointAt = (id: string) =>
-        ctx.db.sql`UPDATE messages SET inbound_event_id = ${id} WHERE id = ${message!.id}`;
       // Pointed at an event that does not exist yet, and then stored in the same transaction: it commits.
       const later = randomUUID();
       await ctx.db.sql.begin(async (tx) => {
@@ -575,7 +573,6 @@ describe.each(backends())('durability on %s', (backend) => {
       expect(error).toMatchObject({ code: '23503' });
       const [kept] = await ctx.db.sql`SELECT inbound_event_id FROM messages WHERE id = ${message!.id}`;
       expect(kept).toEqual({ inboundEventId: later });
-      await pointAt(eventId);
     });
 
     it('a payload whose row cannot even be built is never answered as stored, not even as a duplicate', async () => {

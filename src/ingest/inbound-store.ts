@@ -88,6 +88,7 @@ export function storeInboundEvents(
   const col = <T>(f: (e: (typeof events)[number]) => T) => events.map(f);
   const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
   const decision = (e: NewInboundRow) => decided?.byId.get(e.id);
+  const decidedAt = decided?.at.toISOString() ?? null;
   const status = (e: NewInboundRow) => (e.rejectedWith ? 'rejected' : decision(e) ? 'processed' : 'received');
   return sql`
     INSERT INTO inbound_events (id, source, account, external_id, content_type, payload, raw, status, last_error,
@@ -102,7 +103,7 @@ export function storeInboundEvents(
       ${col((e) => json(decision(e)?.decisions)) as string[]}::text[]::jsonb[],
       ${col((e) => json(decision(e)?.skipped)) as string[]}::text[]::jsonb[],
       ${col((e) => (decision(e) ? 1 : 0))}::int[],
-      ${col((e) => (decided && decision(e) ? decided.at.toISOString() : null)) as string[]}::timestamptz[])`;
+      ${col((e) => (decision(e) ? decidedAt : null)) as string[]}::timestamptz[])`;
 }
 
 /**
