@@ -113,8 +113,10 @@ telephony:
 /**
  * With BENCH_HEAP_SAMPLING=<file.heapprofile>: V8's sampling heap profiler over the daemon's whole life,
  * counting the objects the young and the old generation's collections freed too, so the profile says where
- * the daemon allocates (what its garbage collector then spends its time on), not only what it keeps. The
- * returned function writes the profile (open it in Chrome's DevTools, Memory tab).
+ * the daemon allocates (what its garbage collector then spends its time on), not only what it keeps. With
+ * BENCH_HEAP_SAMPLING_PROMOTED=1 as well, what the young generation's collections freed is left out: the profile
+ * then says where what outlived the young generation was allocated. The returned function writes the profile
+ * (open it in Chrome's DevTools, Memory tab).
  */
 async function startHeapSampling(file: string | undefined): Promise<(() => Promise<void>) | undefined> {
   if (!file) return undefined;
@@ -124,7 +126,7 @@ async function startHeapSampling(file: string | undefined): Promise<(() => Promi
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: 32_768,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMinorGC: process.env.BENCH_HEAP_SAMPLING_PROMOTED !== '1',
   });
   return async () => {
     const { profile } = await session.post('HeapProfiler.stopSampling');
