@@ -30,6 +30,8 @@ describe.each(backends())('conversation updates, on %s', (backend) => {
     const [lead] = await conn<{ id: string }[]>`
       INSERT INTO leads (contact_id, kind, channel, account, first_contact_at)
       VALUES (${contact!.id}, 'new', 'telegram', 'bot', now()) RETURNING id`;
+    const [deal] = await conn<{ id: string }[]>`
+      INSERT INTO deals (external_id, contact_id, status) VALUES ('B24-1', ${contact!.id}, 'active') RETURNING id`;
     const conversation = {
       id: randomUUID(),
       channel: 'telegram',
@@ -37,29 +39,41 @@ describe.each(backends())('conversation updates, on %s', (backend) => {
       threadKey: 'chat:1',
       contactId: contact!.id,
       leadId: null as string | null,
-      dealId: null,
+      dealId: null as string | null,
       subject: null,
     };
     const at = (minute: number) => new Date(Date.UTC(2026, 11, 1, 9, minute));
     await upsertConversations(conn, [{ ...conversation, at: at(0) }]);
     const before = await counters(conn);
 
-    // What the decisions write: a later message, and once its lead; each statement its own transaction.
+    // What the decisions write: a later message, once its lead, once its deal; each statement its own
+    // transaction.
     for (let minute = 1; minute <= 20; minute++)
-      await upsertConversations(conn, [{ ...conversation, leadId: minute === 5 ? lead!.id : null, at: at(minute) }]);
+      await upsertConversations(conn, [
+        {
+          ...conversation,
+          leadId: minute === 5 ? lead!.id : null,
+          dealId: minute === 9 ? deal!.id : null,
+          at: at(minute),
+        },
+      ]);
 
     const after = await counters(conn);
     expect(after.updated - before.updated).toBe(20);
     expect(after.hot - before.hot, 'updates that wrote no index entry').toBe(20);
+    // Room on each page for the new version, also once the table is full (twenty fit a fresh page anyway).
+    const [table] = await conn<{ options: string[] | null }[]>`
+      SELECT reloptions AS options FROM pg_class WHERE oid = 'conversations'::regclass`;
+    expect(table?.options).toContain('fillfactor=90');
 
     // The contact card still lists its conversations, the latest first, with what the updates wrote.
     const [other] = await conn<{ id: string }[]>`
       INSERT INTO conversations (channel, account, thread_key, contact_id, last_message_at)
       VALUES ('email', 'sales', 'thread:1', ${contact!.id}, ${at(30)}) RETURNING id`;
     const card = await contactDetails(conn, contact!.id);
-    expect(card?.conversations.map((c) => [c.id, c.leadId ?? null])).toEqual([
-      [other!.id, null],
-      [conversation.id, lead!.id],
+    expect(card?.conversations.map((c) => [c.id, c.leadId ?? null, c.dealId ?? null])).toEqual([
+      [other!.id, null, null],
+      [conversation.id, lead!.id, deal!.id],
     ]);
   });
 });

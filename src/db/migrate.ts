@@ -18,7 +18,10 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFil
   );
 }
 
-/** Applies pending migrations in order, each in its own transaction. Returns the versions applied. */
+/**
+ * Applies pending migrations in order, all of them in one transaction under an advisory lock (several daemons may
+ * start together): either every pending file is applied or none is. Returns the versions applied.
+ */
 export async function migrate(sql: Sql, migrations?: MigrationFile[]): Promise<string[]> {
   const files = migrations ?? (await loadMigrations());
   const applied: string[] = [];
