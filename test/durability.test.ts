@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SkippedCommunication } from '../src/core/normalize.js';
+import type { Normalize, SkippedCommunication } from '../src/core/normalize.js';
 import { upsertConversations } from '../src/db/repos/conversations.js';
 import { isDatabaseUnavailable } from '../src/db/unavailable.js';
 import { createIdentityPolicy } from '../src/identity/identity.js';
@@ -32,11 +32,16 @@ describe.each(backends())('durability on %s', (backend) => {
   const processorWith = (
     router: Router,
     afterDecision?: AfterDecision,
-    outbox?: DecisionOutbox,
-    /** The decision batches' watchdog, when a test needs it short. */
-    timeoutMs?: number,
-  ) =>
-    createProcessor({
+    more: {
+      outbox?: DecisionOutbox;
+      /** The decision batches' watchdog, when a test needs it short. */
+      timeoutMs?: number;
+      /** Wraps every source's normalize (what a source keeps out of the rules, say). */
+      normalize?: (normalize: Normalize) => Normalize;
+    } = {},
+  ) => {
+    const { outbox, timeoutMs, normalize } = more;
+    return createProcessor({
       ...(outbox ? { outbox } : {}),
       ...(timeoutMs ? { timeoutMs } : {}),
       sql: ctx.db.sql,
@@ -47,13 +52,21 @@ describe.each(backends())('durability on %s', (backend) => {
       router,
       maxAttempts: 3,
       retryBaseDelayMs: 1000,
-      sources: afterDecision
-        ? (name) => {
-            const source = ctx.source(name);
-            return source && { normalize: source.normalize, afterDecision };
-          }
-        : ctx.source,
+      sources:
+        afterDecision || normalize
+          ? (name) => {
+              const source = ctx.source(name);
+              return (
+                source && {
+                  ...source,
+                  ...(normalize ? { normalize: normalize(source.normalize) } : {}),
+                  ...(afterDecision ? { afterDecision } : {}),
+                }
+              );
+            }
+          : ctx.source,
     });
+  };
   /** A communication of the hook's batch comes from this (national) phone number. */
   const from = (decided: Parameters<AfterDecision>[1], phone: string) =>
     decided.some(({ comm }) => comm.party.identities.some((i) => i.value.includes(phone)));
@@ -314,7 +327,7 @@ describe.each(backends())('durability on %s', (backend) => {
           if (from(decided, guilty)) throw new Error('the hook refused');
           return Promise.resolve();
         },
-        outbox,
+        { outbox },
       );
       const ids = [await store(a), await store(guilty), await store(b)];
       const outcomes = await Promise.all(ids.map((id) => processor.process(id)));
@@ -602,25 +615,10 @@ describe.each(backends())('durability on %s', (backend) => {
         rule: 'skip_test',
         reason: 'тест',
       };
-      const processor = createProcessor({
-        sql: ctx.db.sql,
-        clock: ctx.clock.clock,
-        log: silentLogger,
-        metrics: createMetrics(),
-        policy: createIdentityPolicy({}),
-        router: healthyRouter(),
-        maxAttempts: 3,
-        retryBaseDelayMs: 1000,
-        sources: (name) => {
-          const source = ctx.source(name);
-          return (
-            source && {
-              normalize: async (payload, raw) => {
-                const result = await source.normalize(payload, raw);
-                return result.ok ? { ...result, skipped: [skipped as SkippedCommunication] } : result;
-              },
-            }
-          );
+      const processor = processorWith(healthyRouter(), undefined, {
+        normalize: (normalize) => async (payload, raw) => {
+          const result = await normalize(payload, raw);
+          return result.ok ? { ...result, skipped: [skipped as SkippedCommunication] } : result;
         },
       });
       const e = incoming(phone);
@@ -722,8 +720,7 @@ describe.each(backends())('durability on %s', (backend) => {
           async (tx, decided) => {
             if (from(decided, guilty)) await tx`SELECT 1 / 0`;
           },
-          undefined,
-          300,
+          { timeoutMs: 300 },
         );
         const events = [incoming(a), incoming(guilty)];
         const outcomes = await Promise.all(events.map((e) => processor.storeAndProcess(e.row, e.content)));
@@ -744,7 +741,7 @@ describe.each(backends())('durability on %s', (backend) => {
 
     it('a batch stuck past its watchdog answers "unavailable"; its late commit is stored and decided, a resend is a duplicate', async () => {
       const sql = ctx.db.sql;
-      const processor = processorWith(healthyRouter(), undefined, undefined, 300);
+      const processor = processorWith(healthyRouter(), undefined, { timeoutMs: 300 });
       const e = incoming(freshPhone());
       // Another session holds a lock every INSERT waits for (on the embedded database, its one connection):
       // the batch neither fails nor returns.
